@@ -1,0 +1,131 @@
+-- Instructions per document, counted by valgrind's callgrind (`make bench-callgrind`).
+--
+-- Each peer lists a job of N documents and a job of BASE documents (one page)
+-- under callgrind; the difference of the two totals divided by N - BASE is
+-- the cost of one more document, free of start-up (Lua, libcurl, the TLS
+-- handshake).  The totals are split by the object the instructions ran in, so
+-- the network share (libcurl, OpenSSL, zlib) can be told from the parse and
+-- the objects (doctranslate's core, jansson, the Lua VM, libc).  libc is
+-- shared by both sides (memcpy, malloc): it is shown on its own line.
+--
+-- Environment: DT_EMULATOR_HTTP/HTTPS/KEY/CA as for bench/run.lua;
+-- CALLGRIND_DOCS (default 10000), BENCH_FLOOR, BENCH_RESULTS.
+local cjson = require "cjson"
+
+local env = os.getenv
+local HTTP = assert(env "DT_EMULATOR_HTTP", "DT_EMULATOR_HTTP not set")
+local HTTPS = assert(env "DT_EMULATOR_HTTPS", "DT_EMULATOR_HTTPS not set")
+local KEY = env "DT_EMULATOR_KEY" or "doctranslate-emulator-key"
+local CA = assert(env "DT_EMULATOR_CA", "DT_EMULATOR_CA not set")
+local N = math.tointeger(tonumber(env "CALLGRIND_DOCS" or "10000"))
+local BASE = 100
+local FLOOR = env "BENCH_FLOOR" or "build/bench/floor"
+local LUA = env "BENCH_LUA" or "lua5.4"
+local OUT = (env "BENCH_RESULTS" or "bench/results") .. "/callgrind-" .. os.date("!%Y%m%d-%H%M%S")
+os.execute("mkdir -p '" .. OUT .. "'")
+
+local function q(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local function capture(cmd)
+  local p = assert(io.popen(cmd, "r"))
+  local s = p:read("a")
+  local ok = p:close()
+  return s, ok
+end
+
+local function new_job(docs)
+  local body = cjson.encode{ documents = docs, status = "Succeeded", next_link = "nextLink" }
+  local out = capture("curl -sS -X POST -H 'Content-Type: application/json' -H "
+    .. q("Ocp-Apim-Subscription-Key: " .. KEY) .. " --data-binary " .. q(body) .. " "
+    .. q(HTTP .. "/_emulator/jobs"))
+  local ok, r = pcall(cjson.decode, out)
+  assert(ok and type(r) == "table" and r.id, "creating a job failed: " .. out)
+  return r.id
+end
+
+local function url_of(job)
+  return HTTPS .. "/translator/document/batches/" .. job
+    .. "/documents?api-version=2024-05-01&maxpagesize=100"
+end
+
+local peers = {
+  { name = "ours", probe = LUA .. " -e 'require \"doctranslate\"'",
+    cmd = function(job)
+      return LUA .. " bench/ours.lua " .. q(HTTPS) .. " " .. q(KEY) .. " " .. q(job) .. " " .. q(CA) .. " - 1"
+    end },
+  { name = "plain_lua", probe = LUA .. " -e 'require \"ssl.https\"; require \"cjson\"'",
+    cmd = function(job)
+      return LUA .. " bench/plain_lua.lua " .. q(HTTPS) .. " " .. q(KEY) .. " " .. q(job) .. " " .. q(CA)
+    end },
+  { name = "floor", probe = "test -x " .. q(FLOOR),
+    cmd = function(job) return q(FLOOR) .. " " .. q(url_of(job)) .. " " .. q(KEY) .. " " .. q(CA) end },
+}
+
+-- Which group an object's instructions belong to.
+local function group_of(obj)
+  local base = obj:match("([^/]+)$") or obj
+  if base:find("^core%.so") then return "doctranslate core" end
+  if base:find("jansson") then return "jansson (JSON)" end
+  if base:find("cjson") then return "lua-cjson (JSON)" end
+  if base:find("^liblua") or base:find("^lua5") then return "Lua VM" end
+  if base:find("^libc%.so") or base:find("^libm%.so") then return "libc" end
+  if base:find("curl") or base:find("ssl") or base:find("crypto") or base:find("^libz%.")
+    or base:find("nghttp") or base:find("socket") or base:find("psl") or base:find("idn")
+    or base:find("brotli") or base:find("zstd") then
+    return "network (curl, TLS, zlib, sockets)"
+  end
+  if base == "floor" then return "floor program" end
+  return "other (ld.so, ...)"
+end
+local GROUPS = { "doctranslate core", "jansson (JSON)", "lua-cjson (JSON)", "Lua VM", "libc",
+                 "floor program", "network (curl, TLS, zlib, sockets)", "other (ld.so, ...)" }
+
+-- Total instructions of one run, and per group.
+local function profile(peer, job, tag)
+  local file = OUT .. "/" .. peer.name .. "-" .. tag .. ".out"
+  local out, ok = capture("valgrind --tool=callgrind --callgrind-out-file=" .. q(file) .. " "
+    .. peer.cmd(job) .. " 2>" .. q(file .. ".log"))
+  if not ok then
+    error(peer.name .. " failed under callgrind; see " .. file .. ".log")
+  end
+  local docs = tonumber(out:match("docs=(%d+)"))
+  local ann = capture("callgrind_annotate --inclusive=no --threshold=100 --auto=no " .. q(file))
+  local total = tonumber((ann:match("([%d,]+)%s+%([^)]*%)%s+PROGRAM TOTALS") or ""):gsub(",", ""), 10)
+  local groups = {}
+  for line in ann:gmatch("[^\n]+") do
+    local ir, obj = line:match("^%s*([%d,]+) %b()%s+.-%[(.-)%]%s*$")
+    if ir then
+      local g = group_of(obj)
+      groups[g] = (groups[g] or 0) + tonumber((ir:gsub(",", "")), 10)
+    end
+  end
+  return { total = total, groups = groups, docs = docs }
+end
+
+print(("callgrind: instructions per document, (Ir(%d docs) - Ir(%d docs)) / %d; files in %s")
+  :format(N, BASE, N - BASE, OUT))
+local big, small = new_job(N), new_job(BASE)
+for _, peer in ipairs(peers) do
+  local _, ok = capture(peer.probe .. " >/dev/null 2>&1")
+  if not ok then
+    print(("\n%s: skipped (not available)"):format(peer.name))
+  else
+    local a = profile(peer, big, tostring(N))
+    local b = profile(peer, small, tostring(BASE))
+    assert(a.docs == N and b.docs == BASE, peer.name .. " listed a wrong number of documents")
+    local per = (a.total - b.total) / (N - BASE)
+    local net = ((a.groups["network (curl, TLS, zlib, sockets)"] or 0)
+      - (b.groups["network (curl, TLS, zlib, sockets)"] or 0)) / (N - BASE)
+    print(("\n%s: %.0f instructions per document; %.0f without the network objects"):format(
+      peer.name, per, per - net))
+    for _, g in ipairs(GROUPS) do
+      local d = ((a.groups[g] or 0) - (b.groups[g] or 0)) / (N - BASE)
+      if a.groups[g] then
+        print(("  %-38s %9.0f"):format(g, d))
+      end
+    end
+    print(("  (start-up and one page: %d instructions)"):format(b.total))
+  end
+end
