@@ -176,7 +176,7 @@ local function count_requests(job_id)
 end
 
 -- Exactly n distinct ids in an ids file?
-local function check_ids(path, n)
+local function check_ids(path)
   local seen, count, distinct = {}, 0, 0
   local f = io.open(path, "r")
   if not f then return 0, 0 end
@@ -287,7 +287,7 @@ local function measure(scenario, name, job, expected, round, extra)
   if name == "floor" then
     r.count = r.docs -- the floor checks its ids itself
   else
-    r.count, r.distinct = check_ids(ids, expected)
+    r.count, r.distinct = check_ids(ids)
   end
   os.remove(ids)
   r.ok = ok and t.exit == 0 and r.docs == expected and r.count == expected and r.distinct == expected
@@ -338,6 +338,10 @@ local function print_table(title, order, results)
         100 * emu.med / wall.med, all_ok and ("ok: " .. rows[1].expected .. " distinct ids") or "FAILED"))
     end
   end
+end
+
+local function at_most(limit)
+  return { text = "<= " .. limit, fn = function(x) return x <= limit end }
 end
 
 local function ratio(results, a, b, field, label, target)
@@ -411,10 +415,10 @@ if scenarios.main then
   print_table(("Listing %d documents over HTTPS on loopback, page size 100, %d rounds interleaved")
     :format(DOCS, ROUNDS), { "ours", "js_sdk", "floor", "plain_lua" }, results)
   say("ratios (medians):")
-  ratio(results, "ours", "js_sdk", "wall", "ours/JS wall", { text = "<= 0.25", fn = function(x) return x <= 0.25 end })
-  ratio(results, "ours", "js_sdk", "cpu", "ours/JS CPU", { text = "<= 0.35", fn = function(x) return x <= 0.35 end })
-  ratio(results, "ours", "floor", "wall", "ours/floor wall", { text = "<= 1.6", fn = function(x) return x <= 1.6 end })
-  ratio(results, "ours", "js_sdk", "listing_s", "ours/JS in-process", { text = "<= 0.25", fn = function(x) return x <= 0.25 end })
+  ratio(results, "ours", "js_sdk", "wall", "ours/JS wall", at_most(0.25))
+  ratio(results, "ours", "js_sdk", "cpu", "ours/JS CPU", at_most(0.35))
+  ratio(results, "ours", "floor", "wall", "ours/floor wall", at_most(1.6))
+  ratio(results, "ours", "js_sdk", "listing_s", "ours/JS in-process", at_most(0.25))
   if results.ours then
     local c = stats(results.ours, "connections").med
     say(("  ours TCP connections per listing: %.0f   (target 1: %s)"):format(c, c == 1 and "met" or "NOT met"))
@@ -444,7 +448,14 @@ if scenarios.capacity then
   end
 end
 
-if scenarios.rss and peers.ours and (function() for _, n in ipairs(main_peers) do if n == "ours" then return true end end end)() then
+local function runnable(name)
+  for _, n in ipairs(main_peers) do
+    if n == name then return true end
+  end
+  return false
+end
+
+if scenarios.rss and runnable("ours") then
   say("")
   say("Peak RSS of ours by job size (one listing each, ids written to a file, not held):")
   local rsss = {}
@@ -480,9 +491,7 @@ if scenarios.latency then
   for _, name in ipairs(main_peers) do
     if name == "ours" or name == "js_sdk" then lat_peers[#lat_peers + 1] = name end
   end
-  local has_ours = false
-  for _, n in ipairs(lat_peers) do has_ours = has_ours or n == "ours" end
-  if has_ours and CONCURRENCY > 1 then
+  if runnable("ours") and CONCURRENCY > 1 then
     local label = "ours_c" .. CONCURRENCY
     peers[label] = { name = label, argv_of = function(job, ids)
       return peers.ours.argv_of(job, ids, { concurrency = CONCURRENCY })
@@ -503,10 +512,10 @@ if scenarios.latency then
     print_table(("Latency: %d ms added per request, %d documents, page size 100, %d rounds")
       :format(LAT_MS, LAT_DOCS, ROUNDS), lat_peers, results)
     say("ratios (medians):")
-    ratio(results, "ours", "js_sdk", "wall", "ours/JS wall", { text = "<= 0.125", fn = function(x) return x <= 0.125 end })
+    ratio(results, "ours", "js_sdk", "wall", "ours/JS wall", at_most(0.125))
     if CONCURRENCY > 1 then
       ratio(results, "ours_c" .. CONCURRENCY, "js_sdk", "wall", ("ours(concurrency=%d)/JS wall"):format(CONCURRENCY),
-        { text = "<= 0.125", fn = function(x) return x <= 0.125 end })
+        at_most(0.125))
     end
   end)
   remove()
