@@ -24,8 +24,8 @@ OPTFLAGS ?= -O2 -g
 CFLAGS   ?= $(OPTFLAGS)
 ALL_CFLAGS  = -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidden \
               $(WARNINGS) $(CFLAGS) -I$(LUA_INCDIR) -Isrc \
-              $(shell pkg-config --cflags libcurl jansson 2>/dev/null)
-LIBS        = $(shell pkg-config --libs libcurl jansson 2>/dev/null || echo -lcurl -ljansson)
+              $(shell pkg-config --cflags libcurl json-c 2>/dev/null)
+LIBS        = $(shell pkg-config --libs libcurl json-c 2>/dev/null || echo -lcurl -ljson-c)
 LDFLAGS    ?=
 
 BUILD_DIR  ?= build

@@ -1,0 +1,32 @@
+/* Differences between Lua 5.1/LuaJIT, 5.2, 5.3 and 5.4, kept in one place.
+ * Only names that the running Lua lacks are provided, under dt_ names, so
+ * nothing LuaJIT already ships is redefined. */
+#ifndef DT_COMPAT_H
+#define DT_COMPAT_H
+
+#include <lua.h>
+#include <lauxlib.h>
+
+#if LUA_VERSION_NUM >= 503
+#define DT_HAS_INTEGER 1
+#define dt_pushint64(L, v) lua_pushinteger((L), (lua_Integer)(v))
+#else
+#define DT_HAS_INTEGER 0
+#define dt_pushint64(L, v) lua_pushnumber((L), (lua_Number)(v))
+#endif
+
+#if LUA_VERSION_NUM >= 502
+#define dt_rawlen(L, i) lua_rawlen((L), (i))
+#define dt_setfuncs(L, l) luaL_setfuncs((L), (l), 0)
+#else
+#define dt_rawlen(L, i) lua_objlen((L), (i))
+void dt_setfuncs(lua_State *L, const luaL_Reg *l);
+#endif
+
+/* luaL_testudata appeared in 5.2. */
+void *dt_testudata(lua_State *L, int idx, const char *tname);
+
+/* Creates or fetches metatable tname and sets __name on 5.1/5.2 too. */
+int dt_newmetatable(lua_State *L, const char *tname);
+
+#endif

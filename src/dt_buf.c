@@ -1,0 +1,98 @@
+#include "dt_buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void dt_buf_init(dt_buf *b)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+void dt_buf_free(dt_buf *b)
+{
+    free(b->data);
+    dt_buf_init(b);
+}
+
+void dt_buf_reset(dt_buf *b)
+{
+    b->len = 0;
+    if (b->data != NULL)
+        b->data[0] = '\0';
+}
+
+int dt_buf_reserve(dt_buf *b, size_t extra)
+{
+    size_t need, cap;
+    char *p;
+    if (extra > (size_t)-1 - b->len - 1)
+        return -1;
+    need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap = cap > ((size_t)-1) / 2 ? need : cap * 2;
+    p = realloc(b->data, cap);
+    if (p == NULL)
+        return -1;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int dt_buf_add(dt_buf *b, const void *p, size_t n)
+{
+    if (dt_buf_reserve(b, n) != 0)
+        return -1;
+    if (n > 0)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int dt_buf_adds(dt_buf *b, const char *s)
+{
+    return dt_buf_add(b, s, strlen(s));
+}
+
+int dt_buf_addc(dt_buf *b, char c)
+{
+    return dt_buf_add(b, &c, 1);
+}
+
+int dt_buf_add_escaped(dt_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~') {
+            if (dt_buf_addc(b, (char)c) != 0)
+                return -1;
+        } else {
+            char e[3];
+            e[0] = '%';
+            e[1] = hex[c >> 4];
+            e[2] = hex[c & 15];
+            if (dt_buf_add(b, e, 3) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+char *dt_buf_take(dt_buf *b)
+{
+    char *p = b->data;
+    if (p == NULL) {
+        p = malloc(1);
+        if (p != NULL)
+            p[0] = '\0';
+    }
+    dt_buf_init(b);
+    return p;
+}

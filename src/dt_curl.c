@@ -1,0 +1,211 @@
+#include "dt_curl.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int global_ready;
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    dt_curl *c = ud;
+    size_t n = size * nmemb;
+    if (c->body.len + n > c->max_body) {
+        c->oversize = 1;
+        return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
+    }
+    if (dt_buf_add(&c->body, ptr, n) != 0) {
+        c->oom = 1;
+        return 0;
+    }
+    return n;
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    dt_curl *c = ud;
+    size_t n = size * nmemb, nl, vs, ve;
+    const char *colon;
+    c->header_bytes += n;
+    if (c->header_bytes > c->max_headers) {
+        c->header_overflow = 1;
+        return 0;
+    }
+    if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
+        /* a new response (after 100-continue or a proxy CONNECT): start over */
+        dt_resp_unref(c->resp);
+        c->resp = dt_resp_new(0);
+        if (c->resp == NULL) {
+            c->oom = 1;
+            return 0;
+        }
+        return n;
+    }
+    colon = memchr(ptr, ':', n);
+    if (colon == NULL || c->resp == NULL)
+        return n;
+    nl = (size_t)(colon - ptr);
+    vs = nl + 1;
+    ve = n;
+    while (vs < ve && (ptr[vs] == ' ' || ptr[vs] == '\t'))
+        vs++;
+    while (ve > vs && (ptr[ve - 1] == '\r' || ptr[ve - 1] == '\n' || ptr[ve - 1] == ' ' ||
+                       ptr[ve - 1] == '\t'))
+        ve--;
+    if (nl == 0)
+        return n;
+    if (dt_resp_add(c->resp, ptr, nl, ptr + vs, ve - vs) != 0) {
+        c->oom = 1;
+        return 0;
+    }
+    return n;
+}
+
+static int on_socket_open(void *ud, curl_socket_t fd, curlsocktype purpose)
+{
+    dt_curl *c = ud;
+    (void)fd;
+    if (purpose == CURLSOCKTYPE_IPCXN)
+        c->connects++;
+    return CURL_SOCKOPT_OK;
+}
+
+int dt_curl_open(dt_curl *c, const dt_curl_opts *o, const char **why)
+{
+    memset(c, 0, sizeof *c);
+    dt_buf_init(&c->body);
+    if (!global_ready) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+            *why = "curl_global_init failed";
+            return -1;
+        }
+        global_ready = 1;
+    }
+    c->easy = curl_easy_init();
+    if (c->easy == NULL) {
+        *why = "curl_easy_init failed";
+        return -1;
+    }
+    c->max_body = o->max_body;
+    c->max_headers = o->max_headers;
+    curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c->easy, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(c->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(c->easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c);
+    curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, c);
+    curl_easy_setopt(c->easy, CURLOPT_SOCKOPTFUNCTION, on_socket_open);
+    curl_easy_setopt(c->easy, CURLOPT_SOCKOPTDATA, c);
+    curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, c->errbuf);
+    curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+    curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
+    if (o->ca_file != NULL)
+        curl_easy_setopt(c->easy, CURLOPT_CAINFO, o->ca_file);
+    curl_easy_setopt(c->easy, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
+    curl_easy_setopt(c->easy, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
+    if (o->proxy != NULL)
+        curl_easy_setopt(c->easy, CURLOPT_PROXY, o->proxy);
+    else
+        curl_easy_setopt(c->easy, CURLOPT_PROXY, ""); /* no proxy from the environment */
+    if (o->user_agent != NULL)
+        curl_easy_setopt(c->easy, CURLOPT_USERAGENT, o->user_agent);
+    return 0;
+}
+
+void dt_curl_close(dt_curl *c)
+{
+    if (c->easy != NULL)
+        curl_easy_cleanup(c->easy);
+    c->easy = NULL;
+    dt_resp_unref(c->resp);
+    c->resp = NULL;
+    dt_buf_free(&c->body);
+}
+
+static void add_header(void *ud, const char *name, const char *value)
+{
+    struct curl_slist **list = ud, *l;
+    char line[8448];
+    if (strcmp(name, "User-Agent") == 0)
+        return; /* set through CURLOPT_USERAGENT */
+    snprintf(line, sizeof line, "%s: %s", name, value);
+    l = curl_slist_append(*list, line);
+    if (l != NULL)
+        *list = l;
+    memset(line, 0, sizeof line); /* the line may hold the secret */
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void dt_curl_perform(dt_curl *c, dt_op *op)
+{
+    struct curl_slist *headers = NULL;
+    CURLcode rc;
+    long status = 0;
+    double t0 = now_seconds();
+    char msg[CURL_ERROR_SIZE + 64];
+
+    dt_buf_reset(&c->body);
+    dt_resp_unref(c->resp);
+    c->resp = NULL;
+    c->oversize = c->header_overflow = c->oom = 0;
+    c->header_bytes = 0;
+    c->errbuf[0] = '\0';
+
+    dt_op_headers(op, add_header, &headers);
+    curl_easy_setopt(c->easy, CURLOPT_URL, op->url);
+    curl_easy_setopt(c->easy, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, headers);
+    c->requests++;
+    rc = curl_easy_perform(c->easy);
+    curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(headers);
+    c->last_seconds = now_seconds() - t0;
+
+    if (rc == CURLE_OK && c->resp != NULL) {
+        dt_resp *r = c->resp;
+        c->resp = NULL;
+        curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+        r->status = status;
+        dt_op_feed(op, r, c->body.data, c->body.len);
+        return;
+    }
+    if (c->oversize) {
+        snprintf(msg, sizeof msg, "the response body exceeds the cap of %zu bytes", c->max_body);
+        dt_op_feed_error(op, DT_ERR_PROTOCOL, msg);
+    } else if (c->header_overflow) {
+        snprintf(msg, sizeof msg, "the response headers exceed the cap of %zu bytes",
+                 c->max_headers);
+        dt_op_feed_error(op, DT_ERR_PROTOCOL, msg);
+    } else if (c->oom) {
+        dt_op_feed_error(op, DT_ERR_NETWORK, "out of memory while receiving the response");
+    } else if (rc == CURLE_OPERATION_TIMEDOUT) {
+        snprintf(msg, sizeof msg, "timed out: %s", c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+        dt_op_feed_error(op, DT_ERR_TIMEOUT, msg);
+    } else {
+        snprintf(msg, sizeof msg, "%s", c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+        dt_op_feed_error(op, DT_ERR_NETWORK, msg);
+    }
+}
+
+void dt_sleep(double seconds)
+{
+    struct timespec ts, rem;
+    if (!(seconds > 0))
+        return;
+    ts.tv_sec = (time_t)floor(seconds);
+    ts.tv_nsec = (long)((seconds - floor(seconds)) * 1e9);
+    while (nanosleep(&ts, &rem) != 0 && errno == EINTR)
+        ts = rem;
+}

@@ -1,0 +1,44 @@
+/* The blocking libcurl driver: one kept-alive easy handle per client. No
+ * callback here ever calls Lua. */
+#ifndef DT_CURL_H
+#define DT_CURL_H
+
+#include <curl/curl.h>
+
+#include "dt_buf.h"
+#include "dt_op.h"
+
+typedef struct dt_curl_opts {
+    long timeout_ms;         /* whole request, 0 = none */
+    long connect_timeout_ms;
+    const char *ca_file;     /* NULL: system CAs */
+    int insecure;
+    const char *proxy;
+    const char *user_agent;
+    size_t max_body;         /* bytes */
+    size_t max_headers;      /* bytes */
+} dt_curl_opts;
+
+typedef struct dt_curl {
+    CURL *easy;
+    dt_buf body;
+    dt_resp *resp;            /* headers of the response being received */
+    size_t max_body, max_headers, header_bytes;
+    int oversize, header_overflow, oom;
+    long requests;            /* requests sent */
+    long connects;            /* new connections opened */
+    double last_seconds;      /* time of the last transfer */
+    char errbuf[CURL_ERROR_SIZE];
+} dt_curl;
+
+/* Returns 0, or -1 with why set. Safe to call dt_curl_close after a failure. */
+int dt_curl_open(dt_curl *c, const dt_curl_opts *o, const char **why);
+void dt_curl_close(dt_curl *c);
+
+/* Sends the current request of op (after DT_STEP_REQUEST) and feeds op. */
+void dt_curl_perform(dt_curl *c, dt_op *op);
+
+/* Sleeps for seconds (retries); restarts after signals. */
+void dt_sleep(double seconds);
+
+#endif

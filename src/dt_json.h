@@ -1,0 +1,21 @@
+/* Response bodies through json-c (int64 kept exact, refcounted trees that
+ * documents share with their page). */
+#ifndef DT_JSON_H
+#define DT_JSON_H
+
+#include <stddef.h>
+#include <json-c/json.h>
+
+#define DT_JSON_MAX_DEPTH 64
+
+/* Parses exactly one JSON value filling body[0..len). Returns the tree (one
+ * reference for the caller) or NULL with why filled. */
+struct json_object *dt_json_parse(const char *body, size_t len, char *why, size_t whysize);
+
+/* The string member name of obj, or NULL when absent or not a string. */
+const char *dt_json_str(struct json_object *obj, const char *name);
+
+/* The member name of obj, or NULL. */
+struct json_object *dt_json_get(struct json_object *obj, const char *name);
+
+#endif

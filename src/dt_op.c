@@ -1,0 +1,860 @@
+#include "dt_op.h"
+#include "dt_buf.h"
+#include "dt_date.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { ST_NEED = 1, ST_INFLIGHT, ST_WAIT, ST_READY, ST_DONE, ST_ERROR };
+
+static char *dup_str(const char *s)
+{
+    size_t n;
+    char *p;
+    if (s == NULL)
+        return NULL;
+    n = strlen(s);
+    p = malloc(n + 1);
+    if (p != NULL)
+        memcpy(p, s, n + 1);
+    return p;
+}
+
+uint64_t dt_conf_random(dt_conf *c)
+{
+    uint64_t x = c->rng ? c->rng : 0x9E3779B97F4A7C15ULL;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    c->rng = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* ---------------------------------------------------------------- resp */
+
+dt_resp *dt_resp_new(long status)
+{
+    dt_resp *r = calloc(1, sizeof *r);
+    if (r != NULL) {
+        r->refs = 1;
+        r->status = status;
+    }
+    return r;
+}
+
+dt_resp *dt_resp_ref(dt_resp *r)
+{
+    if (r != NULL)
+        r->refs++;
+    return r;
+}
+
+void dt_resp_unref(dt_resp *r)
+{
+    size_t i;
+    if (r == NULL || --r->refs > 0)
+        return;
+    for (i = 0; i < r->n; i++) {
+        free(r->h[i].name);
+        free(r->h[i].value);
+    }
+    free(r->h);
+    free(r);
+}
+
+int dt_resp_add(dt_resp *r, const char *name, size_t nlen, const char *value, size_t vlen)
+{
+    dt_header *h;
+    size_t i;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        h = realloc(r->h, cap * sizeof *h);
+        if (h == NULL)
+            return -1;
+        r->h = h;
+        r->cap = cap;
+    }
+    h = &r->h[r->n];
+    h->name = malloc(nlen + 1);
+    h->value = malloc(vlen + 1);
+    if (h->name == NULL || h->value == NULL) {
+        free(h->name);
+        free(h->value);
+        return -1;
+    }
+    for (i = 0; i < nlen; i++)
+        h->name[i] = (char)tolower((unsigned char)name[i]);
+    h->name[nlen] = '\0';
+    memcpy(h->value, value, vlen);
+    h->value[vlen] = '\0';
+    r->n++;
+    return 0;
+}
+
+const char *dt_resp_get(const dt_resp *r, const char *lower_name)
+{
+    size_t i;
+    if (r == NULL)
+        return NULL;
+    for (i = 0; i < r->n; i++)
+        if (strcmp(r->h[i].name, lower_name) == 0)
+            return r->h[i].value;
+    return NULL;
+}
+
+/* --------------------------------------------------------------- error */
+
+const char *dt_err_kind_name(dt_err_kind k)
+{
+    switch (k) {
+    case DT_ERR_HTTP: return "http";
+    case DT_ERR_NETWORK: return "network";
+    case DT_ERR_TIMEOUT: return "timeout";
+    case DT_ERR_PARSE: return "parse";
+    case DT_ERR_PROTOCOL: return "protocol";
+    case DT_ERR_USAGE: return "usage";
+    default: return "none";
+    }
+}
+
+void dt_error_clear(dt_error *e)
+{
+    free(e->code);
+    free(e->message);
+    free(e->target);
+    free(e->apim_request_id);
+    free(e->x_requestid);
+    free(e->client_request_id);
+    if (e->inner != NULL)
+        json_object_put(e->inner);
+    memset(e, 0, sizeof *e);
+    e->retry_after = -1;
+}
+
+void dt_error_move(dt_error *dst, dt_error *src)
+{
+    dt_error_clear(dst);
+    *dst = *src;
+    memset(src, 0, sizeof *src);
+    src->retry_after = -1;
+}
+
+/* Fills the request ids of e from the response and the op. */
+static void error_ids(dt_op *op, dt_error *e, const dt_resp *r)
+{
+    e->apim_request_id = dup_str(dt_resp_get(r, "apim-request-id"));
+    e->x_requestid = dup_str(dt_resp_get(r, "x-requestid"));
+    e->client_request_id = dup_str(op->client_id[0] ? op->client_id : NULL);
+    if (r != NULL)
+        e->status = r->status;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 5, 6)))
+#endif
+static void set_error(dt_op *op, dt_error *e, dt_err_kind kind, const dt_resp *r,
+                      const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    dt_error_clear(e);
+    e->kind = kind;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    e->message = dup_str(msg);
+    error_ids(op, e, r);
+}
+
+/* ------------------------------------------------------------ op basics */
+
+static void new_call(dt_op *op)
+{
+    uint64_t a = dt_conf_random(op->conf), b = dt_conf_random(op->conf);
+    /* RFC 4122 version 4 */
+    a = (a & 0xFFFFFFFFFFFF0FFFULL) | 0x4000ULL;
+    b = (b & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
+    snprintf(op->client_id, sizeof op->client_id, "%08lx-%04lx-%04lx-%04lx-%012llx",
+             (unsigned long)(a >> 32), (unsigned long)((a >> 16) & 0xFFFF),
+             (unsigned long)(a & 0xFFFF), (unsigned long)(b >> 48),
+             (unsigned long long)(b & 0xFFFFFFFFFFFFULL));
+    op->attempt = 0;
+}
+
+static dt_op *op_alloc(dt_conf *conf, dt_op_kind kind)
+{
+    dt_op *op = calloc(1, sizeof *op);
+    if (op == NULL)
+        return NULL;
+    op->kind = kind;
+    op->conf = conf;
+    op->err.retry_after = -1;
+    op->pending.retry_after = -1;
+    op->q.top = -1;
+    op->q.page_size = -1;
+    op->top_left = -1;
+    return op;
+}
+
+dt_op *dt_op_new_job(dt_conf *conf, const char *job_id)
+{
+    dt_op *op = op_alloc(conf, DT_OP_JOB);
+    if (op == NULL)
+        return NULL;
+    op->url = dt_url_job(conf->endpoint, conf->api_version, job_id);
+    op->job_id = dup_str(job_id);
+    if (op->url == NULL || op->job_id == NULL) {
+        dt_op_free(op);
+        return NULL;
+    }
+    op->state = ST_NEED;
+    new_call(op);
+    return op;
+}
+
+dt_op *dt_op_new_document(dt_conf *conf, const char *job_id, const char *doc_id)
+{
+    dt_op *op = op_alloc(conf, DT_OP_DOCUMENT);
+    if (op == NULL)
+        return NULL;
+    op->url = dt_url_document(conf->endpoint, conf->api_version, job_id, doc_id);
+    op->job_id = dup_str(job_id);
+    if (op->url == NULL || op->job_id == NULL) {
+        dt_op_free(op);
+        return NULL;
+    }
+    op->state = ST_NEED;
+    new_call(op);
+    return op;
+}
+
+dt_op *dt_op_new_documents(dt_conf *conf, const char *job_id, const dt_list_query *q)
+{
+    dt_op *op = op_alloc(conf, DT_OP_DOCUMENTS);
+    if (op == NULL)
+        return NULL;
+    op->job_id = dup_str(job_id);
+    op->q = *q;
+    op->q.statuses = op->own[0] = dup_str(q->statuses);
+    op->q.ids = op->own[1] = dup_str(q->ids);
+    op->q.created_after = op->own[2] = dup_str(q->created_after);
+    op->q.created_before = op->own[3] = dup_str(q->created_before);
+    op->q.order_by = op->own[4] = dup_str(q->order_by);
+    op->top_left = q->top;
+    if (op->job_id == NULL || (q->statuses && !op->q.statuses) || (q->ids && !op->q.ids) ||
+        (q->created_after && !op->q.created_after) ||
+        (q->created_before && !op->q.created_before) || (q->order_by && !op->q.order_by)) {
+        dt_op_free(op);
+        return NULL;
+    }
+    if (q->top == 0) {
+        op->state = ST_DONE; /* nothing asked for: no request at all */
+        return op;
+    }
+    op->url = dt_url_documents(conf->endpoint, conf->api_version, job_id, &op->q);
+    if (op->url == NULL) {
+        dt_op_free(op);
+        return NULL;
+    }
+    op->state = ST_NEED;
+    new_call(op);
+    return op;
+}
+
+static void drop_slot(dt_op *op)
+{
+    if (op->root != NULL)
+        json_object_put(op->root);
+    dt_resp_unref(op->resp);
+    free(op->page_next);
+    op->root = NULL;
+    op->resp = NULL;
+    op->items = NULL;
+    op->page_next = NULL;
+    op->count = op->offset = 0;
+}
+
+void dt_op_free(dt_op *op)
+{
+    if (op == NULL)
+        return;
+    drop_slot(op);
+    free(op->url);
+    free(op->job_id);
+    {
+        int i;
+        for (i = 0; i < 5; i++)
+            free(op->own[i]);
+    }
+    free(op->prev_ids);
+    free(op->cur_ids);
+    dt_error_clear(&op->err);
+    dt_error_clear(&op->pending);
+    free(op);
+}
+
+dt_step dt_op_step(dt_op *op)
+{
+    switch (op->state) {
+    case ST_NEED:
+        op->state = ST_INFLIGHT;
+        return DT_STEP_REQUEST;
+    case ST_INFLIGHT:
+        /* asked again without a response: the request is still the one to send */
+        return DT_STEP_REQUEST;
+    case ST_WAIT:
+        op->state = ST_NEED;
+        return DT_STEP_WAIT;
+    case ST_READY:
+        if (op->kind != DT_OP_DOCUMENTS || op->offset < op->count)
+            return DT_STEP_READY;
+        /* the page is used up: what comes after it */
+        drop_slot(op);
+        if (op->pending.kind != DT_ERR_NONE) {
+            dt_error_move(&op->err, &op->pending);
+            op->state = ST_ERROR;
+            return DT_STEP_ERROR;
+        }
+        if (op->url == NULL) {
+            op->state = ST_DONE;
+            return DT_STEP_DONE;
+        }
+        op->state = ST_INFLIGHT;
+        new_call(op);
+        return DT_STEP_REQUEST;
+    case ST_ERROR:
+        return DT_STEP_ERROR;
+    default:
+        return DT_STEP_DONE;
+    }
+}
+
+/* ---------------------------------------------------------------- retry */
+
+static double header_delay(const dt_resp *r)
+{
+    const char *v;
+    double t;
+    char *end;
+    if ((v = dt_resp_get(r, "retry-after-ms")) != NULL ||
+        (v = dt_resp_get(r, "x-ms-retry-after-ms")) != NULL) {
+        t = strtod(v, &end);
+        if (end != v && t >= 0 && isfinite(t))
+            return t / 1000.0;
+    }
+    if ((v = dt_resp_get(r, "retry-after")) != NULL) {
+        t = strtod(v, &end);
+        if (end != v && t >= 0 && isfinite(t) && (*end == '\0' || isspace((unsigned char)*end)))
+            return t;
+        if (dt_parse_http_date(v, &t) == 0) {
+            t -= (double)time(NULL);
+            return t > 0 ? t : 0;
+        }
+    }
+    return -1;
+}
+
+static double backoff(dt_op *op)
+{
+    double d = op->conf->retry_base * pow(2.0, op->attempt - 1);
+    double jitter = 0.8 + 0.4 * (double)(dt_conf_random(op->conf) >> 11) / 9007199254740992.0;
+    d *= jitter;
+    return d;
+}
+
+/* Schedules a retry when the budget allows; returns 1 when scheduled. */
+static int schedule_retry(dt_op *op, double delay)
+{
+    if (op->attempt >= op->conf->retries)
+        return 0;
+    op->attempt++;
+    if (delay < 0)
+        delay = backoff(op);
+    if (delay > op->conf->retry_max)
+        delay = op->conf->retry_max;
+    op->wait = delay;
+    op->state = ST_WAIT;
+    return 1;
+}
+
+static int retryable_status(long s, const dt_resp *r)
+{
+    if (s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504)
+        return 1;
+    return s >= 400 && s < 500 &&
+           (dt_resp_get(r, "retry-after") || dt_resp_get(r, "retry-after-ms") ||
+            dt_resp_get(r, "x-ms-retry-after-ms"));
+}
+
+/* ----------------------------------------------------------------- feed */
+
+static void fail(dt_op *op)
+{
+    drop_slot(op);
+    op->state = ST_ERROR;
+}
+
+static void http_error(dt_op *op, dt_resp *r, const char *body, size_t len)
+{
+    dt_error *e = &op->err;
+    char why[128];
+    struct json_object *root = NULL, *eo;
+    dt_error_clear(e);
+    e->kind = DT_ERR_HTTP;
+    error_ids(op, e, r);
+    e->retry_after = header_delay(r);
+    if (len > 0)
+        root = dt_json_parse(body, len, why, sizeof why);
+    eo = dt_json_get(root, "error");
+    if (eo != NULL && json_object_is_type(eo, json_type_object)) {
+        struct json_object *inner = dt_json_get(eo, "innerError");
+        if (inner == NULL)
+            inner = dt_json_get(eo, "innererror");
+        e->code = dup_str(dt_json_str(eo, "code"));
+        e->message = dup_str(dt_json_str(eo, "message"));
+        e->target = dup_str(dt_json_str(eo, "target"));
+        if (inner != NULL && json_object_is_type(inner, json_type_object))
+            e->inner = json_object_get(inner);
+    }
+    if (e->code == NULL) {
+        const char *hc = dt_resp_get(r, "x-ms-error-code");
+        e->code = dup_str(hc);
+    }
+    if (e->message == NULL) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "HTTP %ld%s", r->status,
+                 len == 0 ? " with an empty body" : (root ? "" : " with a non-JSON body"));
+        e->message = dup_str(msg);
+    }
+    if (root != NULL)
+        json_object_put(root);
+}
+
+static uint64_t hash_id(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s != '\0'; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static int seen(const uint64_t *set, size_t n, uint64_t h)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (set[i] == h)
+            return 1;
+    return 0;
+}
+
+/* Judges a page: trims what cannot be trusted, sets the next request. */
+static void accept_page(dt_op *op, const char *current)
+{
+    struct json_object *link_obj;
+    const char *link = NULL;
+    size_t n = json_object_array_length(op->items), i;
+    uint64_t *swap;
+
+    /* ids: no document twice in this page or the previous one */
+    if (n > op->ids_cap) {
+        uint64_t *a = realloc(op->prev_ids, n * sizeof *a), *b;
+        if (a != NULL)
+            op->prev_ids = a;
+        b = realloc(op->cur_ids, n * sizeof *b);
+        if (b != NULL)
+            op->cur_ids = b;
+        if (a == NULL || b == NULL) {
+            set_error(op, &op->err, DT_ERR_PROTOCOL, op->resp, "out of memory");
+            fail(op);
+            return;
+        }
+        op->ids_cap = n;
+    }
+    op->ncur = 0;
+    for (i = 0; i < n; i++) {
+        const char *id = dt_json_str(json_object_array_get_idx(op->items, i), "id");
+        uint64_t h;
+        if (id == NULL)
+            continue;
+        h = hash_id(id);
+        if (seen(op->prev_ids, op->nprev, h) || seen(op->cur_ids, op->ncur, h)) {
+            set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
+                      "the service listed document %s twice; the listing stops before the repeat",
+                      id);
+            break;
+        }
+        op->cur_ids[op->ncur++] = h;
+    }
+    op->count = i;
+    swap = op->prev_ids;
+    op->prev_ids = op->cur_ids;
+    op->cur_ids = swap;
+    op->nprev = op->ncur;
+    op->ncur = 0;
+
+    /* top: never more than asked for */
+    if (op->top_left >= 0) {
+        if ((long long)op->count > op->top_left)
+            op->count = (size_t)op->top_left;
+        op->top_left -= (long long)op->count;
+    }
+
+    if (op->pending.kind != DT_ERR_NONE || op->top_left == 0)
+        return;
+
+    link_obj = dt_json_get(op->root, "@nextLink");
+    if (link_obj == NULL || !json_object_is_type(link_obj, json_type_string) ||
+        json_object_get_string_len(link_obj) == 0)
+        link_obj = dt_json_get(op->root, "nextLink");
+    if (link_obj != NULL && json_object_is_type(link_obj, json_type_string) &&
+        json_object_get_string_len(link_obj) > 0)
+        link = json_object_get_string(link_obj);
+    if (link == NULL) {
+        op->empty_run = 0;
+        return;
+    }
+
+    {
+        char *next = dt_url_resolve_next(op->conf->endpoint, current,
+                                         link, op->conf->api_version);
+        dt_origin o;
+        uint64_t h;
+        if (next == NULL || dt_url_origin(next, &o) != 0) {
+            set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
+                      "the service sent a next link that cannot be resolved");
+            free(next);
+            return;
+        }
+        if (!dt_origin_equal(&o, &op->conf->origin)) {
+            char *red = dt_url_redact(next);
+            set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
+                      "the service sent a next link to another origin (%s); it was not followed",
+                      red ? red : "?");
+            free(red);
+            free(next);
+            return;
+        }
+        h = hash_id(next);
+        if (seen(op->links, op->nlinks < DT_LINK_RING ? op->nlinks : DT_LINK_RING, h)) {
+            set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
+                      "the service sent a next link already followed in this listing");
+            free(next);
+            return;
+        }
+        op->links[op->nlinks % DT_LINK_RING] = h;
+        op->nlinks++;
+        if (op->count == 0) {
+            if (++op->empty_run > DT_MAX_EMPTY_PAGES) {
+                set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
+                          "the service keeps sending empty pages with a next link");
+                free(next);
+                return;
+            }
+        } else {
+            op->empty_run = 0;
+        }
+        op->page_next = dup_str(next);
+        op->url = next;
+    }
+}
+
+void dt_op_feed(dt_op *op, dt_resp *resp, const char *body, size_t len)
+{
+    char why[160];
+    struct json_object *root;
+    long s = resp ? resp->status : 0;
+    if (op->state != ST_INFLIGHT) {
+        dt_resp_unref(resp);
+        return;
+    }
+    drop_slot(op);
+    if (s < 200 || s >= 300) {
+        if (retryable_status(s, resp) && schedule_retry(op, header_delay(resp))) {
+            dt_resp_unref(resp);
+            return;
+        }
+        http_error(op, resp, body, len);
+        dt_resp_unref(resp);
+        fail(op);
+        return;
+    }
+    op->resp = resp;
+    root = dt_json_parse(body, len, why, sizeof why);
+    if (root == NULL) {
+        set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body is not usable JSON: %s", why);
+        fail(op);
+        return;
+    }
+    op->root = root;
+    if (!json_object_is_type(root, json_type_object)) {
+        set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body is not a JSON object");
+        fail(op);
+        return;
+    }
+    if (op->kind != DT_OP_DOCUMENTS) {
+        if (dt_json_str(root, "id") == NULL) {
+            set_error(op, &op->err, DT_ERR_PARSE, resp,
+                      "the response body has no \"id\" string");
+            fail(op);
+            return;
+        }
+        free(op->url);
+        op->url = NULL;
+        op->state = ST_READY;
+        return;
+    }
+    op->items = dt_json_get(root, "value");
+    if (op->items == NULL || !json_object_is_type(op->items, json_type_array)) {
+        set_error(op, &op->err, DT_ERR_PARSE, resp,
+                  "the page has no \"value\" array");
+        fail(op);
+        return;
+    }
+    op->pages++;
+    op->offset = 0;
+    {
+        char *current = op->url;
+        op->url = NULL;
+        accept_page(op, current);
+        free(current);
+    }
+    if (op->state == ST_ERROR)
+        return;
+    op->state = ST_READY;
+}
+
+void dt_op_feed_error(dt_op *op, dt_err_kind kind, const char *message)
+{
+    if (op->state != ST_INFLIGHT)
+        return;
+    drop_slot(op);
+    if ((kind == DT_ERR_NETWORK || kind == DT_ERR_TIMEOUT) && schedule_retry(op, -1))
+        return;
+    set_error(op, &op->err, kind, NULL, "%s", message);
+    op->state = ST_ERROR;
+}
+
+void dt_op_consumed(dt_op *op, size_t n)
+{
+    if (op->offset + n > op->count)
+        n = op->count - op->offset;
+    op->offset += n;
+    op->handed += (long long)n;
+}
+
+void dt_op_release(dt_op *op)
+{
+    drop_slot(op);
+    if (op->state == ST_READY)
+        op->state = ST_DONE;
+}
+
+/* --------------------------------------------------------- continuation */
+
+static int add_field(dt_buf *b, const char *name, const char *value)
+{
+    if (value == NULL)
+        return 0;
+    return dt_buf_addc(b, '&') || dt_buf_adds(b, name) || dt_buf_addc(b, '=') ||
+           dt_buf_add_escaped(b, value);
+}
+
+char *dt_op_continuation(const dt_op *op)
+{
+    dt_buf b;
+    char num[64];
+    long long skip = op->q.skip + op->handed;
+    long long top = op->q.top >= 0 ? op->q.top - op->handed : -1;
+    int failed;
+    dt_buf_init(&b);
+    failed = dt_buf_adds(&b, "dt1:job=") || dt_buf_add_escaped(&b, op->job_id);
+    snprintf(num, sizeof num, "%lld", skip);
+    failed = failed || add_field(&b, "skip", num);
+    if (top >= 0) {
+        snprintf(num, sizeof num, "%lld", top);
+        failed = failed || add_field(&b, "top", num);
+    }
+    if (op->q.page_size > 0) {
+        snprintf(num, sizeof num, "%d", op->q.page_size);
+        failed = failed || add_field(&b, "ps", num);
+    }
+    failed = failed || add_field(&b, "st", op->q.statuses) || add_field(&b, "ids", op->q.ids) ||
+             add_field(&b, "ca", op->q.created_after) ||
+             add_field(&b, "cb", op->q.created_before) || add_field(&b, "ob", op->q.order_by);
+    /* a listing that already ended says so, so a resume costs no request */
+    if (!failed && (op->state == ST_DONE ||
+                    (op->state == ST_READY && op->offset >= op->count && op->url == NULL &&
+                     op->pending.kind == DT_ERR_NONE)))
+        failed = add_field(&b, "end", "1");
+    if (failed) {
+        dt_buf_free(&b);
+        return NULL;
+    }
+    return dt_buf_take(&b);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Unescapes in place; -1 on a bad escape. */
+static int unescape(char *s)
+{
+    char *w = s;
+    for (; *s != '\0'; s++) {
+        if (*s == '%') {
+            int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
+            if (hi < 0 || lo < 0)
+                return -1;
+            *w++ = (char)(hi * 16 + lo);
+            s += 2;
+        } else {
+            *w++ = *s;
+        }
+    }
+    *w = '\0';
+    return 0;
+}
+
+static int parse_ll(const char *s, long long *out)
+{
+    char *end;
+    long long v;
+    if (*s == '\0')
+        return -1;
+    v = strtoll(s, &end, 10);
+    if (*end != '\0' || v < 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int dt_op_parse_continuation(const char *token, const char *job_id, dt_list_query *q,
+                             char **storage, const char **why)
+{
+    char *s, *p;
+    int have_job = 0;
+    *storage = NULL;
+    if (strncmp(token, "dt1:", 4) != 0) {
+        *why = "is not a continuation token of this module";
+        return -1;
+    }
+    s = dup_str(token + 4);
+    if (s == NULL) {
+        *why = "out of memory";
+        return -1;
+    }
+    *storage = s;
+    q->statuses = q->ids = q->created_after = q->created_before = q->order_by = NULL;
+    q->top = -1;
+    q->skip = 0;
+    q->page_size = -1;
+    for (p = s; p != NULL && *p != '\0';) {
+        char *amp = strchr(p, '&'), *eq;
+        long long v;
+        if (amp != NULL)
+            *amp = '\0';
+        eq = strchr(p, '=');
+        if (eq == NULL)
+            goto bad;
+        *eq = '\0';
+        if (unescape(eq + 1) != 0)
+            goto bad;
+        if (strcmp(p, "job") == 0) {
+            if (strcmp(eq + 1, job_id) != 0) {
+                *why = "belongs to another job";
+                return -1;
+            }
+            have_job = 1;
+        } else if (strcmp(p, "skip") == 0) {
+            if (parse_ll(eq + 1, &v))
+                goto bad;
+            q->skip = v;
+        } else if (strcmp(p, "top") == 0) {
+            if (parse_ll(eq + 1, &v))
+                goto bad;
+            q->top = v;
+        } else if (strcmp(p, "ps") == 0) {
+            if (parse_ll(eq + 1, &v) || v < 1 || v > 100)
+                goto bad;
+            q->page_size = (int)v;
+        } else if (strcmp(p, "st") == 0) {
+            q->statuses = eq + 1;
+        } else if (strcmp(p, "ids") == 0) {
+            q->ids = eq + 1;
+        } else if (strcmp(p, "ca") == 0) {
+            q->created_after = eq + 1;
+        } else if (strcmp(p, "cb") == 0) {
+            q->created_before = eq + 1;
+        } else if (strcmp(p, "ob") == 0) {
+            q->order_by = eq + 1;
+        } else if (strcmp(p, "end") == 0) {
+            q->top = 0;
+        } else {
+            goto bad;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    if (!have_job)
+        goto bad;
+    return 0;
+bad:
+    *why = "is malformed";
+    return -1;
+}
+
+void dt_op_headers(const dt_op *op, dt_header_fn emit, void *ud)
+{
+    dt_origin o;
+    const dt_conf *c = op->conf;
+    emit(ud, "Accept", "application/json");
+    if (op->url != NULL && dt_url_origin(op->url, &o) == 0 && dt_origin_equal(&o, &c->origin)) {
+        if (c->key != NULL) {
+            emit(ud, "Ocp-Apim-Subscription-Key", c->key);
+        } else if (c->token != NULL) {
+            char bearer[8192];
+            snprintf(bearer, sizeof bearer, "Bearer %s", c->token);
+            emit(ud, "Authorization", bearer);
+        }
+    }
+    if (c->region != NULL)
+        emit(ud, "Ocp-Apim-Subscription-Region", c->region);
+    emit(ud, "x-ms-client-request-id", op->client_id);
+    if (c->user_agent != NULL)
+        emit(ud, "User-Agent", c->user_agent);
+}
+
+int dt_op_has_items(const dt_op *op)
+{
+    return op->state == ST_READY && op->kind == DT_OP_DOCUMENTS && op->items != NULL &&
+           op->offset < op->count;
+}
+
+int dt_op_needs_io(const dt_op *op)
+{
+    switch (op->state) {
+    case ST_NEED:
+    case ST_INFLIGHT:
+    case ST_WAIT:
+        return 1;
+    case ST_READY:
+        return op->kind == DT_OP_DOCUMENTS && op->offset >= op->count &&
+               op->pending.kind == DT_ERR_NONE && op->url != NULL;
+    default:
+        return 0;
+    }
+}

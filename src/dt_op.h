@@ -1,0 +1,161 @@
+/* The sans-I/O state machine of one operation: it builds each request and
+ * judges each response (retry, page, result, error, end). No sockets, no
+ * sleeping, no Lua: drivers (libcurl in C, or a Lua transport) move bytes. */
+#ifndef DT_OP_H
+#define DT_OP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dt_url.h"
+#include "dt_json.h"
+
+/* ---- configuration shared by every operation of a client ---- */
+typedef struct dt_conf {
+    char *endpoint;     /* normalised: no trailing / or /translator */
+    dt_origin origin;   /* the only place the secret may go */
+    char *api_version;
+    char *key;          /* Ocp-Apim-Subscription-Key, or NULL */
+    char *token;        /* bearer token, or NULL */
+    char *region;       /* Ocp-Apim-Subscription-Region, or NULL */
+    char *user_agent;
+    int retries;
+    double retry_base;  /* first backoff, seconds (0.8) */
+    double retry_max;   /* cap of any wait, seconds (60) */
+    uint64_t rng;       /* xorshift state: jitter and client request ids */
+} dt_conf;
+
+uint64_t dt_conf_random(dt_conf *c);
+
+/* ---- one HTTP response's status and headers, shared by its objects ---- */
+typedef struct dt_header {
+    char *name; /* lower case */
+    char *value;
+} dt_header;
+
+typedef struct dt_resp {
+    int refs;
+    long status;
+    size_t n, cap;
+    dt_header *h;
+} dt_resp;
+
+dt_resp *dt_resp_new(long status);
+dt_resp *dt_resp_ref(dt_resp *r);
+void dt_resp_unref(dt_resp *r);
+int dt_resp_add(dt_resp *r, const char *name, size_t nlen, const char *value, size_t vlen);
+const char *dt_resp_get(const dt_resp *r, const char *lower_name);
+
+/* ---- error values ---- */
+typedef enum dt_err_kind {
+    DT_ERR_NONE = 0,
+    DT_ERR_HTTP,
+    DT_ERR_NETWORK,
+    DT_ERR_TIMEOUT,
+    DT_ERR_PARSE,
+    DT_ERR_PROTOCOL,
+    DT_ERR_USAGE
+} dt_err_kind;
+
+const char *dt_err_kind_name(dt_err_kind k);
+
+typedef struct dt_error {
+    dt_err_kind kind;
+    long status;                /* 0 when no HTTP status */
+    char *code, *message, *target;
+    struct json_object *inner;  /* innerError / innererror object, or NULL */
+    double retry_after;         /* seconds, < 0 when none */
+    char *apim_request_id, *x_requestid, *client_request_id;
+} dt_error;
+
+void dt_error_clear(dt_error *e);
+/* Moves src into dst (dst cleared first); src is left empty. */
+void dt_error_move(dt_error *dst, dt_error *src);
+
+/* ---- the operation ---- */
+typedef enum dt_op_kind { DT_OP_JOB = 1, DT_OP_DOCUMENT, DT_OP_DOCUMENTS } dt_op_kind;
+
+typedef enum dt_step {
+    DT_STEP_REQUEST = 1, /* send op->url (GET) now */
+    DT_STEP_WAIT,        /* wait op->wait seconds, then ask again */
+    DT_STEP_READY,       /* a result (object or page) is in the slot */
+    DT_STEP_DONE,        /* nothing more */
+    DT_STEP_ERROR        /* op->err holds the error; the operation has ended */
+} dt_step;
+
+#define DT_LINK_RING 64
+#define DT_MAX_EMPTY_PAGES 5
+
+typedef struct dt_op {
+    dt_op_kind kind;
+    dt_conf *conf;      /* borrowed; the client outlives its operations */
+    int state;          /* internal, see dt_op.c */
+    char *url;          /* the request to send (NEED/INFLIGHT) */
+    char client_id[40]; /* x-ms-client-request-id of the current call */
+    int attempt;        /* retries made for the current call */
+    double wait;        /* seconds, valid after DT_STEP_WAIT */
+    dt_error err;       /* terminal error */
+    dt_error pending;   /* error delivered once the trusted documents are out */
+
+    /* result slot: the object (job/document) or the page root */
+    struct json_object *root;
+    dt_resp *resp;
+    struct json_object *items; /* page: the value array (borrowed from root) */
+    size_t count, offset;      /* page: documents usable, next to hand out */
+    char *page_next;           /* page: the resolved next link, or NULL */
+
+    /* listing */
+    char *job_id;
+    dt_list_query q;           /* its strings point into own[] */
+    char *own[5];
+    long long handed;          /* documents handed to the caller */
+    long long top_left;        /* -1 when no top */
+    long long pages;           /* pages received */
+    int empty_run;
+    uint64_t links[DT_LINK_RING];
+    size_t nlinks;
+    uint64_t *prev_ids, *cur_ids;
+    size_t nprev, ncur, ids_cap;
+} dt_op;
+
+/* Creates operations; NULL when out of memory. The strings are copied. */
+dt_op *dt_op_new_job(dt_conf *conf, const char *job_id);
+dt_op *dt_op_new_document(dt_conf *conf, const char *job_id, const char *doc_id);
+dt_op *dt_op_new_documents(dt_conf *conf, const char *job_id, const dt_list_query *q);
+void dt_op_free(dt_op *op);
+
+/* What the driver must do next. */
+dt_step dt_op_step(dt_op *op);
+
+/* Feeds the response to the request of the last DT_STEP_REQUEST. The body
+ * need not be NUL terminated. Takes one reference of resp. */
+void dt_op_feed(dt_op *op, dt_resp *resp, const char *body, size_t len);
+/* The request failed without a response (kind: network or timeout, or
+ * protocol for a body over the cap). */
+void dt_op_feed_error(dt_op *op, dt_err_kind kind, const char *message);
+
+/* Whether documents of a page are ready to hand out, and whether the
+ * operation needs a transport before anything else can happen. */
+int dt_op_has_items(const dt_op *op);
+int dt_op_needs_io(const dt_op *op);
+
+/* Page hand-out: the caller takes documents [offset, count) and says how
+ * many it handed on. Releasing drops the page from the slot. */
+void dt_op_consumed(dt_op *op, size_t n);
+void dt_op_release(dt_op *op);
+
+/* Continuation of a listing: a malloc'd token with no secret in it. */
+char *dt_op_continuation(const dt_op *op);
+/* Applies a token to q (strings point into *storage, which the caller frees).
+ * Returns 0, or -1 with why set. */
+int dt_op_parse_continuation(const char *token, const char *job_id, dt_list_query *q,
+                             char **storage, const char **why);
+
+
+
+/* The request headers of the current call, in order, through emit; the
+ * secret is included only when url is on the configured origin. */
+typedef void (*dt_header_fn)(void *ud, const char *name, const char *value);
+void dt_op_headers(const dt_op *op, dt_header_fn emit, void *ud);
+
+#endif

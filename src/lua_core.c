@@ -1,0 +1,535 @@
+/* luaopen_doctranslate_core: the client and the module table. */
+#include "lua_dt.h"
+#include "dt_date.h"
+
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DT_DEFAULT_API "2026-03-01"
+#define DT_USER_AGENT "doctranslate-lua/0.1"
+
+/* ------------------------------------------------------------- helpers */
+
+char *dt_scrub(dt_client *cl, const char *s)
+{
+    const char *secrets[2];
+    size_t i, n = strlen(s);
+    char *out = malloc(n + 1);
+    if (out == NULL)
+        return NULL;
+    memcpy(out, s, n + 1);
+    secrets[0] = cl->conf.key;
+    secrets[1] = cl->conf.token;
+    for (i = 0; i < 2; i++) {
+        const char *sec = secrets[i];
+        size_t sl;
+        char *hit;
+        if (sec == NULL || (sl = strlen(sec)) < 4)
+            continue;
+        while ((hit = strstr(out, sec)) != NULL) {
+            /* same length or shorter: "REDACTED" or stars */
+            size_t k;
+            if (sl >= 8) {
+                memcpy(hit, "REDACTED", 8);
+                memmove(hit + 8, hit + sl, strlen(hit + sl) + 1);
+            } else {
+                for (k = 0; k < sl; k++)
+                    hit[k] = '*';
+            }
+        }
+    }
+    return out;
+}
+
+void dt_log(lua_State *L, dt_client *cl, const char *level, const char *fmt, ...)
+{
+    char msg[1024], *clean;
+    va_list ap;
+    if (cl->log_ref == LUA_NOREF || cl->log_ref == LUA_REFNIL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    clean = dt_scrub(cl, msg);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, cl->log_ref);
+    lua_pushstring(L, level);
+    lua_pushstring(L, clean ? clean : "(out of memory)");
+    free(clean);
+    if (lua_pcall(L, 2, 0, 0) != 0)
+        lua_pop(L, 1); /* a failing log function never breaks the call */
+}
+
+dt_client *dt_check_client(lua_State *L, int idx)
+{
+    dt_client *cl = luaL_checkudata(L, idx, DT_CLIENT_MT);
+    if (cl->closed)
+        dt_usage(L, "the client is closed");
+    return cl;
+}
+
+dt_client *dt_client_from_ref(lua_State *L, int ref)
+{
+    dt_client *cl;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    cl = dt_testudata(L, -1, DT_CLIENT_MT);
+    if (cl == NULL || cl->closed || cl->conf.endpoint == NULL)
+        return NULL;
+    return cl;
+}
+
+dt_step dt_drive(lua_State *L, dt_client *cl, dt_op *op)
+{
+    for (;;) {
+        dt_step s = dt_op_step(op);
+        if (s == DT_STEP_REQUEST) {
+            char *red;
+            if (cl->closed)
+                dt_usage(L, "the client is closed");
+            if (!cl->curl_ready) {
+                const char *why = "?";
+                if (dt_curl_open(&cl->curl, &cl->copts, &why) != 0) {
+                    dt_curl_close(&cl->curl);
+                    dt_op_feed_error(op, DT_ERR_NETWORK, why);
+                    continue;
+                }
+                cl->curl_ready = 1;
+            }
+            dt_curl_perform(&cl->curl, op);
+            red = dt_url_redact(op->url ? op->url : "");
+            if (op->resp != NULL)
+                dt_log(L, cl, "debug", "GET %s -> %ld (%.1f ms)", red ? red : "?",
+                       op->resp->status, cl->curl.last_seconds * 1000.0);
+            free(red);
+            continue;
+        }
+        if (s == DT_STEP_WAIT) {
+            dt_log(L, cl, "warn", "retry %d of %d in %.3f s (x-ms-client-request-id %s)",
+                   op->attempt, cl->conf.retries, op->wait, op->client_id);
+            dt_sleep(op->wait);
+            continue;
+        }
+        if (s == DT_STEP_ERROR)
+            dt_log(L, cl, "debug", "%s error: %s", dt_err_kind_name(op->err.kind),
+                   op->err.message ? op->err.message : "");
+        return s;
+    }
+}
+
+static char *dup_lua(lua_State *L, int idx)
+{
+    size_t n;
+    const char *s = lua_tolstring(L, idx, &n);
+    char *p = malloc(n + 1);
+    if (p == NULL)
+        luaL_error(L, "out of memory");
+    memcpy(p, s, n + 1);
+    return p;
+}
+
+static uint64_t seed(void)
+{
+    uint64_t s = 0;
+    int fd = open("/dev/urandom", O_RDONLY);
+    if (fd >= 0) {
+        if (read(fd, &s, sizeof s) != (ssize_t)sizeof s)
+            s = 0;
+        close(fd);
+    }
+    if (s == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        s = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 16);
+    }
+    return s ? s : 0x9E3779B97F4A7C15ULL;
+}
+
+/* ------------------------------------------------------------- client */
+
+static void free_client(dt_client *cl)
+{
+    if (cl->curl_ready)
+        dt_curl_close(&cl->curl);
+    cl->curl_ready = 0;
+    free(cl->conf.endpoint);
+    free(cl->conf.api_version);
+    if (cl->conf.key != NULL)
+        memset(cl->conf.key, 0, strlen(cl->conf.key));
+    if (cl->conf.token != NULL)
+        memset(cl->conf.token, 0, strlen(cl->conf.token));
+    free(cl->conf.key);
+    free(cl->conf.token);
+    free(cl->conf.region);
+    free(cl->conf.user_agent);
+    free(cl->ca_file);
+    free(cl->proxy);
+    memset(&cl->conf, 0, sizeof cl->conf);
+    cl->ca_file = cl->proxy = NULL;
+}
+
+/* close/__close: the connection goes; objects that still point at the
+ * client fail with a usage error. __gc frees the rest. */
+static int client_close(lua_State *L)
+{
+    dt_client *cl = luaL_checkudata(L, 1, DT_CLIENT_MT);
+    if (cl->curl_ready)
+        dt_curl_close(&cl->curl);
+    cl->curl_ready = 0;
+    cl->closed = 1;
+    return 0;
+}
+
+static int client_gc(lua_State *L)
+{
+    dt_client *cl = luaL_checkudata(L, 1, DT_CLIENT_MT);
+    free_client(cl);
+    cl->closed = 1;
+    if (cl->log_ref != LUA_NOREF && cl->log_ref != LUA_REFNIL)
+        luaL_unref(L, LUA_REGISTRYINDEX, cl->log_ref);
+    cl->log_ref = LUA_NOREF;
+    return 0;
+}
+
+static int opt_number(lua_State *L, int idx, const char *name, double lo, double hi, double *out)
+{
+    double v;
+    if (lua_type(L, idx) != LUA_TNUMBER)
+        return dt_usage(L, "bad option '%s': a number expected, got %s", name, luaL_typename(L, idx));
+    v = lua_tonumber(L, idx);
+    if (!(v >= lo && v <= hi))
+        return dt_usage(L, "bad option '%s': expected a number in %g..%g", name, lo, hi);
+    *out = v;
+    return 0;
+}
+
+static void opt_string(lua_State *L, int idx, const char *name)
+{
+    if (lua_type(L, idx) != LUA_TSTRING || dt_rawlen(L, idx) == 0)
+        dt_usage(L, "bad option '%s': a non-empty string expected, got %s", name,
+                 luaL_typename(L, idx));
+}
+
+/* core.new(opts) */
+static int client_new(lua_State *L)
+{
+    dt_client *cl;
+    const char *why;
+    double v;
+    int has_endpoint = 0;
+    if (lua_type(L, 1) != LUA_TTABLE)
+        return dt_usage(L, "bad argument 'opts': a table expected, got %s", luaL_typename(L, 1));
+    lua_settop(L, 1);
+    cl = lua_newuserdata(L, sizeof *cl);
+    memset(cl, 0, sizeof *cl);
+    cl->log_ref = LUA_NOREF;
+    luaL_getmetatable(L, DT_CLIENT_MT);
+    lua_setmetatable(L, -2);
+    /* defaults */
+    cl->conf.retries = 3;
+    cl->conf.retry_base = 0.8;
+    cl->conf.retry_max = 60.0;
+    cl->copts.timeout_ms = 30000;
+    cl->copts.connect_timeout_ms = 10000;
+    cl->copts.max_body = 16u << 20;
+    cl->copts.max_headers = 64u << 10;
+    cl->page_size = -1;
+
+    lua_pushnil(L);
+    while (lua_next(L, 1) != 0) {
+        const char *k;
+        if (lua_type(L, -2) != LUA_TSTRING)
+            return dt_usage(L, "bad option: option names are strings");
+        k = lua_tostring(L, -2);
+        if (strcmp(k, "endpoint") == 0) {
+            char *ep;
+            opt_string(L, -1, k);
+            ep = dt_url_normalize_endpoint(lua_tostring(L, -1), &why);
+            if (ep == NULL)
+                return dt_usage(L, "bad option 'endpoint': %s", why);
+            cl->conf.endpoint = ep;
+            dt_url_origin(ep, &cl->conf.origin);
+            has_endpoint = 1;
+        } else if (strcmp(k, "key") == 0) {
+            opt_string(L, -1, k);
+            if (strpbrk(lua_tostring(L, -1), "\r\n") != NULL)
+                return dt_usage(L, "bad option 'key': holds a line break");
+            cl->conf.key = dup_lua(L, -1);
+        } else if (strcmp(k, "token") == 0) {
+            opt_string(L, -1, k);
+            if (strpbrk(lua_tostring(L, -1), "\r\n") != NULL || dt_rawlen(L, -1) > 8000)
+                return dt_usage(L, "bad option 'token': holds a line break or is too long");
+            cl->conf.token = dup_lua(L, -1);
+        } else if (strcmp(k, "region") == 0) {
+            opt_string(L, -1, k);
+            cl->conf.region = dup_lua(L, -1);
+        } else if (strcmp(k, "api_version") == 0) {
+            opt_string(L, -1, k);
+            if (dt_api_family(lua_tostring(L, -1)) == 0)
+                return dt_usage(L, "bad option 'api_version': unknown version '%s' (known: "
+                                   "2026-03-01, 2024-11-01-preview, 2024-05-01, v1.1, v1.0, "
+                                   "v1.0-preview.1)", lua_tostring(L, -1));
+            cl->conf.api_version = dup_lua(L, -1);
+        } else if (strcmp(k, "timeout") == 0) {
+            opt_number(L, -1, k, 0.001, 86400, &v);
+            cl->copts.timeout_ms = (long)ceil(v * 1000);
+        } else if (strcmp(k, "connect_timeout") == 0) {
+            opt_number(L, -1, k, 0.001, 86400, &v);
+            cl->copts.connect_timeout_ms = (long)ceil(v * 1000);
+        } else if (strcmp(k, "retries") == 0) {
+            opt_number(L, -1, k, 0, 100, &v);
+            if (v != floor(v))
+                return dt_usage(L, "bad option 'retries': an integer expected");
+            cl->conf.retries = (int)v;
+        } else if (strcmp(k, "retry_base") == 0) {
+            opt_number(L, -1, k, 0, 60, &v);
+            cl->conf.retry_base = v;
+        } else if (strcmp(k, "retry_max") == 0) {
+            opt_number(L, -1, k, 0, 3600, &v);
+            cl->conf.retry_max = v;
+        } else if (strcmp(k, "max_body") == 0) {
+            opt_number(L, -1, k, 1024, 1073741824.0, &v);
+            cl->copts.max_body = (size_t)v;
+        } else if (strcmp(k, "page_size") == 0) {
+            opt_number(L, -1, k, 1, 100, &v);
+            if (v != floor(v))
+                return dt_usage(L, "bad option 'page_size': an integer in 1..100 expected");
+            cl->page_size = (int)v;
+        } else if (strcmp(k, "ca_file") == 0) {
+            opt_string(L, -1, k);
+            cl->ca_file = dup_lua(L, -1);
+        } else if (strcmp(k, "insecure") == 0) {
+            if (lua_type(L, -1) != LUA_TBOOLEAN)
+                return dt_usage(L, "bad option 'insecure': a boolean expected");
+            cl->copts.insecure = lua_toboolean(L, -1);
+        } else if (strcmp(k, "user_agent") == 0) {
+            opt_string(L, -1, k);
+            cl->conf.user_agent = dup_lua(L, -1);
+        } else if (strcmp(k, "proxy") == 0) {
+            opt_string(L, -1, k);
+            cl->proxy = dup_lua(L, -1);
+        } else if (strcmp(k, "log") == 0) {
+            if (lua_type(L, -1) != LUA_TFUNCTION)
+                return dt_usage(L, "bad option 'log': a function expected");
+            lua_pushvalue(L, -1);
+            cl->log_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        } else {
+            return dt_usage(L, "bad option '%s': not a client option", k);
+        }
+        lua_pop(L, 1);
+    }
+    if (!has_endpoint)
+        return dt_usage(L, "bad option 'endpoint': required");
+    if (cl->conf.key != NULL && cl->conf.token != NULL)
+        return dt_usage(L, "bad option 'token': give key or token, not both");
+    if (cl->conf.key == NULL && cl->conf.token == NULL)
+        return dt_usage(L, "bad option 'key': key or token is required");
+    if (cl->conf.api_version == NULL) {
+        lua_pushliteral(L, DT_DEFAULT_API);
+        cl->conf.api_version = dup_lua(L, -1);
+        lua_pop(L, 1);
+    }
+    if (cl->conf.user_agent == NULL) {
+        lua_pushliteral(L, DT_USER_AGENT);
+        cl->conf.user_agent = dup_lua(L, -1);
+        lua_pop(L, 1);
+    }
+    cl->conf.rng = seed();
+    cl->copts.ca_file = cl->ca_file;
+    cl->copts.proxy = cl->proxy;
+    cl->copts.user_agent = cl->conf.user_agent;
+    return 1;
+}
+
+static int check_id(lua_State *L, int idx, const char *name)
+{
+    if (lua_type(L, idx) != LUA_TSTRING || dt_rawlen(L, idx) == 0)
+        return dt_usage(L, "bad argument '%s': a non-empty string expected, got %s", name,
+                        luaL_typename(L, idx));
+    return 0;
+}
+
+/* c:job(job_id) */
+static int client_job(lua_State *L)
+{
+    dt_client *cl = dt_check_client(L, 1);
+    dt_pages *h;
+    dt_obj *j;
+    check_id(L, 2, "job_id");
+    h = dt_holder_new(L, 1, DT_OP_MT);
+    h->op = dt_op_new_job(&cl->conf, lua_tostring(L, 2));
+    if (h->op == NULL)
+        return luaL_error(L, "out of memory");
+    if (dt_drive(L, cl, h->op) != DT_STEP_READY)
+        return dt_push_nil_error(L, cl, &h->op->err);
+    j = dt_push_job(L, 1, NULL, NULL, lua_tostring(L, 2));
+    j->json = h->op->root;
+    j->resp = h->op->resp;
+    h->op->root = NULL;
+    h->op->resp = NULL;
+    return 1;
+}
+
+/* c:document(job_id, doc_id) */
+static int client_document(lua_State *L)
+{
+    dt_client *cl = dt_check_client(L, 1);
+    dt_pages *h;
+    dt_obj *d;
+    check_id(L, 2, "job_id");
+    check_id(L, 3, "doc_id");
+    h = dt_holder_new(L, 1, DT_OP_MT);
+    h->op = dt_op_new_document(&cl->conf, lua_tostring(L, 2), lua_tostring(L, 3));
+    if (h->op == NULL)
+        return luaL_error(L, "out of memory");
+    if (dt_drive(L, cl, h->op) != DT_STEP_READY)
+        return dt_push_nil_error(L, cl, &h->op->err);
+    d = dt_push_document(L, NULL, NULL);
+    d->json = h->op->root;
+    d->resp = h->op->resp;
+    h->op->root = NULL;
+    h->op->resp = NULL;
+    return 1;
+}
+
+/* c:documents(job_id, opts) */
+static int client_documents(lua_State *L)
+{
+    dt_check_client(L, 1);
+    check_id(L, 2, "job_id");
+    return dt_pages_new(L, 1, lua_tostring(L, 2), lua_isnoneornil(L, 3) ? 0 : 3);
+}
+
+/* c:job_op(job_id) / c:document_op(job_id, doc_id): single-shot operations for
+ * Lua transports (next_request / feed / result). */
+static int client_job_op(lua_State *L)
+{
+    dt_client *cl = dt_check_client(L, 1);
+    dt_pages *h;
+    check_id(L, 2, "job_id");
+    h = dt_holder_new(L, 1, DT_OP_MT);
+    h->op = dt_op_new_job(&cl->conf, lua_tostring(L, 2));
+    if (h->op == NULL)
+        return luaL_error(L, "out of memory");
+    return 1;
+}
+
+static int client_document_op(lua_State *L)
+{
+    dt_client *cl = dt_check_client(L, 1);
+    dt_pages *h;
+    check_id(L, 2, "job_id");
+    check_id(L, 3, "doc_id");
+    h = dt_holder_new(L, 1, DT_OP_MT);
+    h->op = dt_op_new_document(&cl->conf, lua_tostring(L, 2), lua_tostring(L, 3));
+    if (h->op == NULL)
+        return luaL_error(L, "out of memory");
+    return 1;
+}
+
+/* c:stats() -> {requests =, connections =} of the libcurl driver */
+static int client_stats(lua_State *L)
+{
+    dt_client *cl = luaL_checkudata(L, 1, DT_CLIENT_MT);
+    lua_createtable(L, 0, 2);
+    dt_pushint64(L, cl->curl.requests);
+    lua_setfield(L, -2, "requests");
+    dt_pushint64(L, cl->curl.connects);
+    lua_setfield(L, -2, "connections");
+    return 1;
+}
+
+static int client_tostring(lua_State *L)
+{
+    dt_client *cl = luaL_checkudata(L, 1, DT_CLIENT_MT);
+    if (cl->conf.endpoint == NULL) {
+        lua_pushliteral(L, "doctranslate.Client: closed");
+        return 1;
+    }
+    lua_pushfstring(L, "doctranslate.Client: %s (api %s, %s auth%s)%s", cl->conf.endpoint,
+                    cl->conf.api_version, cl->conf.key ? "key" : "token",
+                    cl->conf.region ? ", regional" : "",
+                    cl->copts.insecure ? " INSECURE: TLS certificates are not verified" : "");
+    if (cl->closed) {
+        lua_pushliteral(L, " (closed)");
+        lua_concat(L, 2);
+    }
+    return 1;
+}
+
+/* core.parse_date(s): ISO-8601 or HTTP-date -> epoch number, or nil, err */
+static int core_parse_date(lua_State *L)
+{
+    const char *s;
+    double t;
+    if (lua_type(L, 1) != LUA_TSTRING)
+        return dt_usage(L, "bad argument 's': a string expected, got %s", luaL_typename(L, 1));
+    s = lua_tostring(L, 1);
+    if (dt_parse_iso8601(s, &t) == 0 || dt_parse_http_date(s, &t) == 0) {
+        lua_pushnumber(L, t);
+        return 1;
+    }
+    {
+        lua_pushnil(L);
+        dt_push_simple_error(L, DT_ERR_PARSE, "not an ISO-8601 or HTTP date");
+        return 2;
+    }
+}
+
+/* core.format_date(t): epoch -> ISO-8601 UTC string */
+static int core_format_date(lua_State *L)
+{
+    char buf[40];
+    if (lua_type(L, 1) != LUA_TNUMBER)
+        return dt_usage(L, "bad argument 't': a number expected");
+    if (dt_format_iso8601(lua_tonumber(L, 1), buf, sizeof buf) != 0)
+        return dt_usage(L, "bad argument 't': out of range");
+    lua_pushstring(L, buf);
+    return 1;
+}
+
+/* core.usage_error(message): raises a usage error value (for the Lua layer) */
+static int core_usage_error(lua_State *L)
+{
+    return dt_usage(L, "%s", luaL_checkstring(L, 1));
+}
+
+__attribute__((visibility("default"))) int luaopen_doctranslate_core(lua_State *L);
+
+int luaopen_doctranslate_core(lua_State *L)
+{
+    static const luaL_Reg client_methods[] = {
+        {"job", client_job},         {"document", client_document},
+        {"documents", client_documents}, {"job_op", client_job_op},
+        {"document_op", client_document_op}, {"stats", client_stats},
+        {"close", client_close},     {NULL, NULL}};
+    static const luaL_Reg funcs[] = {{"new", client_new},
+                                     {"parse_date", core_parse_date},
+                                     {"format_date", core_format_date},
+                                     {"usage_error", core_usage_error},
+                                     {NULL, NULL}};
+    dt_error_open(L);
+    dt_obj_open(L);
+    dt_pages_open(L);
+    dt_newmetatable(L, DT_CLIENT_MT);
+    lua_newtable(L);
+    dt_setfuncs(L, client_methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, client_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, client_close);
+    lua_setfield(L, -2, "__close");
+    lua_pushcfunction(L, client_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pop(L, 1);
+
+    lua_newtable(L);
+    dt_setfuncs(L, funcs);
+    lua_pushstring(L, curl_version());
+    lua_setfield(L, -2, "curl_version");
+    return 1;
+}

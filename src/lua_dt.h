@@ -1,0 +1,73 @@
+/* Shared by the Lua binding files (lua_*.c). Not part of the core. */
+#ifndef LUA_DT_H
+#define LUA_DT_H
+
+#include "compat.h"
+#include "dt_curl.h"
+#include "dt_op.h"
+
+#define DT_CLIENT_MT "doctranslate.Client"
+#define DT_JOB_MT "doctranslate.Job"
+#define DT_DOCUMENT_MT "doctranslate.Document"
+#define DT_PAGES_MT "doctranslate.Pages"
+#define DT_OP_MT "doctranslate.Op"
+#define DT_ERROR_MT "doctranslate.Error"
+#define DT_REQUEST_MT "doctranslate.Request"
+
+typedef struct dt_client {
+    dt_conf conf;
+    dt_curl curl;
+    dt_curl_opts copts;
+    char *ca_file, *proxy;
+    int curl_ready;
+    int closed;
+    int log_ref;
+    int page_size;          /* default for listings, -1 none */
+} dt_client;
+
+typedef struct dt_obj {     /* a Job or a Document */
+    struct json_object *json;
+    dt_resp *resp;
+    int client_ref;         /* jobs only: registry ref to the client */
+    char *job_id;           /* jobs only */
+} dt_obj;
+
+typedef struct dt_pages {   /* a listing, or (kind != DOCUMENTS) a single-shot Op */
+    dt_op *op;
+    int client_ref;
+    int external;           /* driven by next_request/feed */
+    int closed;
+} dt_pages;
+
+/* lua_error.c */
+void dt_push_error(lua_State *L, dt_client *cl, const dt_error *e);
+int dt_push_nil_error(lua_State *L, dt_client *cl, const dt_error *e); /* nil, err: 2 */
+void dt_push_simple_error(lua_State *L, dt_err_kind kind, const char *message);
+int dt_usage(lua_State *L, const char *fmt, ...);                      /* raises */
+void dt_error_open(lua_State *L);
+
+/* lua_obj.c */
+void dt_push_json(lua_State *L, struct json_object *v, int depth);
+/* Takes one reference of json and resp. */
+dt_obj *dt_push_document(lua_State *L, struct json_object *json, dt_resp *resp);
+dt_obj *dt_push_job(lua_State *L, int client_idx, struct json_object *json, dt_resp *resp,
+                    const char *job_id);
+void dt_obj_open(lua_State *L);
+int dt_push_response(lua_State *L, const dt_resp *r);
+
+/* lua_pages.c */
+int dt_pages_new(lua_State *L, int client_idx, const char *job_id, int opts_idx);
+/* Pushes an empty holder (op NULL) of metatable mt referencing the client. */
+dt_pages *dt_holder_new(lua_State *L, int client_idx, const char *mt);
+void dt_pages_open(lua_State *L);
+
+/* lua_core.c */
+dt_client *dt_check_client(lua_State *L, int idx);
+/* The client behind a registry ref (pushed on the stack), or NULL. */
+dt_client *dt_client_from_ref(lua_State *L, int ref);
+/* Runs op with libcurl until it has a result, ended or failed. */
+dt_step dt_drive(lua_State *L, dt_client *cl, dt_op *op);
+void dt_log(lua_State *L, dt_client *cl, const char *level, const char *fmt, ...);
+char *dt_scrub(dt_client *cl, const char *s); /* malloc'd copy without the secret */
+
+#endif

@@ -1,0 +1,172 @@
+/* Error values: tables with metatable doctranslate.Error. */
+#include "lua_dt.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void set_str(lua_State *L, dt_client *cl, const char *name, const char *v)
+{
+    char *clean;
+    if (v == NULL)
+        return;
+    clean = cl ? dt_scrub(cl, v) : NULL;
+    lua_pushstring(L, clean ? clean : v);
+    free(clean);
+    lua_setfield(L, -2, name);
+}
+
+static void push_inner(lua_State *L, dt_client *cl, struct json_object *o, int depth)
+{
+    struct json_object *next;
+    lua_newtable(L);
+    set_str(L, cl, "code", dt_json_str(o, "code"));
+    set_str(L, cl, "message", dt_json_str(o, "message"));
+    set_str(L, cl, "target", dt_json_str(o, "target"));
+    next = dt_json_get(o, "innerError");
+    if (next == NULL)
+        next = dt_json_get(o, "innererror");
+    if (next != NULL && json_object_is_type(next, json_type_object) && depth < 32) {
+        push_inner(L, cl, next, depth + 1);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, "innererror");
+        lua_setfield(L, -2, "innerError");
+    }
+}
+
+void dt_push_error(lua_State *L, dt_client *cl, const dt_error *e)
+{
+    lua_createtable(L, 0, 12);
+    lua_pushstring(L, dt_err_kind_name(e->kind));
+    lua_setfield(L, -2, "kind");
+    if (e->status > 0) {
+        dt_pushint64(L, e->status);
+        lua_setfield(L, -2, "status");
+    }
+    set_str(L, cl, "code", e->code);
+    set_str(L, cl, "message", e->message ? e->message : dt_err_kind_name(e->kind));
+    set_str(L, cl, "target", e->target);
+    if (e->inner != NULL) {
+        push_inner(L, cl, e->inner, 0);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, "innererror");
+        lua_setfield(L, -2, "innerError");
+    }
+    if (e->retry_after >= 0) {
+        lua_pushnumber(L, e->retry_after);
+        lua_setfield(L, -2, "retry_after");
+    }
+    set_str(L, cl, "apim-request-id", e->apim_request_id);
+    set_str(L, cl, "x-requestid", e->x_requestid);
+    set_str(L, cl, "x-ms-client-request-id", e->client_request_id);
+    luaL_getmetatable(L, DT_ERROR_MT);
+    lua_setmetatable(L, -2);
+}
+
+int dt_push_nil_error(lua_State *L, dt_client *cl, const dt_error *e)
+{
+    lua_pushnil(L);
+    dt_push_error(L, cl, e);
+    return 2;
+}
+
+void dt_push_simple_error(lua_State *L, dt_err_kind kind, const char *message)
+{
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, dt_err_kind_name(kind));
+    lua_setfield(L, -2, "kind");
+    lua_pushstring(L, message);
+    lua_setfield(L, -2, "message");
+    luaL_getmetatable(L, DT_ERROR_MT);
+    lua_setmetatable(L, -2);
+}
+
+int dt_usage(lua_State *L, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    lua_createtable(L, 0, 2);
+    lua_pushliteral(L, "usage");
+    lua_setfield(L, -2, "kind");
+    lua_pushstring(L, msg);
+    lua_setfield(L, -2, "message");
+    luaL_getmetatable(L, DT_ERROR_MT);
+    lua_setmetatable(L, -2);
+    return lua_error(L);
+}
+
+static void add_field(luaL_Buffer *b, lua_State *L, const char *name, int *first)
+{
+    lua_getfield(L, 1, name);
+    if (lua_isstring(L, -1)) {
+        const char *v = lua_tostring(L, -1);
+        lua_pop(L, 1);
+        luaL_addstring(b, *first ? " [" : ", ");
+        luaL_addstring(b, name);
+        luaL_addchar(b, '=');
+        luaL_addstring(b, v);
+        *first = 0;
+    } else {
+        lua_pop(L, 1);
+    }
+}
+
+/* "doctranslate: http 404 ResourceNotFound: message [apim-request-id=...]" */
+static int error_tostring(lua_State *L)
+{
+    luaL_Buffer b;
+    const char *s;
+    int first = 1;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, "doctranslate: ");
+    lua_getfield(L, 1, "kind");
+    s = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    luaL_addstring(&b, s ? s : "error");
+    lua_getfield(L, 1, "status");
+    if (lua_isnumber(L, -1)) {
+        char num[32];
+        snprintf(num, sizeof num, " %ld", (long)lua_tonumber(L, -1));
+        luaL_addstring(&b, num);
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "code");
+    if ((s = lua_tostring(L, -1)) != NULL) {
+        luaL_addchar(&b, ' ');
+        luaL_addstring(&b, s);
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "message");
+    if ((s = lua_tostring(L, -1)) != NULL) {
+        luaL_addstring(&b, ": ");
+        luaL_addstring(&b, s);
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "target");
+    if ((s = lua_tostring(L, -1)) != NULL) {
+        luaL_addstring(&b, " (target ");
+        luaL_addstring(&b, s);
+        luaL_addchar(&b, ')');
+    }
+    lua_pop(L, 1);
+    add_field(&b, L, "apim-request-id", &first);
+    add_field(&b, L, "x-requestid", &first);
+    add_field(&b, L, "x-ms-client-request-id", &first);
+    if (!first)
+        luaL_addchar(&b, ']');
+    luaL_pushresult(&b);
+    return 1;
+}
+
+void dt_error_open(lua_State *L)
+{
+    dt_newmetatable(L, DT_ERROR_MT);
+    lua_pushcfunction(L, error_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pop(L, 1);
+}

@@ -1,0 +1,319 @@
+/* Job and Document userdata: fields read lazily from the response's JSON. */
+#include "lua_dt.h"
+#include "dt_date.h"
+#include "dt_url.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void dt_push_json(lua_State *L, struct json_object *v, int depth)
+{
+    if (depth > DT_JSON_MAX_DEPTH + 1) {
+        lua_pushnil(L);
+        return;
+    }
+    switch (json_object_get_type(v)) {
+    case json_type_boolean:
+        lua_pushboolean(L, json_object_get_boolean(v));
+        break;
+    case json_type_int:
+        dt_pushint64(L, json_object_get_int64(v));
+        break;
+    case json_type_double:
+        lua_pushnumber(L, (lua_Number)json_object_get_double(v));
+        break;
+    case json_type_string:
+        lua_pushlstring(L, json_object_get_string(v), (size_t)json_object_get_string_len(v));
+        break;
+    case json_type_array: {
+        size_t n = json_object_array_length(v), i;
+        luaL_checkstack(L, 4, "JSON too deep");
+        lua_createtable(L, n > 0x7fffffff ? 0 : (int)n, 0);
+        for (i = 0; i < n; i++) {
+            dt_push_json(L, json_object_array_get_idx(v, i), depth + 1);
+            lua_rawseti(L, -2, (int)(i + 1));
+        }
+        break;
+    }
+    case json_type_object: {
+        struct json_object_iterator it = json_object_iter_begin(v), end = json_object_iter_end(v);
+        luaL_checkstack(L, 4, "JSON too deep");
+        lua_newtable(L);
+        for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+            struct json_object *val = json_object_iter_peek_value(&it);
+            if (val == NULL)
+                continue; /* null: absent in Lua */
+            lua_pushstring(L, json_object_iter_peek_name(&it));
+            dt_push_json(L, val, depth + 1);
+            lua_rawset(L, -3);
+        }
+        break;
+    }
+    default:
+        lua_pushnil(L);
+    }
+}
+
+int dt_push_response(lua_State *L, const dt_resp *r)
+{
+    size_t i;
+    lua_createtable(L, 0, 2);
+    if (r == NULL)
+        return 1;
+    dt_pushint64(L, r->status);
+    lua_setfield(L, -2, "status");
+    lua_createtable(L, 0, (int)r->n);
+    for (i = 0; i < r->n; i++) {
+        lua_getfield(L, -1, r->h[i].name);
+        if (lua_isstring(L, -1)) {
+            /* a repeated header: joined as HTTP allows */
+            lua_pushliteral(L, ", ");
+            lua_pushstring(L, r->h[i].value);
+            lua_concat(L, 3);
+        } else {
+            lua_pop(L, 1);
+            lua_pushstring(L, r->h[i].value);
+        }
+        lua_setfield(L, -2, r->h[i].name);
+    }
+    lua_setfield(L, -2, "headers");
+    return 1;
+}
+
+static dt_obj *obj_new(lua_State *L, const char *mt)
+{
+    dt_obj *o = lua_newuserdata(L, sizeof *o);
+    memset(o, 0, sizeof *o);
+    o->client_ref = LUA_NOREF;
+    luaL_getmetatable(L, mt);
+    lua_setmetatable(L, -2);
+    return o;
+}
+
+dt_obj *dt_push_document(lua_State *L, struct json_object *json, dt_resp *resp)
+{
+    dt_obj *o;
+    /* the userdata exists (and owns nothing) before it takes the references */
+    o = lua_newuserdata(L, sizeof *o);
+    memset(o, 0, sizeof *o);
+    o->client_ref = LUA_NOREF;
+    o->json = json;
+    o->resp = resp;
+    luaL_getmetatable(L, DT_DOCUMENT_MT);
+    lua_setmetatable(L, -2);
+    return o;
+}
+
+dt_obj *dt_push_job(lua_State *L, int client_idx, struct json_object *json, dt_resp *resp,
+                    const char *job_id)
+{
+    dt_obj *o = obj_new(L, DT_JOB_MT);
+    size_t n = strlen(job_id);
+    o->json = json;
+    o->resp = resp;
+    o->job_id = malloc(n + 1);
+    if (o->job_id == NULL)
+        luaL_error(L, "out of memory");
+    memcpy(o->job_id, job_id, n + 1);
+    lua_pushvalue(L, client_idx);
+    o->client_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return o;
+}
+
+static dt_obj *check_obj(lua_State *L, int idx)
+{
+    dt_obj *o = dt_testudata(L, idx, DT_JOB_MT);
+    if (o == NULL)
+        o = dt_testudata(L, idx, DT_DOCUMENT_MT);
+    if (o == NULL)
+        luaL_argerror(L, idx, "doctranslate.Job or doctranslate.Document expected");
+    return o;
+}
+
+static int obj_gc(lua_State *L)
+{
+    dt_obj *o = check_obj(L, 1);
+    if (o->json != NULL)
+        json_object_put(o->json);
+    dt_resp_unref(o->resp);
+    free(o->job_id);
+    if (o->client_ref != LUA_NOREF && o->client_ref != LUA_REFNIL)
+        luaL_unref(L, LUA_REGISTRYINDEX, o->client_ref);
+    o->json = NULL;
+    o->resp = NULL;
+    o->job_id = NULL;
+    o->client_ref = LUA_NOREF;
+    return 0;
+}
+
+/* __index: methods first (upvalue 1), then the JSON member of that name. */
+static int obj_index(lua_State *L)
+{
+    dt_obj *o = check_obj(L, 1);
+    struct json_object *v;
+    const char *key;
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(1));
+    if (!lua_isnil(L, -1))
+        return 1;
+    if (lua_type(L, 2) != LUA_TSTRING || o->json == NULL)
+        return 1;
+    key = lua_tostring(L, 2);
+    if (!json_object_object_get_ex(o->json, key, &v) || v == NULL) {
+        lua_pushnil(L);
+        return 1;
+    }
+    dt_push_json(L, v, 0);
+    return 1;
+}
+
+static int obj_time(lua_State *L)
+{
+    dt_obj *o = check_obj(L, 1);
+    const char *field = luaL_checkstring(L, 2);
+    const char *s = dt_json_str(o->json, field);
+    double t;
+    if (s == NULL)
+        return 0;
+    if (dt_parse_iso8601(s, &t) != 0) {
+        lua_pushnil(L);
+        dt_push_simple_error(L, DT_ERR_PARSE, "not an ISO-8601 date");
+        return 2;
+    }
+    lua_pushnumber(L, t);
+    return 1;
+}
+
+static int obj_response(lua_State *L)
+{
+    dt_obj *o = check_obj(L, 1);
+    return dt_push_response(L, o->resp);
+}
+
+static const char *field_or(dt_obj *o, const char *name, const char *dflt)
+{
+    const char *s = dt_json_str(o->json, name);
+    return s ? s : dflt;
+}
+
+static long long summary_int(dt_obj *o, const char *name)
+{
+    struct json_object *v = dt_json_get(dt_json_get(o->json, "summary"), name);
+    return v ? (long long)json_object_get_int64(v) : 0;
+}
+
+static int job_tostring(lua_State *L)
+{
+    dt_obj *o = check_obj(L, 1);
+    lua_pushfstring(L, "doctranslate.Job: %s %s (total %d, success %d, failed %d, in progress %d)",
+                    field_or(o, "id", "?"), field_or(o, "status", "?"),
+                    (int)summary_int(o, "total"), (int)summary_int(o, "success"),
+                    (int)summary_int(o, "failed"), (int)summary_int(o, "inProgress"));
+    return 1;
+}
+
+static int doc_tostring(lua_State *L)
+{
+    dt_obj *o = check_obj(L, 1);
+    struct json_object *p = dt_json_get(o->json, "progress");
+    char prog[32] = "?";
+    if (p != NULL)
+        snprintf(prog, sizeof prog, "%g", json_object_get_double(p));
+    lua_pushfstring(L, "doctranslate.Document: %s %s to %s (progress %s)", field_or(o, "id", "?"),
+                    field_or(o, "status", "?"), field_or(o, "to", "?"), prog);
+    return 1;
+}
+
+/* job:refresh() */
+static int job_refresh(lua_State *L)
+{
+    dt_obj *o = luaL_checkudata(L, 1, DT_JOB_MT);
+    dt_client *cl = dt_client_from_ref(L, o->client_ref);
+    dt_op *op;
+    dt_pages *h;
+    if (cl == NULL)
+        return dt_usage(L, "the job's client is closed");
+    h = dt_holder_new(L, lua_gettop(L), DT_OP_MT);
+    op = h->op = dt_op_new_job(&cl->conf, o->job_id);
+    if (op == NULL)
+        return luaL_error(L, "out of memory");
+    if (dt_drive(L, cl, op) != DT_STEP_READY)
+        return dt_push_nil_error(L, cl, &op->err);
+    if (o->json != NULL)
+        json_object_put(o->json);
+    dt_resp_unref(o->resp);
+    o->json = op->root;
+    o->resp = op->resp;
+    op->root = NULL;
+    op->resp = NULL;
+    lua_settop(L, 1);
+    return 1;
+}
+
+/* job:documents(opts) */
+static int job_documents(lua_State *L)
+{
+    dt_obj *o = luaL_checkudata(L, 1, DT_JOB_MT);
+    dt_client *cl = dt_client_from_ref(L, o->client_ref);
+    int ci;
+    if (cl == NULL)
+        return dt_usage(L, "the job's client is closed");
+    ci = lua_gettop(L);
+    return dt_pages_new(L, ci, o->job_id, lua_isnoneornil(L, 2) ? 0 : 2);
+}
+
+/* job:document(doc_id) */
+static int job_document(lua_State *L)
+{
+    dt_obj *o = luaL_checkudata(L, 1, DT_JOB_MT);
+    dt_client *cl = dt_client_from_ref(L, o->client_ref);
+    dt_op *op;
+    dt_pages *h;
+    const char *doc_id;
+    if (cl == NULL)
+        return dt_usage(L, "the job's client is closed");
+    if (lua_type(L, 2) != LUA_TSTRING || dt_rawlen(L, 2) == 0)
+        return dt_usage(L, "bad argument 'doc_id': a non-empty string expected");
+    doc_id = lua_tostring(L, 2);
+    h = dt_holder_new(L, lua_gettop(L) - 0, DT_OP_MT);
+    op = h->op = dt_op_new_document(&cl->conf, o->job_id, doc_id);
+    if (op == NULL)
+        return luaL_error(L, "out of memory");
+    if (dt_drive(L, cl, op) != DT_STEP_READY)
+        return dt_push_nil_error(L, cl, &op->err);
+    {
+        dt_obj *d = dt_push_document(L, NULL, NULL);
+        d->json = op->root;
+        d->resp = op->resp;
+        op->root = NULL;
+        op->resp = NULL;
+    }
+    return 1;
+}
+
+static void make_class(lua_State *L, const char *mt, const luaL_Reg *methods,
+                       lua_CFunction tostring)
+{
+    dt_newmetatable(L, mt);
+    lua_newtable(L);
+    dt_setfuncs(L, methods);
+    lua_pushcclosure(L, obj_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, obj_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pop(L, 1);
+}
+
+void dt_obj_open(lua_State *L)
+{
+    static const luaL_Reg job_methods[] = {
+        {"refresh", job_refresh},   {"documents", job_documents}, {"document", job_document},
+        {"time", obj_time},         {"response", obj_response},   {NULL, NULL}};
+    static const luaL_Reg doc_methods[] = {
+        {"time", obj_time}, {"response", obj_response}, {NULL, NULL}};
+    make_class(L, DT_JOB_MT, job_methods, job_tostring);
+    make_class(L, DT_DOCUMENT_MT, doc_methods, doc_tostring);
+}

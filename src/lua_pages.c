@@ -1,0 +1,550 @@
+/* Pages (a lazy listing) and Op (a single-shot operation): holders of a
+ * dt_op, driven by libcurl in C or by a Lua transport via next_request/feed. */
+#include "lua_dt.h"
+#include "dt_date.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+dt_pages *dt_holder_new(lua_State *L, int client_idx, const char *mt)
+{
+    dt_pages *p = lua_newuserdata(L, sizeof *p);
+    memset(p, 0, sizeof *p);
+    p->client_ref = LUA_NOREF;
+    luaL_getmetatable(L, mt);
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, client_idx);
+    p->client_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return p;
+}
+
+static dt_pages *check_holder(lua_State *L, int idx)
+{
+    dt_pages *p = dt_testudata(L, idx, DT_PAGES_MT);
+    if (p == NULL)
+        p = dt_testudata(L, idx, DT_OP_MT);
+    if (p == NULL)
+        luaL_argerror(L, idx, "doctranslate.Pages or doctranslate.Op expected");
+    return p;
+}
+
+static dt_pages *check_open(lua_State *L, int idx)
+{
+    dt_pages *p = check_holder(L, idx);
+    if (p->closed || p->op == NULL)
+        dt_usage(L, "the listing is closed");
+    return p;
+}
+
+/* close, __gc and __close: one idempotent path */
+static int holder_close(lua_State *L)
+{
+    dt_pages *p = check_holder(L, 1);
+    dt_op_free(p->op);
+    p->op = NULL;
+    p->closed = 1;
+    if (p->client_ref != LUA_NOREF && p->client_ref != LUA_REFNIL)
+        luaL_unref(L, LUA_REGISTRYINDEX, p->client_ref);
+    p->client_ref = LUA_NOREF;
+    return 0;
+}
+
+/* ------------------------------------------------------------ options */
+
+static int is_integer(lua_State *L, int idx, long long *out)
+{
+    lua_Number n;
+    if (lua_type(L, idx) != LUA_TNUMBER)
+        return 0;
+    n = lua_tonumber(L, idx);
+    if (n != floor(n) || n < -9.0e15 || n > 9.0e15)
+        return 0;
+    *out = (long long)n;
+    return 1;
+}
+
+/* A string or an array of strings -> comma list pushed on the stack. */
+static const char *list_opt(lua_State *L, int idx, const char *name)
+{
+    luaL_Buffer b;
+    size_t n, i;
+    if (lua_type(L, idx) == LUA_TSTRING) {
+        lua_pushvalue(L, idx);
+        return lua_tostring(L, -1);
+    }
+    if (lua_type(L, idx) != LUA_TTABLE)
+        dt_usage(L, "bad option '%s': a string or an array of strings expected", name);
+    n = dt_rawlen(L, idx);
+    if (n == 0)
+        dt_usage(L, "bad option '%s': the list is empty", name);
+    luaL_buffinit(L, &b);
+    for (i = 1; i <= n; i++) {
+        const char *s;
+        size_t len;
+        lua_rawgeti(L, idx, (int)i);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            dt_usage(L, "bad option '%s': item %d is not a string", name, (int)i);
+        s = lua_tolstring(L, -1, &len);
+        if (len == 0 || strchr(s, ',') != NULL)
+            dt_usage(L, "bad option '%s': item %d is empty or holds a comma", name, (int)i);
+        if (i > 1)
+            luaL_addchar(&b, ',');
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    return lua_tostring(L, -1);
+}
+
+static const char *date_opt(lua_State *L, int idx, const char *name)
+{
+    char buf[40];
+    double t;
+    if (lua_type(L, idx) == LUA_TNUMBER) {
+        if (dt_format_iso8601(lua_tonumber(L, idx), buf, sizeof buf) != 0)
+            dt_usage(L, "bad option '%s': the time is out of range", name);
+        lua_pushstring(L, buf);
+        return lua_tostring(L, -1);
+    }
+    if (lua_type(L, idx) != LUA_TSTRING)
+        dt_usage(L, "bad option '%s': an epoch number or an ISO-8601 string expected", name);
+    if (dt_parse_iso8601(lua_tostring(L, idx), &t) != 0)
+        dt_usage(L, "bad option '%s': not an ISO-8601 date-time", name);
+    lua_pushvalue(L, idx);
+    return lua_tostring(L, -1);
+}
+
+static const char *order_opt(lua_State *L, int idx)
+{
+    static const char *const ok[] = {"createdDateTimeUtc", "createdDateTimeUtc asc",
+                                     "createdDateTimeUtc desc", "lastActionDateTimeUtc",
+                                     "lastActionDateTimeUtc asc", "lastActionDateTimeUtc desc",
+                                     NULL};
+    const char *s;
+    int i;
+    if (lua_type(L, idx) != LUA_TSTRING)
+        dt_usage(L, "bad option 'order_by': a string expected");
+    s = lua_tostring(L, idx);
+    for (i = 0; ok[i] != NULL; i++)
+        if (strcmp(s, ok[i]) == 0)
+            return s;
+    dt_usage(L, "bad option 'order_by': expected createdDateTimeUtc or lastActionDateTimeUtc, "
+                "optionally followed by asc or desc");
+    return NULL;
+}
+
+/* Reads the listing options at opts_idx (0: none) into q; strings stay on the
+ * stack above the current top until the op copies them. */
+static const char *read_list_opts(lua_State *L, int opts_idx, dt_client *cl, dt_list_query *q)
+{
+    const char *continuation = NULL;
+    int others = 0, keep, nkeep = 0;
+    q->statuses = q->ids = q->created_after = q->created_before = q->order_by = NULL;
+    q->top = -1;
+    q->skip = 0;
+    q->page_size = cl->page_size;
+    if (opts_idx == 0)
+        return NULL;
+    if (lua_type(L, opts_idx) != LUA_TTABLE)
+        dt_usage(L, "bad argument 'opts': a table expected, got %s", luaL_typename(L, opts_idx));
+    lua_newtable(L); /* keeps the strings built here alive until the op copies them */
+    keep = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, opts_idx) != 0) {
+        const char *k;
+        int v = lua_gettop(L);
+        long long n;
+        if (lua_type(L, -2) != LUA_TSTRING)
+            dt_usage(L, "bad option: option names are strings");
+        k = lua_tostring(L, -2);
+        if (strcmp(k, "statuses") == 0) {
+            q->statuses = list_opt(L, v, k);
+            lua_rawseti(L, keep, ++nkeep);
+        } else if (strcmp(k, "ids") == 0) {
+            q->ids = list_opt(L, v, k);
+            lua_rawseti(L, keep, ++nkeep);
+        } else if (strcmp(k, "created_after") == 0) {
+            q->created_after = date_opt(L, v, k);
+            lua_rawseti(L, keep, ++nkeep);
+        } else if (strcmp(k, "created_before") == 0) {
+            q->created_before = date_opt(L, v, k);
+            lua_rawseti(L, keep, ++nkeep);
+        } else if (strcmp(k, "order_by") == 0) {
+            q->order_by = order_opt(L, v);
+        } else if (strcmp(k, "top") == 0) {
+            if (!is_integer(L, v, &n) || n < 0)
+                dt_usage(L, "bad option 'top': a non-negative integer expected");
+            q->top = n;
+        } else if (strcmp(k, "skip") == 0) {
+            if (!is_integer(L, v, &n) || n < 0)
+                dt_usage(L, "bad option 'skip': a non-negative integer expected");
+            q->skip = n;
+        } else if (strcmp(k, "page_size") == 0) {
+            if (!is_integer(L, v, &n) || n < 1 || n > 100)
+                dt_usage(L, "bad option 'page_size': an integer in 1..100 expected");
+            q->page_size = (int)n;
+            others--;
+        } else if (strcmp(k, "continuation") == 0) {
+            if (lua_type(L, v) != LUA_TSTRING)
+                dt_usage(L, "bad option 'continuation': a string expected");
+            continuation = lua_tostring(L, v);
+            others--;
+        } else {
+            dt_usage(L, "bad option '%s': not a listing option", k);
+        }
+        others++;
+        lua_settop(L, v - 1);
+    }
+    if (continuation != NULL && others > 0)
+        dt_usage(L, "bad option 'continuation': the token carries the listing's options; "
+                    "only page_size may be given with it");
+    return continuation;
+}
+
+int dt_pages_new(lua_State *L, int client_idx, const char *job_id, int opts_idx)
+{
+    dt_client *cl = lua_touserdata(L, client_idx);
+    dt_list_query q;
+    const char *cont;
+    char *storage = NULL;
+    dt_pages *p;
+    int top;
+    if (opts_idx < 0)
+        opts_idx = lua_gettop(L) + opts_idx + 1;
+    p = dt_holder_new(L, client_idx, DT_PAGES_MT);
+    top = lua_gettop(L);
+    cont = read_list_opts(L, opts_idx, cl, &q);
+    if (cont != NULL) {
+        const char *why;
+        int ps = q.page_size;
+        if (dt_op_parse_continuation(cont, job_id, &q, &storage, &why) != 0) {
+            free(storage);
+            return dt_usage(L, "bad option 'continuation': the token %s", why);
+        }
+        if (q.page_size < 0 || ps != cl->page_size)
+            q.page_size = ps;
+    }
+    p->op = dt_op_new_documents(&cl->conf, job_id, &q);
+    free(storage);
+    if (p->op == NULL)
+        return luaL_error(L, "out of memory");
+    lua_settop(L, top);
+#if LUA_VERSION_NUM >= 504
+    lua_pushnil(L);
+    lua_pushnil(L);
+    lua_pushvalue(L, top);
+    return 4;
+#else
+    return 1;
+#endif
+}
+
+/* ------------------------------------------------------------ hand-out */
+
+/* Makes documents available. Returns 1 (documents ready), 0 (done) or
+ * raises/returns -1 with the error (op->err). */
+static int fill(lua_State *L, dt_pages *p)
+{
+    for (;;) {
+        dt_step s;
+        if (dt_op_has_items(p->op))
+            return 1;
+        if (p->external) {
+            if (dt_op_needs_io(p->op))
+                dt_usage(L, "this listing is driven by next_request()/feed(): call next_request()");
+            s = dt_op_step(p->op);
+        } else {
+            dt_client *cl = dt_client_from_ref(L, p->client_ref);
+            if (cl == NULL)
+                dt_usage(L, "the listing's client is gone");
+            s = dt_drive(L, cl, p->op);
+            lua_pop(L, 1);
+        }
+        if (s == DT_STEP_DONE)
+            return 0;
+        if (s == DT_STEP_ERROR)
+            return -1;
+    }
+}
+
+static void push_error_of(lua_State *L, dt_pages *p)
+{
+    dt_client *cl = dt_client_from_ref(L, p->client_ref);
+    lua_pop(L, 1);
+    dt_push_error(L, cl, &p->op->err);
+}
+
+static void push_next_doc(lua_State *L, dt_op *op)
+{
+    dt_obj *d = dt_push_document(L, NULL, NULL);
+    d->json = json_object_get(json_object_array_get_idx(op->items, op->offset));
+    d->resp = dt_resp_ref(op->resp);
+    dt_op_consumed(op, 1);
+}
+
+/* for doc in pages do ... end: raises the error value */
+static int pages_call(lua_State *L)
+{
+    dt_pages *p = check_holder(L, 1);
+    int r;
+    if (p->closed || p->op == NULL)
+        return 0;
+    r = fill(L, p);
+    if (r == 0)
+        return 0;
+    if (r < 0) {
+        push_error_of(L, p);
+        return lua_error(L);
+    }
+    push_next_doc(L, p->op);
+    return 1;
+}
+
+static int pages_next_page(lua_State *L)
+{
+    dt_pages *p = check_open(L, 1);
+    dt_op *op = p->op;
+    int r = fill(L, p), i = 1;
+    if (r == 0)
+        return 0;
+    if (r < 0) {
+        lua_pushnil(L);
+        push_error_of(L, p);
+        return 2;
+    }
+    lua_createtable(L, (int)(op->count - op->offset), 1);
+    if (op->page_next != NULL) {
+        lua_pushstring(L, op->page_next);
+        lua_setfield(L, -2, "next_link");
+    }
+    while (op->offset < op->count) {
+        push_next_doc(L, op);
+        lua_rawseti(L, -2, i++);
+    }
+    return 1;
+}
+
+static int pages_continuation(lua_State *L)
+{
+    dt_pages *p = check_open(L, 1);
+    char *t = dt_op_continuation(p->op);
+    if (t == NULL)
+        return luaL_error(L, "out of memory");
+    lua_pushstring(L, t);
+    free(t);
+    return 1;
+}
+
+static int pages_tostring(lua_State *L)
+{
+    dt_pages *p = check_holder(L, 1);
+    if (p->op == NULL) {
+        lua_pushliteral(L, "doctranslate.Pages: closed");
+        return 1;
+    }
+    lua_pushfstring(L, "doctranslate.Pages: job %s (%d documents handed out, %d pages)",
+                    p->op->job_id ? p->op->job_id : "?", (int)p->op->handed, (int)p->op->pages);
+    return 1;
+}
+
+/* --------------------------------------------------- Lua transport side */
+
+static void emit_header(void *ud, const char *name, const char *value)
+{
+    lua_State *L = ud;
+    lua_pushstring(L, value);
+    lua_setfield(L, -2, name);
+}
+
+/* it:next_request() -> {method, url, headers, body} | {wait = s} | nil */
+static int holder_next_request(lua_State *L)
+{
+    dt_pages *p = check_open(L, 1);
+    dt_step s;
+    p->external = 1;
+    if (dt_op_has_items(p->op))
+        return 0;
+    s = dt_op_step(p->op);
+    if (s == DT_STEP_WAIT) {
+        lua_createtable(L, 0, 1);
+        lua_pushnumber(L, p->op->wait);
+        lua_setfield(L, -2, "wait");
+        return 1;
+    }
+    if (s != DT_STEP_REQUEST)
+        return 0;
+    lua_createtable(L, 0, 4);
+    lua_pushliteral(L, "GET");
+    lua_setfield(L, -2, "method");
+    lua_pushstring(L, p->op->url);
+    lua_setfield(L, -2, "url");
+    lua_newtable(L);
+    dt_op_headers(p->op, emit_header, L);
+    lua_setfield(L, -2, "headers");
+    luaL_getmetatable(L, DT_REQUEST_MT);
+    lua_setmetatable(L, -2);
+    return 1;
+}
+
+/* it:feed{status = n, headers = {...}, body = s} */
+static int holder_feed(lua_State *L)
+{
+    dt_pages *p = check_open(L, 1);
+    long long status;
+    const char *body = NULL;
+    size_t len = 0;
+    dt_resp *r;
+    if (lua_type(L, 2) != LUA_TTABLE)
+        return dt_usage(L, "bad argument 'response': a table {status=, headers=, body=} expected");
+    lua_getfield(L, 2, "status");
+    if (!is_integer(L, -1, &status) || status < 100 || status > 999)
+        return dt_usage(L, "bad argument 'response.status': an HTTP status expected");
+    lua_getfield(L, 2, "body");
+    if (lua_type(L, -1) == LUA_TSTRING)
+        body = lua_tolstring(L, -1, &len);
+    else if (!lua_isnil(L, -1))
+        return dt_usage(L, "bad argument 'response.body': a string expected");
+    r = dt_resp_new((long)status);
+    if (r == NULL)
+        return luaL_error(L, "out of memory");
+    lua_getfield(L, 2, "headers");
+    if (lua_type(L, -1) == LUA_TTABLE) {
+        lua_pushnil(L);
+        while (lua_next(L, -2) != 0) {
+            if (lua_type(L, -2) == LUA_TSTRING) {
+                size_t nl, vl;
+                const char *n = lua_tolstring(L, -2, &nl), *v = NULL;
+                if (lua_type(L, -1) == LUA_TTABLE) {
+                    lua_rawgeti(L, -1, 1);
+                    lua_replace(L, -2);
+                }
+                if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER)
+                    v = lua_tolstring(L, -1, &vl);
+                if (v != NULL && dt_resp_add(r, n, nl, v, vl) != 0) {
+                    dt_resp_unref(r);
+                    return luaL_error(L, "out of memory");
+                }
+            }
+            lua_pop(L, 1);
+        }
+    }
+    dt_op_feed(p->op, r, body, len);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* it:feed_error(kind, message): kind "network", "timeout" or "protocol" */
+static int holder_feed_error(lua_State *L)
+{
+    dt_pages *p = check_open(L, 1);
+    const char *kind = luaL_checkstring(L, 2);
+    const char *msg = luaL_optstring(L, 3, kind);
+    dt_err_kind k;
+    if (strcmp(kind, "network") == 0)
+        k = DT_ERR_NETWORK;
+    else if (strcmp(kind, "timeout") == 0)
+        k = DT_ERR_TIMEOUT;
+    else if (strcmp(kind, "protocol") == 0)
+        k = DT_ERR_PROTOCOL;
+    else
+        return dt_usage(L, "bad argument 'kind': network, timeout or protocol expected");
+    dt_op_feed_error(p->op, k, msg);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* op:result() -> Job | Document, or nil, err */
+static int op_result(lua_State *L)
+{
+    dt_pages *p = check_open(L, 1);
+    dt_op *op = p->op;
+    dt_step s;
+    if (!p->external) {
+        dt_client *cl = dt_client_from_ref(L, p->client_ref);
+        if (cl == NULL)
+            return dt_usage(L, "the operation's client is gone");
+        s = dt_drive(L, cl, op);
+        lua_pop(L, 1);
+    } else {
+        if (dt_op_needs_io(op))
+            return dt_usage(L, "the operation is not finished: call next_request()");
+        s = dt_op_step(op);
+    }
+    if (s == DT_STEP_ERROR) {
+        lua_pushnil(L);
+        push_error_of(L, p);
+        return 2;
+    }
+    if (s != DT_STEP_READY || op->root == NULL)
+        return dt_usage(L, "the operation's result was already taken");
+    if (op->kind == DT_OP_JOB) {
+        int ci;
+        dt_client_from_ref(L, p->client_ref);
+        ci = lua_gettop(L);
+        dt_obj *j = dt_push_job(L, ci, NULL, NULL, op->job_id);
+        j->json = op->root;
+        j->resp = op->resp;
+    } else {
+        dt_obj *d = dt_push_document(L, NULL, NULL);
+        d->json = op->root;
+        d->resp = op->resp;
+    }
+    op->root = NULL;
+    op->resp = NULL;
+    dt_op_release(op);
+    return 1;
+}
+
+static int request_tostring(lua_State *L)
+{
+    char *red;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_getfield(L, 1, "method");
+    lua_getfield(L, 1, "url");
+    red = dt_url_redact(lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
+    lua_pushfstring(L, "doctranslate.Request: %s %s (headers hidden)",
+                    lua_tostring(L, -2) ? lua_tostring(L, -2) : "?", red ? red : "?");
+    free(red);
+    return 1;
+}
+
+void dt_pages_open(lua_State *L)
+{
+    static const luaL_Reg pages_methods[] = {
+        {"next_page", pages_next_page}, {"continuation", pages_continuation},
+        {"close", holder_close},        {"next_request", holder_next_request},
+        {"feed", holder_feed},          {"feed_error", holder_feed_error},
+        {NULL, NULL}};
+    static const luaL_Reg op_methods[] = {
+        {"result", op_result},     {"close", holder_close},   {"next_request", holder_next_request},
+        {"feed", holder_feed},     {"feed_error", holder_feed_error}, {NULL, NULL}};
+    dt_newmetatable(L, DT_PAGES_MT);
+    lua_newtable(L);
+    dt_setfuncs(L, pages_methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, pages_call);
+    lua_setfield(L, -2, "__call");
+    lua_pushcfunction(L, holder_close);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, holder_close);
+    lua_setfield(L, -2, "__close");
+    lua_pushcfunction(L, pages_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pop(L, 1);
+
+    dt_newmetatable(L, DT_OP_MT);
+    lua_newtable(L);
+    dt_setfuncs(L, op_methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, holder_close);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, holder_close);
+    lua_setfield(L, -2, "__close");
+    lua_pop(L, 1);
+
+    dt_newmetatable(L, DT_REQUEST_MT);
+    lua_pushcfunction(L, request_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pop(L, 1);
+}
