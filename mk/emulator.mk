@@ -4,16 +4,24 @@ EMULATOR_HTTP_PORT  ?= 18480
 EMULATOR_HTTPS_PORT ?= 18443
 EMULATOR_KEY        ?= doctranslate-emulator-key
 EMULATOR_DIR        ?= $(BUILD_DIR)/emulator
+# nginx worker processes (state is shared between them through a lua_shared_dict)
+EMULATOR_WORKERS    ?= 1
 
 export DT_EMULATOR_HTTP  := http://127.0.0.1:$(EMULATOR_HTTP_PORT)
 export DT_EMULATOR_HTTPS := https://127.0.0.1:$(EMULATOR_HTTPS_PORT)
 export DT_EMULATOR_KEY   := $(EMULATOR_KEY)
 export DT_EMULATOR_CA    := $(abspath $(EMULATOR_DIR))/ca.pem
 
-.PHONY: emulator-start emulator-stop emulator-run
+EMULATOR_CTL = EMULATOR_DIR='$(EMULATOR_DIR)' EMULATOR_HTTP_PORT='$(EMULATOR_HTTP_PORT)' \
+               EMULATOR_HTTPS_PORT='$(EMULATOR_HTTPS_PORT)' EMULATOR_KEY='$(EMULATOR_KEY)' \
+               EMULATOR_WORKERS='$(EMULATOR_WORKERS)' emulator/emulatorctl
+
+.PHONY: emulator-start emulator-stop emulator-run emulator-status
 emulator-start:
-	@echo "emulator: not built yet" >&2; exit 1
+	@$(EMULATOR_CTL) start
 emulator-stop:
-	@true
+	@$(EMULATOR_CTL) stop
 emulator-run:
-	@echo "emulator: not built yet" >&2; exit 1
+	@$(EMULATOR_CTL) run
+emulator-status:
+	@$(EMULATOR_CTL) status
