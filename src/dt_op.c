@@ -12,6 +12,8 @@
 
 enum { ST_NEED = 1, ST_INFLIGHT, ST_WAIT, ST_READY, ST_DONE, ST_ERROR };
 
+static uint64_t hash_id(const char *s);
+
 static char *dup_str(const char *s)
 {
     size_t n;
@@ -261,6 +263,8 @@ dt_op *dt_op_new_documents(dt_conf *conf, const char *job_id, const dt_list_quer
         dt_op_free(op);
         return NULL;
     }
+    op->links[0] = hash_id(op->url);
+    op->nlinks = 1;
     op->state = ST_NEED;
     new_call(op);
     return op;
@@ -493,6 +497,7 @@ static void accept_page(dt_op *op, const char *current)
         op->cur_ids[op->ncur++] = h;
     }
     op->count = i;
+    op->received += (long long)n;
     swap = op->prev_ids;
     op->prev_ids = op->cur_ids;
     op->cur_ids = swap;
@@ -540,6 +545,19 @@ static void accept_page(dt_op *op, const char *current)
             free(red);
             free(next);
             return;
+        }
+        {
+            /* a next link that names its offset must continue exactly where
+             * this page ended: lower repeats documents, higher loses some */
+            long long skip, expect = op->q.skip + op->received;
+            if (dt_url_query_int(next, "skip", "$skip", &skip) == 0 && skip != expect) {
+                set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
+                          "the service sent a next link at offset %lld where %lld was due; "
+                          "following it would %s documents",
+                          skip, expect, skip < expect ? "repeat" : "lose");
+                free(next);
+                return;
+            }
         }
         h = hash_id(next);
         if (seen(op->links, op->nlinks < DT_LINK_RING ? op->nlinks : DT_LINK_RING, h)) {

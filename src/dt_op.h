@@ -111,6 +111,7 @@ typedef struct dt_op {
     long long handed;          /* documents handed to the caller */
     long long top_left;        /* -1 when no top */
     long long pages;           /* pages received */
+    long long received;        /* documents received in pages (before top trimming) */
     int empty_run;
     uint64_t links[DT_LINK_RING];
     size_t nlinks;

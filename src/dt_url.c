@@ -307,3 +307,28 @@ char *dt_url_redact(const char *url)
     }
     return dt_buf_take(&b);
 }
+
+int dt_url_query_int(const char *url, const char *name1, const char *name2, long long *out)
+{
+    const char *q = strchr(url, '?');
+    while (q != NULL) {
+        const char *names[2];
+        int i;
+        q++;
+        names[0] = name1;
+        names[1] = name2;
+        for (i = 0; i < 2; i++) {
+            size_t n = names[i] ? strlen(names[i]) : 0;
+            if (n > 0 && strncmp(q, names[i], n) == 0 && q[n] == '=') {
+                char *end;
+                long long v = strtoll(q + n + 1, &end, 10);
+                if (end == q + n + 1 || (*end != '\0' && *end != '&' && *end != '#'))
+                    return -1;
+                *out = v;
+                return 0;
+            }
+        }
+        q = strchr(q, '&');
+    }
+    return -1;
+}

@@ -48,6 +48,10 @@ char *dt_url_documents(const char *endpoint, const char *api_version, const char
 char *dt_url_resolve_next(const char *endpoint, const char *current, const char *link,
                           const char *api_version);
 
+/* The integer value of the first query parameter of url named name1 or name2
+ * (either may be NULL); 0 when found, -1 when absent or not a number. */
+int dt_url_query_int(const char *url, const char *name1, const char *name2, long long *out);
+
 /* Copies url into out with the value of every sig= query parameter replaced by
  * "REDACTED" (SAS signatures). malloc'd. */
 char *dt_url_redact(const char *url);

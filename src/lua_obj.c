@@ -255,12 +255,14 @@ static int job_refresh(lua_State *L)
 static int job_documents(lua_State *L)
 {
     dt_obj *o = luaL_checkudata(L, 1, DT_JOB_MT);
-    dt_client *cl = dt_client_from_ref(L, o->client_ref);
-    int ci;
+    dt_client *cl;
+    int ci, has_opts = !lua_isnoneornil(L, 2);
+    lua_settop(L, 2);
+    cl = dt_client_from_ref(L, o->client_ref);
     if (cl == NULL)
         return dt_usage(L, "the job's client is closed");
     ci = lua_gettop(L);
-    return dt_pages_new(L, ci, o->job_id, lua_isnoneornil(L, 2) ? 0 : 2);
+    return dt_pages_new(L, ci, o->job_id, has_opts ? 2 : 0);
 }
 
 /* job:document(doc_id) */
