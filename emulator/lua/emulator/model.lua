@@ -146,11 +146,17 @@ function M.new_spec(o, now)
     end
   else
     -- A job that is already where it was asked to be: evaluated at a fixed time.
-    s.dgap = o.gap and max(1, util.seconds(o.gap)) or util.seconds(0.4)
-    s.run = o.run and max(1, util.seconds(o.run)) or util.seconds(2)
-    local total = n * s.dgap + W * s.run
-    s.d0 = o.created or (now - total - util.seconds(60))
-    s.created = s.d0 - util.seconds(0.5)
+    -- By default the job was created a day before now (so jobs keep their creation order) and its
+    -- timeline fits in the first half of that day: 0.4 s between documents, 2 s a wave at most.
+    s.dgap = o.gap and max(1, util.seconds(o.gap)) or max(1, min(util.seconds(0.4), floor(util.seconds(21600) / max(n, 1))))
+    s.run = o.run and max(1, util.seconds(o.run)) or max(1, min(util.seconds(2), floor(util.seconds(21600) / max(W, 1))))
+    if o.created then
+      s.d0 = o.created
+      s.created = s.d0 - util.seconds(0.5)
+    else
+      s.created = now - util.seconds(86400)
+      s.d0 = s.created + util.seconds(0.5)
+    end
     s.start = s.d0 + n * s.dgap
     local mid = s.start + floor(W / 2) * s.run + floor(s.run / 2)
     if final == "Succeeded" or final == "Failed" then

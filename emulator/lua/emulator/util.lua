@@ -16,7 +16,8 @@ local EPOCH_DAYS = 18262 -- days from 1970-01-01 to 2020-01-01
 
 function util.now_ticks()
   ngx.update_time()
-  return floor((ngx.now() - EPOCH) * TICKS)
+  -- ngx.now() has millisecond resolution: round to whole milliseconds, then scale exactly
+  return floor((ngx.now() - EPOCH) * 1000 + 0.5) * 10000
 end
 
 function util.seconds(s)
