@@ -173,8 +173,9 @@ describe("c:documents", function()
   it("sends the family's query names", function()
     local id = H.job{ documents = 3 }
     emu.clear_requests()
-    H.listing(H.client{ api_version = "v1.1" }, id, { top = 2, skip = 1, page_size = 5, order_by = "createdDateTimeUtc asc" })
-    H.listing(H.client{ api_version = "2026-03-01" }, id, { top = 2, skip = 1, page_size = 5, order_by = "createdDateTimeUtc asc" })
+    local opts = { top = 2, skip = 1, page_size = 5, order_by = "createdDateTimeUtc asc" }
+    H.listing(H.client{ api_version = "v1.1" }, id, opts)
+    H.listing(H.client{ api_version = "2026-03-01" }, id, opts)
     local reqs = docs_requests(id)
     local function q(r)
       if type(r.query) == "table" then
