@@ -111,7 +111,7 @@ describe("emulator routes", function()
         assert.equal(200, status)
         assert.equal(3, #page.value)
         assert.equal(job.id, page.value[1].id)
-        assert.is_true(page.value[1].createdDateTimeUtc >= page.value[2].createdDateTimeUtc)
+        assert.is_true(emu.ticks(page.value[1].createdDateTimeUtc) >= emu.ticks(page.value[2].createdDateTimeUtc))
         assert.is_nil(page["@nextLink"])
       end)
 

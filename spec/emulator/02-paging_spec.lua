@@ -47,7 +47,7 @@ describe("emulator paging", function()
     for k, d in ipairs(items) do
       assert.is_nil(seen[d.id])
       seen[d.id] = true
-      if k > 1 then assert.is_true(d.createdDateTimeUtc < items[k - 1].createdDateTimeUtc) end
+      if k > 1 then assert.is_true(emu.ticks(d.createdDateTimeUtc) < emu.ticks(items[k - 1].createdDateTimeUtc)) end
     end
     -- default order: newest first, so the last document created comes first
     assert.equal(job._emulator.last_document_id, items[1].id)
@@ -130,7 +130,7 @@ describe("emulator paging", function()
     assert.equal(47, #items)
     for k, d in ipairs(items) do
       assert.equal("Failed", d.status)
-      if k > 1 then assert.is_true(d.createdDateTimeUtc > items[k - 1].createdDateTimeUtc) end
+      if k > 1 then assert.is_true(emu.ticks(d.createdDateTimeUtc) > emu.ticks(items[k - 1].createdDateTimeUtc)) end
     end
   end)
 

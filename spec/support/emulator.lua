@@ -152,6 +152,30 @@ end
 
 function emu.health() return admin("GET", "/health") end
 
+-- A service date-time ("2024-10-11T01:26:30.1343348Z", an offset, or no zone = UTC) as an integer
+-- count of 100 ns ticks since 1970, so that dates compare correctly (their texts do not: trailing
+-- zeros are trimmed). Returns nil for text that is not such a date.
+function emu.ticks(text)
+  local y, mo, d, h, mi, sec, rest = tostring(text):match("^(%d+)%-(%d+)%-(%d+)T(%d+):(%d+):(%d+)(.*)$")
+  if not y then return nil end
+  local frac, zone = rest:match("^%.(%d+)(.*)$")
+  if not frac then frac, zone = "", rest end
+  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
+  if mo <= 2 then y = y - 1 end
+  local era = y // 400
+  local yoe = y - era * 400
+  local doy = (153 * (mo > 2 and mo - 3 or mo + 9) + 2) // 5 + d - 1
+  local days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+  local secs = days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec)
+  if zone ~= "" and zone ~= "Z" then
+    local sign, oh, om = zone:match("^([+-])(%d%d):?(%d%d)$")
+    if not sign then return nil end
+    local off = tonumber(oh) * 3600 + tonumber(om) * 60
+    secs = sign == "+" and secs - off or secs + off
+  end
+  return secs * 10000000 + (frac ~= "" and tonumber((frac .. "0000000"):sub(1, 7)) or 0)
+end
+
 -- Base paths of each API version: emu.base(version) .. "/batches" .. emu.q(version, "top=5")
 emu.V1 = { "v1.0-preview.1", "v1.0", "v1.1" }
 emu.V2024 = { "2024-05-01", "2024-11-01-preview", "2026-03-01" }
