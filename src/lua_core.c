@@ -529,7 +529,8 @@ int luaopen_doctranslate_core(lua_State *L)
 
     lua_newtable(L);
     dt_setfuncs(L, funcs);
-    lua_pushstring(L, curl_version());
+    /* curl_version() would start LDAP/SASL inside libcurl: the version number is enough */
+    lua_pushfstring(L, "libcurl/%s", curl_version_info(CURLVERSION_NOW)->version);
     lua_setfield(L, -2, "curl_version");
     return 1;
 }
