@@ -498,7 +498,12 @@ static int core_usage_error(lua_State *L)
     return dt_usage(L, "%s", luaL_checkstring(L, 1));
 }
 
-__attribute__((visibility("default"))) int luaopen_doctranslate_core(lua_State *L);
+#if defined(__GNUC__) || defined(__clang__)
+#define DT_EXPORT __attribute__((visibility("default")))
+#else
+#define DT_EXPORT
+#endif
+DT_EXPORT int luaopen_doctranslate_core(lua_State *L);
 
 int luaopen_doctranslate_core(lua_State *L)
 {

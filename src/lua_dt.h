@@ -6,6 +6,12 @@
 #include "dt_curl.h"
 #include "dt_op.h"
 
+#if defined(__GNUC__) || defined(__clang__)
+#define DT_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define DT_PRINTF(f, a)
+#endif
+
 #define DT_CLIENT_MT "doctranslate.Client"
 #define DT_JOB_MT "doctranslate.Job"
 #define DT_DOCUMENT_MT "doctranslate.Document"
@@ -43,7 +49,7 @@ typedef struct dt_pages {   /* a listing, or (kind != DOCUMENTS) a single-shot O
 void dt_push_error(lua_State *L, dt_client *cl, const dt_error *e);
 int dt_push_nil_error(lua_State *L, dt_client *cl, const dt_error *e); /* nil, err: 2 */
 void dt_push_simple_error(lua_State *L, dt_err_kind kind, const char *message);
-int dt_usage(lua_State *L, const char *fmt, ...);                      /* raises */
+int dt_usage(lua_State *L, const char *fmt, ...) DT_PRINTF(2, 3);                      /* raises */
 void dt_error_open(lua_State *L);
 
 /* lua_obj.c */
@@ -67,7 +73,7 @@ dt_client *dt_check_client(lua_State *L, int idx);
 dt_client *dt_client_from_ref(lua_State *L, int ref);
 /* Runs op with libcurl until it has a result, ended or failed. */
 dt_step dt_drive(lua_State *L, dt_client *cl, dt_op *op);
-void dt_log(lua_State *L, dt_client *cl, const char *level, const char *fmt, ...);
+void dt_log(lua_State *L, dt_client *cl, const char *level, const char *fmt, ...) DT_PRINTF(4, 5);
 char *dt_scrub(dt_client *cl, const char *s); /* malloc'd copy without the secret */
 
 #endif
