@@ -30,7 +30,8 @@ describe("recorded responses", function()
     local req = op:next_request()
     assert.equal("https://fake.cognitiveservices.azure.com/translator/text/batch/v1.0-preview.1/batches/" ..
       "5fae77cb-59cd-4021-bae7-5fcc4fb6cd2c", req.url)
-    op:feed{ status = 200, headers = { ["Retry-After"] = "1" }, body = read("v1.0-preview.1_job-status_validationfailed.json") }
+    op:feed{ status = 200, headers = { ["Retry-After"] = "1" },
+             body = read("v1.0-preview.1_job-status_validationfailed.json") }
     local job = assert(op:result())
     assert.equal("ValidationFailed", job.status)
     assert.equal("InvalidRequest", job.error.code)
