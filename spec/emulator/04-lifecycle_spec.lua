@@ -199,8 +199,9 @@ describe("emulator job lifecycle", function()
         local _, h = start(v, VALID)
         local loc = h["operation-location"]
         sleep(1.5)
-        local status, j, ch = get_json(loc, nil)
+        local _, j = get_json(loc, nil)
         assert.equal("Running", j.status)
+        local status, ch
         status, ch, j = emu.request({ method = "DELETE", url = loc })
         assert.equal(200, status)
         j = cjson.decode(j)
@@ -253,7 +254,8 @@ describe("emulator job lifecycle", function()
 
     it("answers a second cancel while Cancelling with the job", function()
       local job = emu.create_job({ documents = 3, status = "Cancelling" })
-      local status, _, body = emu.request({ method = "DELETE", path = "/translator/text/batch/v1.0/batches/" .. job.id })
+      local status, _, body = emu.request({ method = "DELETE",
+                                            path = "/translator/text/batch/v1.0/batches/" .. job.id })
       assert.equal(200, status)
       assert.equal("Cancelling", cjson.decode(body).status)
     end)

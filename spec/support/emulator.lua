@@ -104,13 +104,28 @@ function emu.get(path_and_query, headers)
   return emu.request({ path = path_and_query, headers = headers })
 end
 
+-- lua-cjson decodes every number as a float under Lua 5.4: give whole numbers back as integers,
+-- so that ids and counts print and concatenate as the service sent them.
+local function integers(v)
+  if type(v) == "number" then return math.tointeger(v) or v end
+  if type(v) == "table" then
+    for k, x in pairs(v) do v[k] = integers(x) end
+  end
+  return v
+end
+
+-- cjson.decode with whole numbers as integers.
+function emu.decode(text)
+  return integers(cjson.decode(text))
+end
+
 local function admin(method, path, value)
   local body = value ~= nil and cjson.encode(value) or nil
   local status, headers, text = emu.request({ method = method, path = "/_emulator" .. path, body = body,
                                               key = false,
                                               headers = body and { ["Content-Type"] = "application/json" } or nil })
   if not status then error("emulator admin " .. method .. " " .. path .. ": " .. tostring(headers), 3) end
-  local decoded = text ~= "" and cjson.decode(text) or nil
+  local decoded = text ~= "" and emu.decode(text) or nil
   if status >= 300 then
     local msg = type(decoded) == "table" and decoded.error and decoded.error.message or text
     error("emulator admin " .. method .. " " .. path .. " -> " .. status .. ": " .. tostring(msg), 3)

@@ -156,7 +156,7 @@ end
 
 M.FIXTURES = {
   { id = "5fae77cb-59cd-4021-bae7-5fcc4fb6cd2c", status = "ValidationFailed", documents = 0,
-    created = "2021-03-29T20:02:38.6637111Z" },
+    created = "2021-03-29T20:02:39.1637111Z" }, -- (of document 0; the job is created 0.5 s before)
   { id = "71ab389d-a2c3-4110-8988-8da4e5fd7408", status = "Succeeded", documents = 10,
     created = "2021-06-02T05:59:24.2625179Z", languages = { "es" } },
   { id = "0aea2ca5-0e55-4338-b701-f53ea3891e5c", status = "Succeeded", documents = 1000, fail_every = 7,

@@ -148,8 +148,9 @@ function M.new_spec(o, now)
     -- A job that is already where it was asked to be: evaluated at a fixed time.
     -- By default the job was created a day before now (so jobs keep their creation order) and its
     -- timeline fits in the first half of that day: 0.4 s between documents, 2 s a wave at most.
-    s.dgap = o.gap and max(1, util.seconds(o.gap)) or max(1, min(util.seconds(0.4), floor(util.seconds(21600) / max(n, 1))))
-    s.run = o.run and max(1, util.seconds(o.run)) or max(1, min(util.seconds(2), floor(util.seconds(21600) / max(W, 1))))
+    local half = util.seconds(21600)
+    s.dgap = o.gap and max(1, util.seconds(o.gap)) or max(1, min(util.seconds(0.4), floor(half / max(n, 1))))
+    s.run = o.run and max(1, util.seconds(o.run)) or max(1, min(util.seconds(2), floor(half / max(W, 1))))
     if o.created then
       s.d0 = o.created
       s.created = s.d0 - util.seconds(0.5)
