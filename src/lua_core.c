@@ -19,11 +19,11 @@
 char *dt_scrub(dt_client *cl, const char *s)
 {
     const char *secrets[2];
-    size_t i, n = strlen(s);
-    char *out = malloc(n + 1);
+    size_t i;
+    /* SAS signatures first (sig=...), then the key and the token anywhere */
+    char *out = dt_url_redact(s);
     if (out == NULL)
         return NULL;
-    memcpy(out, s, n + 1);
     secrets[0] = cl->conf.key;
     secrets[1] = cl->conf.token;
     for (i = 0; i < 2; i++) {

@@ -257,7 +257,7 @@ static int fill(lua_State *L, dt_pages *p)
         } else {
             dt_client *cl = dt_client_from_ref(L, p->client_ref);
             if (cl == NULL)
-                dt_usage(L, "the listing's client is gone");
+                dt_usage(L, "the listing's client is closed");
             s = dt_drive(L, cl, p->op);
             lua_pop(L, 1);
         }
@@ -463,7 +463,7 @@ static int op_result(lua_State *L)
     if (!p->external) {
         dt_client *cl = dt_client_from_ref(L, p->client_ref);
         if (cl == NULL)
-            return dt_usage(L, "the operation's client is gone");
+            return dt_usage(L, "the operation's client is closed");
         s = dt_drive(L, cl, op);
         lua_pop(L, 1);
     } else {
