@@ -876,3 +876,8 @@ int dt_op_needs_io(const dt_op *op)
         return 0;
     }
 }
+
+int dt_op_inflight(const dt_op *op)
+{
+    return op->state == ST_INFLIGHT;
+}

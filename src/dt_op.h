@@ -139,6 +139,8 @@ void dt_op_feed_error(dt_op *op, dt_err_kind kind, const char *message);
  * operation needs a transport before anything else can happen. */
 int dt_op_has_items(const dt_op *op);
 int dt_op_needs_io(const dt_op *op);
+/* Whether a request was handed out and awaits its response. */
+int dt_op_inflight(const dt_op *op);
 
 /* Page hand-out: the caller takes documents [offset, count) and says how
  * many it handed on. Releasing drops the page from the slot. */

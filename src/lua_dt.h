@@ -43,6 +43,7 @@ typedef struct dt_pages {   /* a listing, or (kind != DOCUMENTS) a single-shot O
     int client_ref;
     int external;           /* driven by next_request/feed */
     int closed;
+    char *token;            /* the continuation saved when closed */
 } dt_pages;
 
 /* lua_error.c */

@@ -38,16 +38,32 @@ static dt_pages *check_open(lua_State *L, int idx)
     return p;
 }
 
-/* close, __gc and __close: one idempotent path */
+/* close and __close (break out of a for loop): one idempotent path that frees
+ * the operation, its page and the client reference, keeping only the
+ * continuation token so a listing left early can still be resumed. */
 static int holder_close(lua_State *L)
 {
     dt_pages *p = check_holder(L, 1);
-    dt_op_free(p->op);
-    p->op = NULL;
+    if (p->op != NULL) {
+        if (p->op->kind == DT_OP_DOCUMENTS && p->token == NULL)
+            p->token = dt_op_continuation(p->op);
+        dt_op_free(p->op);
+        p->op = NULL;
+    }
     p->closed = 1;
     if (p->client_ref != LUA_NOREF && p->client_ref != LUA_REFNIL)
         luaL_unref(L, LUA_REGISTRYINDEX, p->client_ref);
     p->client_ref = LUA_NOREF;
+    return 0;
+}
+
+/* __gc: the same release, then the saved token */
+static int holder_gc(lua_State *L)
+{
+    dt_pages *p = check_holder(L, 1);
+    holder_close(L);
+    free(p->token);
+    p->token = NULL;
     return 0;
 }
 
@@ -327,8 +343,15 @@ static int pages_next_page(lua_State *L)
 
 static int pages_continuation(lua_State *L)
 {
-    dt_pages *p = check_open(L, 1);
-    char *t = dt_op_continuation(p->op);
+    dt_pages *p = check_holder(L, 1);
+    char *t;
+    if (p->op == NULL) {
+        if (p->token == NULL)
+            return dt_usage(L, "the listing is closed");
+        lua_pushstring(L, p->token);
+        return 1;
+    }
+    t = dt_op_continuation(p->op);
     if (t == NULL)
         return luaL_error(L, "out of memory");
     lua_pushstring(L, t);
@@ -397,6 +420,8 @@ static int holder_feed(lua_State *L)
     dt_resp *r;
     if (lua_type(L, 2) != LUA_TTABLE)
         return dt_usage(L, "bad argument 'response': a table {status=, headers=, body=} expected");
+    if (!dt_op_inflight(p->op))
+        return dt_usage(L, "feed() without a request: call next_request() first");
     lua_getfield(L, 2, "status");
     if (!is_integer(L, -1, &status) || status < 100 || status > 999)
         return dt_usage(L, "bad argument 'response.status': an HTTP status expected");
@@ -449,6 +474,8 @@ static int holder_feed_error(lua_State *L)
         k = DT_ERR_PROTOCOL;
     else
         return dt_usage(L, "bad argument 'kind': network, timeout or protocol expected");
+    if (!dt_op_inflight(p->op))
+        return dt_usage(L, "feed_error() without a request: call next_request() first");
     dt_op_feed_error(p->op, k, msg);
     lua_pushboolean(L, 1);
     return 1;
@@ -525,7 +552,7 @@ void dt_pages_open(lua_State *L)
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, pages_call);
     lua_setfield(L, -2, "__call");
-    lua_pushcfunction(L, holder_close);
+    lua_pushcfunction(L, holder_gc);
     lua_setfield(L, -2, "__gc");
     lua_pushcfunction(L, holder_close);
     lua_setfield(L, -2, "__close");
@@ -537,7 +564,7 @@ void dt_pages_open(lua_State *L)
     lua_newtable(L);
     dt_setfuncs(L, op_methods);
     lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, holder_close);
+    lua_pushcfunction(L, holder_gc);
     lua_setfield(L, -2, "__gc");
     lua_pushcfunction(L, holder_close);
     lua_setfield(L, -2, "__close");

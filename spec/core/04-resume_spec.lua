@@ -94,6 +94,25 @@ describe("pages:continuation", function()
     assert.same(all, got)
   end)
 
+  it("keeps the token after break closes the listing", function()
+    local id = H.job{ documents = 20 }
+    local c = H.client()
+    local all = H.listing(c, id)
+    local pages = c:documents(id, { page_size = 6 })
+    local got = {}
+    -- the 4th value is what c:documents returns on 5.4: the to-be-closed one
+    for doc in pages, nil, nil, pages do
+      got[#got + 1] = doc.id
+      if #got == 8 then break end
+    end
+    local token = pages:continuation()
+    if _VERSION == "Lua 5.4" then
+      assert.equal("usage", select(2, pcall(pages.next_page, pages)).kind)
+    end
+    for doc in c:documents(id, { continuation = token }) do got[#got + 1] = doc.id end
+    assert.same(all, got)
+  end)
+
   it("rejects a token of another job", function()
     local a = H.job{ documents = 3 }
     local b = H.job{ documents = 3 }
