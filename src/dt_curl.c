@@ -123,6 +123,8 @@ void dt_curl_close(dt_curl *c)
     if (c->easy != NULL)
         curl_easy_cleanup(c->easy);
     c->easy = NULL;
+    curl_slist_free_all(c->headers);
+    c->headers = NULL;
     dt_resp_unref(c->resp);
     c->resp = NULL;
     dt_buf_free(&c->body);
@@ -148,30 +150,33 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void dt_curl_perform(dt_curl *c, dt_op *op)
+void dt_curl_prepare(dt_curl *c, dt_op *op)
 {
-    struct curl_slist *headers = NULL;
-    CURLcode rc;
-    long status = 0;
-    double t0 = now_seconds();
-    char msg[CURL_ERROR_SIZE + 64];
-
     dt_buf_reset(&c->body);
     dt_resp_unref(c->resp);
     c->resp = NULL;
     c->oversize = c->header_overflow = c->oom = 0;
     c->header_bytes = 0;
     c->errbuf[0] = '\0';
-
-    dt_op_headers(op, add_header, &headers);
+    curl_slist_free_all(c->headers);
+    c->headers = NULL;
+    dt_op_headers(op, add_header, &c->headers);
     curl_easy_setopt(c->easy, CURLOPT_URL, op->url);
     curl_easy_setopt(c->easy, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, c->headers);
     c->requests++;
-    rc = curl_easy_perform(c->easy);
+    c->started = now_seconds();
+}
+
+void dt_curl_finish(dt_curl *c, dt_op *op, CURLcode rc)
+{
+    long status = 0;
+    char msg[CURL_ERROR_SIZE + 64];
+
     curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(headers);
-    c->last_seconds = now_seconds() - t0;
+    curl_slist_free_all(c->headers); /* it held the secret: gone as soon as possible */
+    c->headers = NULL;
+    c->last_seconds = now_seconds() - c->started;
 
     if (rc == CURLE_OK && c->resp != NULL) {
         dt_resp *r = c->resp;
@@ -197,6 +202,12 @@ void dt_curl_perform(dt_curl *c, dt_op *op)
         snprintf(msg, sizeof msg, "%s", c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
         dt_op_feed_error(op, DT_ERR_NETWORK, msg);
     }
+}
+
+void dt_curl_perform(dt_curl *c, dt_op *op)
+{
+    dt_curl_prepare(c, op);
+    dt_curl_finish(c, op, curl_easy_perform(c->easy));
 }
 
 void dt_sleep(double seconds)

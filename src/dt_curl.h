@@ -27,7 +27,9 @@ typedef struct dt_curl {
     int oversize, header_overflow, oom;
     long requests;            /* requests sent */
     long connects;            /* new connections opened */
+    double started;           /* when the current transfer was prepared */
     double last_seconds;      /* time of the last transfer */
+    struct curl_slist *headers; /* request headers of the current transfer */
     char errbuf[CURL_ERROR_SIZE];
 } dt_curl;
 
@@ -37,6 +39,11 @@ void dt_curl_close(dt_curl *c);
 
 /* Sends the current request of op (after DT_STEP_REQUEST) and feeds op. */
 void dt_curl_perform(dt_curl *c, dt_op *op);
+
+/* The same in two halves, for a multi handle driver: prepare sets the easy
+ * handle up for op's request; finish feeds op with the transfer's outcome. */
+void dt_curl_prepare(dt_curl *c, dt_op *op);
+void dt_curl_finish(dt_curl *c, dt_op *op, CURLcode rc);
 
 /* Sleeps for seconds (retries); restarts after signals. */
 void dt_sleep(double seconds);
