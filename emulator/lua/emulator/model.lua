@@ -331,7 +331,8 @@ local function progress_text(s, st, i)
   return (format("%.2f", x):gsub("0+$", ""))
 end
 
--- A document's JSON text, in the recorded field order.
+-- A document's JSON text, in the recorded field order. The parts go through one reused buffer.
+local buf = {}
 function M.doc_json(s, st, i)
   local status = M.doc_status(s, st, i)
   local ntg = s._ntargets
@@ -346,29 +347,34 @@ function M.doc_json(s, st, i)
   elseif status == "Running" then
     progress = progress_text(s, st, i)
   end
-  local t = {}
+  local t = buf
   if status ~= "Failed" then
-    t[1] = '{"path":' .. tg.path .. name .. '","sourcePath":'
+    t[1] = '{"path":'
+    t[2] = tg.path
+    t[3] = name
+    t[4] = '","sourcePath":'
   else
-    t[1] = '{"sourcePath":'
+    t[1], t[2], t[3], t[4] = '{"sourcePath":', "", "", ""
   end
-  t[2] = s._source .. name
-  t[3] = '","createdDateTimeUtc":"'
-  t[4] = date(s.d0 + i * s.dgap)
-  t[5] = '","lastActionDateTimeUtc":"'
-  t[6] = date(M.doc_last_action(s, st, i))
-  t[7] = '","status":"'
-  t[8] = status
-  t[9] = '","to":'
-  t[10] = tg.lang
-  t[11] = err and (',"error":' .. err .. ',"progress":') or ',"progress":'
-  t[12] = progress
-  t[13] = ',"id":"'
-  t[14] = format("%08x", i) .. s._idtail
-  t[15] = '","characterCharged":'
-  t[16] = cc
-  t[17] = "}"
-  return concat(t)
+  t[5] = s._source
+  t[6] = name
+  t[7] = '","createdDateTimeUtc":"'
+  t[8] = date(s.d0 + i * s.dgap)
+  t[9] = '","lastActionDateTimeUtc":"'
+  t[10] = date(M.doc_last_action(s, st, i))
+  t[11] = '","status":"'
+  t[12] = status
+  t[13] = '","to":'
+  t[14] = tg.lang
+  t[15] = err and (',"error":' .. err .. ',"progress":') or ',"progress":'
+  t[16] = progress
+  t[17] = ',"id":"'
+  t[18] = format("%08x", i)
+  t[19] = s._idtail
+  t[20] = '","characterCharged":'
+  t[21] = cc
+  t[22] = "}"
+  return concat(t, "", 1, 22)
 end
 
 -- A job's JSON text (TranslationStatus), in the recorded field order.

@@ -50,37 +50,58 @@ local function days_from_civil(y, m, d)
   return era * 146097 + doe - 719468
 end
 
-local day_cache_key, day_cache_val = nil, nil
-local hms = {}
-for i = 0, 59 do hms[i] = format("%02d", i) end
+-- "HH:MM:SS" of every second of a day, built once per worker on first use (86,400 short strings).
+local clock_texts
+local function build_clock_texts()
+  clock_texts = {}
+  local k = 0
+  for h = 0, 23 do
+    for mi = 0, 59 do
+      local hm = format("%02d:%02d:", h, mi)
+      for sec = 0, 59 do
+        clock_texts[k] = hm .. format("%02d", sec)
+        k = k + 1
+      end
+    end
+  end
+end
 
--- "2024-10-11T01:26:30.1343348Z": UTC, up to 7 fractional digits, trailing zeros trimmed.
-function util.date(ticks)
-  local secs = floor(ticks / TICKS)
-  local frac = ticks - secs * TICKS
+-- Per-worker caches: the text of the last day, and of fractions (bounded: cleared when full).
+local last_day, last_day_text = nil, nil
+local frac_cache, frac_count = {}, 0
+
+local function second_text(secs)
   local days = floor(secs / 86400)
-  local sod = secs - days * 86400
-  local day
-  if days == day_cache_key then
-    day = day_cache_val
-  else
+  if days ~= last_day then
     local y, m, d = civil(days + EPOCH_DAYS)
-    day = format("%04d-%02d-%02dT", y, m, d)
-    day_cache_key, day_cache_val = days, day
+    last_day, last_day_text = days, format("%04d-%02d-%02dT", y, m, d)
   end
-  local h = floor(sod / 3600)
-  local mi = floor((sod - h * 3600) / 60)
-  local s = sod - h * 3600 - mi * 60
-  local out = day .. hms[h] .. ":" .. hms[mi] .. ":" .. hms[s]
-  if frac == 0 then
-    return out .. "Z"
-  end
+  if not clock_texts then build_clock_texts() end
+  return last_day_text .. clock_texts[secs - days * 86400]
+end
+
+local function frac_text(frac)
   local digits = 7
   while frac % 10 == 0 do
     frac = frac / 10
     digits = digits - 1
   end
-  return out .. "." .. format("%0" .. digits .. "d", frac) .. "Z"
+  return "." .. format("%0" .. digits .. "d", frac) .. "Z"
+end
+
+-- "2024-10-11T01:26:30.1343348Z": UTC, up to 7 fractional digits, trailing zeros trimmed.
+function util.date(ticks)
+  local secs = floor(ticks / TICKS)
+  local frac = ticks - secs * TICKS
+  if frac == 0 then return second_text(secs) .. "Z" end
+  local tail = frac_cache[frac]
+  if not tail then
+    if frac_count >= 50000 then frac_cache, frac_count = {}, 0 end
+    tail = frac_text(frac)
+    frac_cache[frac] = tail
+    frac_count = frac_count + 1
+  end
+  return second_text(secs) .. tail
 end
 
 -- Parses an ISO-8601 date-time (Z, an offset, or no zone = UTC; up to 7 fractional digits; a bare
