@@ -4,14 +4,33 @@
 -- paging, retries, parsing and the libcurl driver. This module is the public
 -- entry point and stays thin.
 --
+--   local c = dt.new{ endpoint =, key = | token =, region =, api_version = "2026-03-01",
+--                     timeout = 30, connect_timeout = 10, retries = 3, ca_file =, insecure = false,
+--                     user_agent =, proxy =, log = function(level, message) end,
+--                     page_size =, retry_base = 0.8, retry_max = 60, max_body = 16 MiB }
+--   c:job(id) / job:refresh() / c:document(job_id, doc_id) / job:document(doc_id)
+--   for doc in c:documents(job_id, { statuses =, ids =, created_after =, created_before =,
+--                                    order_by =, top =, skip =, page_size =, continuation = }) do end
+--   pages:next_page() / pages:continuation() / pages:close()
+--   obj.field (JSON names, nested tables, unknown fields too), obj:time(field), obj:response()
+--   c:stats() -> { requests =, connections = } of the libcurl driver
+--
+-- Lua transports (OpenResty cosockets, an event loop) drive the same C state
+-- machine: pages:next_request() / c:job_op(id) / c:document_op(job_id, doc_id)
+-- give { method =, url =, headers =, body = } (it carries the key in its
+-- headers: a secret-bearing value whose tostring hides them), { wait = s } or
+-- nil; the transport answers with :feed{ status =, headers =, body = } or
+-- :feed_error("network" | "timeout" | "protocol", message); op:result() gives
+-- the job or document.
+--
 -- Conventions: programmer errors (bad arguments, unknown options, a closed
--- object) raise an error value of kind "usage"; runtime failures (network,
--- HTTP, parse, protocol) are returned as `nil, err`, except inside a generic
--- `for` loop, where the iterator raises the error value (a `nil, err` would
--- silently end the loop). Error values are tables with the metatable
--- "doctranslate.Error" and the fields kind, status, code, message, target,
--- innerError, retry_after and the request ids.
-
+-- object) raise an error value of kind "usage" that names the argument;
+-- runtime failures (network, timeout, HTTP, parse, protocol) are returned as
+-- `nil, err`, except inside a generic `for` loop, where the iterator raises
+-- the error value (a `nil, err` would silently end the loop). Error values are
+-- tables with the metatable "doctranslate.Error" and the fields kind, status,
+-- code, message, target, innerError (also as innererror), retry_after and the
+-- request ids "apim-request-id", "x-requestid", "x-ms-client-request-id".
 local core = require "doctranslate.core"
 
 local dt = {

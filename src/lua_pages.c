@@ -366,6 +366,13 @@ static int pages_tostring(lua_State *L)
         lua_pushliteral(L, "doctranslate.Pages: closed");
         return 1;
     }
+    if (p->op->kind != DT_OP_DOCUMENTS) {
+        lua_pushfstring(L, "doctranslate.Op: %s of job %s%s",
+                        p->op->kind == DT_OP_JOB ? "job status" : "document status",
+                        p->op->job_id ? p->op->job_id : "?",
+                        p->external ? " (driven by next_request/feed)" : "");
+        return 1;
+    }
     lua_pushfstring(L, "doctranslate.Pages: job %s (%d documents handed out, %d pages)",
                     p->op->job_id ? p->op->job_id : "?", (int)p->op->handed, (int)p->op->pages);
     return 1;
@@ -568,6 +575,8 @@ void dt_pages_open(lua_State *L)
     lua_setfield(L, -2, "__gc");
     lua_pushcfunction(L, holder_close);
     lua_setfield(L, -2, "__close");
+    lua_pushcfunction(L, pages_tostring);
+    lua_setfield(L, -2, "__tostring");
     lua_pop(L, 1);
 
     dt_newmetatable(L, DT_REQUEST_MT);
