@@ -5,7 +5,7 @@
 -- the cost of one more document, free of start-up (Lua, libcurl, the TLS
 -- handshake).  The totals are split by the object the instructions ran in, so
 -- the network share (libcurl, OpenSSL, zlib) can be told from the parse and
--- the objects (doctranslate's core, jansson, the Lua VM, libc).  libc is
+-- the objects (doctranslate's core, its JSON library, the Lua VM, libc).  libc is
 -- shared by both sides (memcpy, malloc): it is shown on its own line.
 --
 -- Environment: DT_EMULATOR_HTTP/HTTPS/KEY/CA as for bench/run.lua;
@@ -67,20 +67,58 @@ local peers = {
 local function group_of(obj)
   local base = obj:match("([^/]+)$") or obj
   if base:find("^core%.so") then return "doctranslate core" end
-  if base:find("jansson") then return "jansson (JSON)" end
+  if base:find("jansson") or base:find("json%-c") then return "JSON library (json-c, jansson)" end
   if base:find("cjson") then return "lua-cjson (JSON)" end
   if base:find("^liblua") or base:find("^lua5") then return "Lua VM" end
   if base:find("^libc%.so") or base:find("^libm%.so") then return "libc" end
   if base:find("curl") or base:find("ssl") or base:find("crypto") or base:find("^libz%.")
     or base:find("nghttp") or base:find("socket") or base:find("psl") or base:find("idn")
-    or base:find("brotli") or base:find("zstd") then
+    or base:find("brotli") or base:find("zstd") or base:find("gnutls") or base:find("nettle")
+    or base:find("tasn1") or base:find("p11") or base:find("gmp") or base:find("krb5") or base:find("ssh2")
+    or base:find("gssapi") or base:find("ldap") or base:find("sasl") or base:find("rtmp") then
     return "network (curl, TLS, zlib, sockets)"
   end
   if base == "floor" then return "floor program" end
   return "other (ld.so, ...)"
 end
-local GROUPS = { "doctranslate core", "jansson (JSON)", "lua-cjson (JSON)", "Lua VM", "libc",
+local GROUPS = { "doctranslate core", "JSON library (json-c, jansson)", "lua-cjson (JSON)", "Lua VM", "libc",
                  "floor program", "network (curl, TLS, zlib, sockets)", "other (ld.so, ...)" }
+
+-- Self cost (Ir) per object, read from callgrind's own output format: "ob="
+-- sets the object of the cost lines that follow; the cost line right after a
+-- "calls=" line is a call's inclusive cost and is skipped (it is counted where
+-- it ran).  Names are compressed: "ob=(7) /path" (or "cob=(7) /path") defines 7,
+-- "ob=(7)" reuses it.
+local function self_cost_by_object(file)
+  local names, by_object, total = {}, {}, nil
+  local current, after_call = "?", false
+  for line in io.lines(file) do
+    local c = line:byte(1)
+    if c and ((c >= 48 and c <= 57) or c == 43 or c == 45 or c == 42) then -- 0-9 + - *
+      local ir = tonumber(line:match("^%S+%s+(%d+)"))
+      if ir and not after_call then
+        by_object[current] = (by_object[current] or 0) + ir
+      end
+      after_call = false
+    elseif line:find("^ob=") then
+      local id, name = line:match("^ob=%((%d+)%)%s*(.*)$")
+      if id then
+        if name ~= "" then names[id] = name end
+        current = names[id] or "?"
+      else
+        current = line:sub(4)
+      end
+    elseif line:find("^cob=") then -- a called object: may define a name, keeps the current one
+      local id, name = line:match("^cob=%((%d+)%)%s*(.*)$")
+      if id and name ~= "" then names[id] = name end
+    elseif line:find("^calls=") then
+      after_call = true
+    elseif line:find("^summary:") or line:find("^totals:") then
+      total = total or tonumber(line:match("(%d+)"))
+    end
+  end
+  return by_object, total
+end
 
 -- Total instructions of one run, and per group.
 local function profile(peer, job, tag)
@@ -91,17 +129,14 @@ local function profile(peer, job, tag)
     error(peer.name .. " failed under callgrind; see " .. file .. ".log")
   end
   local docs = tonumber(out:match("docs=(%d+)"))
-  local ann = capture("callgrind_annotate --inclusive=no --threshold=100 --auto=no " .. q(file))
-  local total = tonumber((ann:match("([%d,]+)%s+%([^)]*%)%s+PROGRAM TOTALS") or ""):gsub(",", ""), 10)
-  local groups = {}
-  for line in ann:gmatch("[^\n]+") do
-    local ir, obj = line:match("^%s*([%d,]+) %b()%s+.-%[(.-)%]%s*$")
-    if ir then
-      local g = group_of(obj)
-      groups[g] = (groups[g] or 0) + tonumber((ir:gsub(",", "")), 10)
-    end
+  local by_object, total = self_cost_by_object(file)
+  local groups, sum = {}, 0
+  for obj, ir in pairs(by_object) do
+    local g = group_of(obj)
+    groups[g] = (groups[g] or 0) + ir
+    sum = sum + ir
   end
-  return { total = total, groups = groups, docs = docs }
+  return { total = total or sum, groups = groups, docs = docs }
 end
 
 print(("callgrind: instructions per document, (Ir(%d docs) - Ir(%d docs)) / %d; files in %s")
