@@ -37,7 +37,7 @@ HDRS        = $(wildcard src/*.h)
 
 # Debian packages the build, the specs, the emulator and the demo need.
 DEB_PACKAGES ?= lua$(LUA_VERSION) liblua$(LUA_VERSION)-dev libcurl4-openssl-dev libjansson-dev \
-                pkg-config lua-cjson lua-busted lua-check nginx libnginx-mod-http-lua \
+                pkg-config lua-cjson lua-socket lua-busted lua-check nginx libnginx-mod-http-lua \
                 openssl curl ca-certificates make gcc
 
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/spec/?.lua;;
