@@ -36,7 +36,7 @@ OBJS        = $(patsubst src/%.c,$(OBJ_DIR)/%.o,$(SRCS))
 HDRS        = $(wildcard src/*.h)
 
 # Debian packages the build, the specs, the emulator and the demo need.
-DEB_PACKAGES ?= lua$(LUA_VERSION) liblua$(LUA_VERSION)-dev libcurl4-openssl-dev libjansson-dev \
+DEB_PACKAGES ?= lua$(LUA_VERSION) liblua$(LUA_VERSION)-dev libcurl4-openssl-dev libjson-c-dev \
                 pkg-config lua-cjson lua-socket lua-busted lua-check nginx libnginx-mod-http-lua \
                 openssl curl ca-certificates make gcc
 
