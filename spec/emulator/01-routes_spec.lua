@@ -32,6 +32,9 @@ local function keys_in_order(body, keys)
 end
 
 describe("emulator routes", function()
+  -- leave no jobs, faults or settings behind for the spec files that follow
+  teardown(function() emu.reset() end)
+
   local job
 
   setup(function()

@@ -25,6 +25,9 @@ local function collect(first, max_pages)
 end
 
 describe("emulator paging", function()
+  -- leave no jobs, faults or settings behind for the spec files that follow
+  teardown(function() emu.reset() end)
+
   local job, docs_path
   local N = 237
 

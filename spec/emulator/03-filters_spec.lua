@@ -54,6 +54,9 @@ local function by_last_action(list)
 end
 
 describe("emulator filters", function()
+  -- leave no jobs, faults or settings behind for the spec files that follow
+  teardown(function() emu.reset() end)
+
   local jobs = {}
 
   setup(function()

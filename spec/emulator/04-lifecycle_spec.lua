@@ -49,6 +49,9 @@ local function start(version, body)
 end
 
 describe("emulator job lifecycle", function()
+  -- leave no jobs, faults or settings behind for the spec files that follow
+  teardown(function() emu.reset() end)
+
   before_each(function() emu.reset() end)
 
   describe("start", function()

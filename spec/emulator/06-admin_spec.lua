@@ -15,6 +15,9 @@ local function sh(cmd)
 end
 
 describe("emulator admin API", function()
+  -- leave no jobs, faults or settings behind for the spec files that follow
+  teardown(function() emu.reset() end)
+
   before_each(function() emu.reset() end)
 
   it("answers health", function()
