@@ -93,6 +93,37 @@ describe("emulator admin API", function()
       assert.truthy(tostring(err):find("409", 1, true))
     end)
 
+    it("creates many jobs at once, oldest first", function()
+      local made = emu.create_job({ count = 120, documents = 2 })
+      assert.equal(120, made.count)
+      assert.equal(120, #made.ids)
+      local status, _, body = emu.get("/translator/text/batch/v1.0/batches?$top=3")
+      assert.equal(200, status)
+      local page = decode(body)
+      assert.same({ made.ids[120], made.ids[119], made.ids[118] }, { page.value[1].id, page.value[2].id,
+                                                                     page.value[3].id })
+      assert.has_error(function() emu.create_job({ count = 0 }) end)
+      assert.has_error(function() emu.create_job({ count = 2, id = "11111111-2222-4333-8444-555555555555" }) end)
+    end)
+
+    it("shows an uncounted job with a zero total until it starts", function()
+      local job = emu.create_job({ documents = 6, status = "NotStarted", uncounted = true })
+      assert.equal(0, job.summary.total)
+      assert.equal(0, job.summary.notYetStarted)
+      local _, _, body = emu.get("/translator/document/batches/" .. job.id .. "/documents?api-version=2024-05-01")
+      assert.same({}, decode(body).value)
+      emu.settings({ uncounted = true, start_duration = 5 })
+      local status, h = emu.request({ method = "POST", path = "/translator/text/batch/v1.0/batches",
+        body = cjson.encode({ inputs = { { source = { sourceUrl = "https://a.blob.core.windows.net/s" },
+          targets = { { targetUrl = "https://a.blob.core.windows.net/t", language = "fr" } } } } }) })
+      assert.equal(202, status)
+      status, _, body = emu.get(h["operation-location"])
+      assert.equal(200, status)
+      local j = decode(body)
+      assert.equal("NotStarted", j.status)
+      assert.equal(0, j.summary.total)
+    end)
+
     it("lists and deletes jobs", function()
       local job = emu.create_job({ documents = 1 })
       local ids = {}

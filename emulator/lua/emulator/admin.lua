@@ -96,10 +96,10 @@ function M.job_options(b)
     o.created = util.parse_date(b.created)
     if not o.created then return nil, "created must be an ISO-8601 date-time" end
   end
-  if b.stale ~= nil then
-    if type(b.stale) ~= "boolean" then return nil, "stale must be a boolean" end
-    o.stale = b.stale
+  for _, k in ipairs({ "stale", "uncounted", "explicit_port" }) do
+    if b[k] ~= nil and type(b[k]) ~= "boolean" then return nil, k .. " must be a boolean" end
   end
+  o.stale, o.uncounted = b.stale, b.uncounted
   if b.error ~= nil then
     if type(b.error) ~= "table" or type(b.error.code) ~= "string" or type(b.error.message) ~= "string" then
       return nil, "error must be an object with code and message (and optional target, innerError)"
@@ -140,15 +140,27 @@ local function job_view(spec)
   return body:sub(1, -2) .. ',"_emulator":' .. extra .. "}"
 end
 
+-- One job, or with "count": n (at most 10000) that many alike, for job lists that grow; those are
+-- created one millisecond apart, oldest first, and answered as {"count": n, "ids": [...]}.
 local function create_job()
   local b, err = read_json()
   if not b then return fail(400, err) end
-  local o, msg, code = M.job_options(b)
-  if not o then return fail(code or 400, msg) end
-  local spec = model.new_spec(o, util.now_ticks())
-  local ok, serr = store.put_job(spec, true)
-  if not ok then return fail(500, "could not store the job: " .. tostring(serr)) end
-  return 201, job_view(store.job(spec.id))
+  local count = b.count or 1
+  if not is_int(count, 1, 10000) then return fail(400, "count must be an integer from 1 to 10000") end
+  b.count = nil
+  if count > 1 and b.id ~= nil then return fail(400, "id and count > 1 cannot go together") end
+  local now = util.now_ticks()
+  local ids = {}
+  for k = 1, count do
+    local o, msg, code = M.job_options(b)
+    if not o then return fail(code or 400, msg) end
+    local spec = model.new_spec(o, now - (count - k) * 10000)
+    local ok, serr = store.put_job(spec, true)
+    if not ok then return fail(500, "could not store the job: " .. tostring(serr)) end
+    ids[k] = spec.id
+  end
+  if count > 1 then return json(201, { count = count, ids = ids }) end
+  return 201, job_view(store.job(ids[1]))
 end
 
 ---------------------------------------------------------------------------------------------------
@@ -178,7 +190,8 @@ end
 -- Settings
 
 local SETTING_TYPES = {
-  next_link = "style", stale = "boolean", stale_every = "int2", stale_seconds = "number", latency_ms = "number",
+  next_link = "style", stale = "boolean", uncounted = "boolean", stale_every = "int2", stale_seconds = "number",
+  latency_ms = "number",
   log_max = "int1", start_documents = "int0", start_duration = "number", start_fail_every = "int0",
   cancel_delay = "number",
 }

@@ -113,6 +113,7 @@ function M.new_spec(o, now)
   local s = {
     id = o.id, num = o.num, n = n, fe = o.fail_every or 0, final = final, lanes = P, waves = W,
     chars0 = o.chars or 27, next_link = o.next_link, stale = o.stale or nil, kind = o.kind or "admin",
+    uncounted = o.uncounted or nil,
     source = o.source, targets = o.targets, shift = 0, error = o.error, port = o.port or nil,
   }
   local cdelay = util.seconds(o.cancel_delay or 1)
@@ -258,6 +259,10 @@ function M.state(s, t)
     r.r, r.ns, r.cancelled = running, n - d - running, 0
   end
   r.phase = phase
+  if s.uncounted and tt < s.start and phase ~= "Cancelled" then
+    -- not counted yet: the service showed total 0 (and no documents) until it had scanned them
+    r.total, r.ns, r.visible = 0, 0, false
+  end
   r.failed = nfail(s.fe, d)
   r.success = d - r.failed
   r.charged = charged(s, d)

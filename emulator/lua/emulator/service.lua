@@ -490,40 +490,62 @@ function M.jobs(ctx, r, params)
   local p, status, body = M.list_params(r, params)
   if not p then return status, body end
   local now = util.now_ticks()
-  local rows = {}
   local idset
   if p.ids then
     idset = {}
     for _, id in ipairs(p.ids) do idset[id] = true end
   end
-  for _, spec in ipairs(store.jobs()) do
-    if (not idset or idset[spec.id]) and (not p.lo or spec.created >= p.lo) and (not p.hi or spec.created <= p.hi) then
-      local st = model.state(spec, model.vtime(spec, now))
-      if not p.statuses or p.statuses[st.status] then
-        rows[#rows + 1] = { spec = spec, st = st, key = p.order == "created" and spec.created or st.la }
+  -- Jobs in the listing's order. A plain listing comes straight from the sorted cache; the state of
+  -- every job is computed only to filter by status or to order by last action.
+  local specs
+  local sorted = store.jobs_by_created()
+  if p.desc then
+    specs = {}
+    for k = #sorted, 1, -1 do specs[#specs + 1] = sorted[k] end
+  else
+    specs = sorted
+  end
+  local states = {}
+  if idset or p.lo or p.hi or p.statuses or p.order ~= "created" then
+    local kept = {}
+    for _, spec in ipairs(specs) do
+      if (not idset or idset[spec.id]) and (not p.lo or spec.created >= p.lo) and
+         (not p.hi or spec.created <= p.hi) then
+        local st
+        if p.statuses or p.order ~= "created" then
+          st = model.state(spec, model.vtime(spec, now))
+          states[spec] = st
+        end
+        if not p.statuses or p.statuses[st.status] then kept[#kept + 1] = spec end
       end
     end
-  end
-  local desc = p.desc
-  table.sort(rows, function(a, b)
-    if a.key ~= b.key then
-      if desc then return a.key > b.key end
-      return a.key < b.key
+    specs = kept
+    if p.order ~= "created" then
+      local desc = p.desc
+      table.sort(specs, function(a, b)
+        local ka, kb = states[a].la, states[b].la
+        if ka ~= kb then
+          if desc then return ka > kb end
+          return ka < kb
+        end
+        if desc then return a.num > b.num end
+        return a.num < b.num
+      end)
     end
-    if desc then return a.spec.num > b.spec.num end
-    return a.spec.num < b.spec.num
-  end)
-  local first, len, next_skip, next_top = window(#rows, p)
+  end
+  local function job_at(k) -- 1-based
+    local spec = specs[k]
+    local st = states[spec] or model.state(spec, model.vtime(spec, now))
+    return model.job_json(spec, st)
+  end
+  local first, len, next_skip, next_top = window(#specs, p)
   local items = {}
   local action = ctx.fault and ctx.fault.action
   if action ~= "empty_pages" then
-    for k = 1, len do
-      local row = rows[first + k]
-      items[k] = model.job_json(row.spec, row.st)
-    end
+    for k = 1, len do items[k] = job_at(first + k) end
     if action == "repeat_doc" and len > 0 then
       if first > 0 then
-        items[1] = model.job_json(rows[first].spec, rows[first].st)
+        items[1] = job_at(first)
       else
         items[len] = items[1]
       end
@@ -723,6 +745,7 @@ function M.start(_, r)
     fail_every = math.floor(tonumber(settings.start_fail_every) or 0), status = status_final,
     duration = tonumber(settings.start_duration) or 8, source = source, targets = targets,
     cancel_delay = tonumber(settings.cancel_delay) or 1, kind = "started", error = err,
+    uncounted = settings.uncounted == true,
   }, now)
   local ok, serr = store.put_job(spec, true)
   if not ok then

@@ -106,6 +106,21 @@ function store.jobs()
   return list
 end
 
+-- Every job by creation (ties by job number), oldest first; cached until a job changes.
+local sorted_cache, sorted_ver = nil, -1
+function store.jobs_by_created()
+  local ver = check_job_cache()
+  if sorted_cache and sorted_ver == ver then return sorted_cache end
+  local list = {}
+  for k, spec in ipairs(store.jobs()) do list[k] = spec end
+  table.sort(list, function(a, b)
+    if a.created ~= b.created then return a.created < b.created end
+    return a.num < b.num
+  end)
+  sorted_cache, sorted_ver = list, ver
+  return list
+end
+
 function store.delete_job(id)
   if not dict:get("job:" .. id) then return false end
   dict:delete("job:" .. id)
@@ -147,6 +162,7 @@ store.DEFAULT_SETTINGS = {
   start_duration = 8,
   start_fail_every = 7,
   cancel_delay = 1,         -- seconds from Cancelling to Cancelled
+  uncounted = false,        -- started jobs show total 0 (and no documents) while NotStarted
 }
 
 local settings_cache, settings_ver = nil, -1
