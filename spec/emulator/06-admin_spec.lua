@@ -74,6 +74,19 @@ describe("emulator admin API", function()
       assert.truthy(body:find('"status":"Failed","error":{"code":"InvalidRequest"', 1, true))
     end)
 
+    it("adds the fields of later API versions when asked, after the known ones", function()
+      local job = emu.create_job({ documents = 1, extra_fields = true })
+      local _, _, body = emu.get("/translator/document/batches/" .. job.id .. "?api-version=2026-03-01")
+      assert.truthy(body:find('"totalCharacterCharged":%d+,"totalImageScansSucceeded":0,' ..
+        '"totalImageScansFailed":0,"totalImageCharged":0}}$'))
+      _, _, body = emu.get("/translator/document/batches/" .. job.id .. "/documents/" ..
+        job._emulator.first_document_id .. "?api-version=2026-03-01")
+      local d = decode(body)
+      assert.equal("default", d.deploymentName)
+      assert.equal(0, d.imageCharged)
+      assert.truthy(body:find('"characterCharged":27,"deploymentName"', 1, true))
+    end)
+
     it("writes blob URLs with an explicit :443 when asked", function()
       local job = emu.create_job({ documents = 1, explicit_port = true })
       local _, _, body = emu.get("/translator/document/batches/" .. job.id .. "/documents?api-version=2024-05-01")

@@ -96,10 +96,10 @@ function M.job_options(b)
     o.created = util.parse_date(b.created)
     if not o.created then return nil, "created must be an ISO-8601 date-time" end
   end
-  for _, k in ipairs({ "stale", "uncounted", "explicit_port" }) do
+  for _, k in ipairs({ "stale", "uncounted", "explicit_port", "extra_fields" }) do
     if b[k] ~= nil and type(b[k]) ~= "boolean" then return nil, k .. " must be a boolean" end
   end
-  o.stale, o.uncounted = b.stale, b.uncounted
+  o.stale, o.uncounted, o.extra_fields = b.stale, b.uncounted, b.extra_fields
   if b.error ~= nil then
     if type(b.error) ~= "table" or type(b.error.code) ~= "string" or type(b.error.message) ~= "string" then
       return nil, "error must be an object with code and message (and optional target, innerError)"

@@ -113,7 +113,7 @@ function M.new_spec(o, now)
   local s = {
     id = o.id, num = o.num, n = n, fe = o.fail_every or 0, final = final, lanes = P, waves = W,
     chars0 = o.chars or 27, next_link = o.next_link, stale = o.stale or nil, kind = o.kind or "admin",
-    uncounted = o.uncounted or nil,
+    uncounted = o.uncounted or nil, extra_fields = o.extra_fields or nil,
     source = o.source, targets = o.targets, shift = 0, error = o.error, port = o.port or nil,
   }
   local cdelay = util.seconds(o.cancel_delay or 1)
@@ -378,7 +378,7 @@ function M.doc_json(s, st, i)
   t[19] = s._idtail
   t[20] = '","characterCharged":'
   t[21] = cc
-  t[22] = "}"
+  t[22] = s.extra_fields and ',"deploymentName":"default","imageCharged":0,"imageCharacterDetected":0}' or "}"
   return concat(t, "", 1, 22)
 end
 
@@ -398,7 +398,8 @@ function M.job_json(s, st)
   t[#t + 1] = ',"summary":{"total":' .. int(st.total) .. ',"failed":' .. int(st.failed) ..
     ',"success":' .. int(st.success) .. ',"inProgress":' .. int(st.r) .. ',"notYetStarted":' ..
     int(st.ns) .. ',"cancelled":' .. int(st.cancelled) .. ',"totalCharacterCharged":' ..
-    int(st.charged) .. "}}"
+    int(st.charged) ..
+    (s.extra_fields and ',"totalImageScansSucceeded":0,"totalImageScansFailed":0,"totalImageCharged":0}}' or "}}")
   return concat(t)
 end
 
