@@ -148,6 +148,17 @@ local function emulator_cpu(pids)
   return total / TICKS
 end
 
+-- CPU seconds the whole machine spent busy so far (all cores, /proc/stat): what
+-- is left after the peer and the emulator is other load that disturbed the run.
+local function machine_busy()
+  local s = read_file("/proc/stat") or ""
+  local fields = {}
+  for n in (s:match("^cpu%s+([^\n]+)") or ""):gmatch("%d+") do fields[#fields + 1] = tonumber(n) end
+  local total = 0
+  for i = 1, math.min(#fields, 8) do total = total + fields[i] end
+  return (total - (fields[4] or 0) - (fields[5] or 0)) / TICKS
+end
+
 -- The request log: requests to the documents route and distinct connections.
 local function log_entries(r)
   if type(r) ~= "table" then return {} end
@@ -254,7 +265,7 @@ end
 
 local csv_rows = {}
 local CSV_HEADER = "scenario,peer,round,docs_expected,docs,distinct,chars,wall_s,listing_s,user_s,sys_s,"
-  .. "cpu_s,peak_rss_kb,requests,connections,emulator_cpu_s,ok"
+  .. "cpu_s,peak_rss_kb,requests,connections,emulator_cpu_s,other_cpu_s,ok"
 
 -- One measured run of one peer.
 local function measure(scenario, name, job, expected, round, extra)
@@ -266,18 +277,21 @@ local function measure(scenario, name, job, expected, round, extra)
   local err = scratch .. "/" .. tag .. ".err"
   clear_request_log()
   local pids = emulator_pids()
-  local cpu0 = emulator_cpu(pids)
+  local cpu0, busy0 = emulator_cpu(pids), machine_busy()
   local cmd = "/usr/bin/time -v -o " .. shell_quote(tv) .. " " .. p.argv_of(job, ids, extra)
     .. " >" .. shell_quote(out) .. " 2>" .. shell_quote(err)
   local t0 = socket.gettime()
   local ok = os.execute(cmd)
   local wall = socket.gettime() - t0
   local emu = emulator_cpu(pids) - cpu0
+  local busy = machine_busy() - busy0
   local t = parse_time_v(tv)
   local line = read_file(out) or ""
   local r = { scenario = scenario, peer = name, round = round, expected = expected,
               wall = wall, user = t.user, sys = t.sys, cpu = t.user + t.sys, rss_kb = t.rss_kb,
               emu_cpu = emu, extra = extra }
+  -- Other processes' CPU during the run (never below 0: the clocks differ in resolution).
+  r.others = math.max(0, busy - r.cpu - emu)
   for k, v in line:gmatch("([%w_]+)=(%-?[%d%.]+)") do r[k] = tonumber(v) end
   r.docs = r.docs or -1
   r.requests_self, r.connects_self = r.requests, r.connects
@@ -299,7 +313,8 @@ local function measure(scenario, name, job, expected, round, extra)
   csv_rows[#csv_rows + 1] = table.concat({ scenario, name .. (extra and extra.label or ""), round,
     expected, r.docs, r.distinct or -1, r.chars or -1, ("%.4f"):format(wall),
     ("%.4f"):format(r.listing_s or -1), r.user, r.sys, ("%.2f"):format(r.cpu), r.rss_kb,
-    r.requests, r.connections, ("%.2f"):format(emu), tostring(r.ok) }, ",")
+    r.requests, r.connections, ("%.2f"):format(emu), ("%.2f"):format(r.others),
+    tostring(r.ok) }, ",")
   return r
 end
 
@@ -323,19 +338,20 @@ end
 local function print_table(title, order, results)
   say("")
   say(title)
-  say(("%-14s %-26s %-26s %-26s %6s %6s %6s %s"):format("peer", "wall s med (min-max)",
-    "cpu s med (min-max)", "peak RSS MiB med (min-max)", "reqs", "conns", "emu%", "check"))
+  say(("%-14s %-26s %-26s %-26s %6s %6s %6s %6s %s"):format("peer", "wall s med (min-max)",
+    "cpu s med (min-max)", "peak RSS MiB med (min-max)", "reqs", "conns", "emu%", "other%", "check"))
   for _, name in ipairs(order) do
     local rows = results[name]
     if rows and #rows > 0 then
       local all_ok = true
       for _, r in ipairs(rows) do all_ok = all_ok and r.ok end
       local wall, cpu = stats(rows, "wall"), stats(rows, "cpu")
-      local emu = stats(rows, "emu_cpu")
-      say(("%-14s %-26s %-26s %-26s %6.0f %6.0f %5.0f%% %s"):format(name,
+      local emu, others = stats(rows, "emu_cpu"), stats(rows, "others")
+      say(("%-14s %-26s %-26s %-26s %6.0f %6.0f %5.0f%% %5.0f%% %s"):format(name,
         fmt3(wall, "%.3f"), fmt3(cpu, "%.2f"), fmt3(stats(rows, "rss_kb"), "%.1f", 1 / 1024),
         stats(rows, "requests").med, stats(rows, "connections").med,
-        100 * emu.med / wall.med, all_ok and ("ok: " .. rows[1].expected .. " distinct ids") or "FAILED"))
+        100 * emu.med / wall.med, 100 * others.med / wall.med,
+        all_ok and ("ok: " .. rows[1].expected .. " distinct ids") or "FAILED"))
     end
   end
 end
@@ -374,6 +390,9 @@ local function machine()
     :match('"version"%s*:%s*"([^"]+)"') or "?"
   say(("machine: %s, %s cores, %s; %s, node %s, %s, @azure-rest/ai-translation-document %s")
     :format(model, cores, kernel, _VERSION, node, curl, js))
+  local load = (read_file("/proc/loadavg") or ""):match("^(%S+ %S+ %S+)") or "?"
+  say(("load average at start: %s (other%% in the tables: CPU of other processes during a run,"
+    .. " in %% of one core; high values mean a disturbed run)"):format(load))
 end
 
 local function shuffled_order(names, round)
@@ -445,13 +464,19 @@ if scenarios.capacity then
   -- Can the emulator serve pages faster than the peers ask for them?
   local ok = run_capture("command -v wrk >/dev/null && echo yes"):match("yes")
   if ok then
-    local url = documents_url(job_of(DOCS))
+    -- emulator/bench/pages.lua (the emulator's own wrk script) walks the pages, a different
+    -- one per request; without it, wrk asks for the first page every time.
+    local walk = io.open("emulator/bench/pages.lua", "r")
+    if walk then walk:close() end
+    local target = walk and (shell_quote(HTTPS) .. " -s emulator/bench/pages.lua -- "
+      .. shell_quote(job_of(DOCS)) .. " " .. DOCS .. " 100")
+      or shell_quote(documents_url(job_of(DOCS)))
     for _, conf in ipairs{ { 1, 1 }, { 2, 4 } } do
       local out = run_capture(("wrk -t%d -c%d -d3s -H %s %s 2>&1"):format(conf[1], conf[2],
-        shell_quote("Ocp-Apim-Subscription-Key: " .. KEY), shell_quote(url)))
+        shell_quote("Ocp-Apim-Subscription-Key: " .. KEY), target))
       local rps = out:match("Requests/sec:%s*([%d%.]+)")
-      say(("emulator capacity (wrk, first page of 100 documents, %d connection(s)): %s requests/s%s")
-        :format(conf[2], rps or "?", floor_rps and rps
+      say(("emulator capacity (wrk, %s of 100 documents, %d connection(s)): %s requests/s%s")
+        :format(walk and "pages" or "first page", conf[2], rps or "?", floor_rps and rps
           and (" = %.1fx the floor's rate"):format(tonumber(rps) / floor_rps) or ""))
     end
   else
