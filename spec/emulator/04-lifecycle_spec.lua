@@ -145,7 +145,7 @@ describe("emulator job lifecycle", function()
 
   describe("progress", function()
     it("moves NotStarted -> Running -> Succeeded with consistent counts", function()
-      emu.settings({ start_documents = 12, start_duration = 2, start_fail_every = 5 })
+      emu.settings({ start_documents = 12, start_duration = 2.5, start_fail_every = 5, start_not_started = 1 })
       local _, h = start("v1.1", VALID)
       local loc = h["operation-location"]
       local order = { NotStarted = 1, Running = 2, Succeeded = 3 }
@@ -168,7 +168,7 @@ describe("emulator job lifecycle", function()
       assert.is_true(seen.NotStarted and seen.Running)
       assert.equal(10, j.summary.success)
       assert.equal(2, j.summary.failed)
-      assert.is_true(now() - t0 < 4)
+      assert.is_true(now() - t0 < 5)
     end)
 
     it("lets an admin job run for a duration", function()

@@ -72,7 +72,7 @@ function M.job_options(b)
   else
     o.fail_every = 0
   end
-  for _, k in ipairs({ "duration", "cancel_delay", "gap", "run" }) do
+  for _, k in ipairs({ "duration", "cancel_delay", "gap", "run", "not_started" }) do
     if b[k] ~= nil then
       if type(b[k]) ~= "number" or b[k] < 0 then return nil, k .. " must be a number of seconds >= 0" end
       o[k] = b[k]
@@ -193,6 +193,7 @@ local SETTING_TYPES = {
   next_link = "style", stale = "boolean", uncounted = "boolean", stale_every = "int2", stale_seconds = "number",
   latency_ms = "number",
   log_max = "int1", start_documents = "int0", start_duration = "number", start_fail_every = "int0",
+  start_not_started = "number",
   cancel_delay = "number",
 }
 

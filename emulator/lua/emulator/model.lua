@@ -126,7 +126,8 @@ function M.new_spec(o, now)
       span = 2 * D -- the run that would end at 2D is stopped (or cancelled) at D
     end
     local c = now
-    local ns = max(1, min(util.seconds(1), floor(D / 10)))
+    local ns = o.not_started and max(1, min(D - 1, util.seconds(o.not_started))) or
+      max(1, min(util.seconds(1), floor(D / 10)))
     s.created = c
     s.d0 = c + 1
     s.dgap = max(1, floor((ns - 1) / max(n, 1)))

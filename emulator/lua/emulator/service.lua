@@ -745,7 +745,7 @@ function M.start(_, r)
     fail_every = math.floor(tonumber(settings.start_fail_every) or 0), status = status_final,
     duration = tonumber(settings.start_duration) or 8, source = source, targets = targets,
     cancel_delay = tonumber(settings.cancel_delay) or 1, kind = "started", error = err,
-    uncounted = settings.uncounted == true,
+    uncounted = settings.uncounted == true, not_started = tonumber(settings.start_not_started),
   }, now)
   local ok, serr = store.put_job(spec, true)
   if not ok then

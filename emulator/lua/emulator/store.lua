@@ -161,6 +161,7 @@ store.DEFAULT_SETTINGS = {
   start_documents = 20,     -- jobs started by POST /batches
   start_duration = 8,
   start_fail_every = 7,
+  start_not_started = false, -- seconds a started job stays NotStarted (false: a tenth of its duration, at most 1)
   cancel_delay = 1,         -- seconds from Cancelling to Cancelled
   uncounted = false,        -- started jobs show total 0 (and no documents) while NotStarted
 }
