@@ -40,8 +40,13 @@ local dt = {
   TERMINAL = { Succeeded = true, Failed = true, Cancelled = true, Canceled = true, ValidationFailed = true },
 }
 
---- Creates a client. See README for the options.
+--- Creates a client. See README for the options. A `transport` option, or
+-- `ngx` being present (OpenResty), hands over to doctranslate.driver, which
+-- drives the core from Lua (cosockets under nginx, never blocking libcurl).
 function dt.new(opts)
+  if type(opts) == "table" and (opts.transport ~= nil or rawget(_G, "ngx") ~= nil) then
+    return require("doctranslate.driver").new(opts)
+  end
   return core.new(opts)
 end
 

@@ -1,0 +1,312 @@
+--- doctranslate.driver: the C state machine driven from Lua, for transports
+-- that must yield (OpenResty cosockets) and so cannot run under a C call.
+--
+-- dt.new comes here when opts.transport is given or when `ngx` is present:
+--   transport = "openresty"  cosockets (doctranslate.openresty); the default under nginx
+--   transport = "curl"       the blocking libcurl driver in C, chosen on purpose
+--   transport = { request = function(self, req) -> res | nil, kind, msg,
+--                 sleep = function(self, seconds), [check =, process =, stats =, now =] }
+--
+-- The client it returns has the public API of the C client (job, document,
+-- documents, job_op, document_op, stats, close); every request goes through
+-- the transport, every wait through transport:sleep, and the paging, retry,
+-- parsing and error code is the core's (next_request / feed / feed_error).
+-- Jobs are Lua proxies of the core's Job userdata, so that refresh, documents
+-- and document use the transport too: fields, time() and response() read
+-- through; type(job) is "table". Listings are Lua objects over the core's
+-- Pages: `for doc in c:documents(...)`, next_page(), continuation(), close()
+-- (a to-be-closed value on Lua 5.4).
+--
+-- Nothing that matters across fork() is made by dt.new: the core client (its
+-- random state seeds the request ids and the retry jitter) is made on first
+-- use in each process, so a client created in init_by_lua* works in every
+-- worker. Outside a cosocket phase (init, init_worker, log, header_filter...)
+-- a request raises a usage error: it never falls back to blocking libcurl.
+local core = require "doctranslate.core"
+
+local D = {}
+
+local usage = core.usage_error
+local LUA54 = _VERSION == "Lua 5.4"
+
+-- Options the driver takes; the core never sees them.
+local DRIVER_OPTIONS = { transport = true, keepalive_timeout = true, keepalive_pool_size = true }
+
+-- Private state of clients, listings and jobs (the key never sits in a field).
+local private = setmetatable({}, { __mode = "k" })
+
+local Client, ClientMT = {}, { __name = "doctranslate.Client" }
+ClientMT.__index = Client
+local Pages, PagesMT = {}, { __name = "doctranslate.Pages" }
+PagesMT.__index = Pages
+local Job, JobMT = {}, { __name = "doctranslate.Job" }
+
+local function log(st, level, message)
+  if st.log == nil then return end
+  for _, secret in ipairs(st.secrets) do
+    local i, j = message:find(secret, 1, true)
+    while i do
+      message = message:sub(1, i - 1) .. "REDACTED" .. message:sub(j + 1)
+      i, j = message:find(secret, 1, true)
+    end
+  end
+  pcall(st.log, level, message)
+end
+
+local function state_of(self, what)
+  local st = private[self]
+  if st == nil then usage("bad self: a doctranslate " .. what .. " expected") end
+  return st
+end
+
+-- The core client of this process (made on first use, again after a fork).
+local function core_client(st, io)
+  if st.closed then usage("the client is closed") end
+  if io and st.transport.check then st.transport:check() end
+  local pid = st.transport.process and st.transport:process() or 0
+  if st.cc == nil or st.pid ~= pid then
+    st.cc = core.new(st.conf)
+    st.pid = pid
+  end
+  return st.cc
+end
+
+-- Runs it (a Pages or an Op) until it has a result, documents, an end or an error.
+local function drive(st, it)
+  local t = st.transport
+  while true do
+    if st.closed then usage("the client is closed") end
+    local req = it:next_request()
+    if req == nil then return end
+    if t.check then t:check() end
+    if req.wait then
+      log(st, "warn", string.format("retry in %.3f s (x-ms-client-request-id %s)", req.wait,
+        tostring(st.last_id)))
+      t:sleep(req.wait)
+    else
+      st.last_id = req.headers and req.headers["x-ms-client-request-id"]
+      local started = t.now and t:now()
+      local res, kind, message = t:request(req)
+      local line = tostring(req):match("^doctranslate%.Request: (.-) %(headers hidden%)$") or "?"
+      if res then
+        if started then
+          log(st, "debug", string.format("%s -> %d (%.1f ms)", line, res.status, (t:now() - started) * 1000))
+        end
+        it:feed(res)
+      else
+        if kind ~= "network" and kind ~= "timeout" and kind ~= "protocol" then kind = "network" end
+        log(st, "debug", string.format("%s -> %s error: %s", line, kind, tostring(message)))
+        it:feed_error(kind, tostring(message or kind))
+      end
+    end
+  end
+end
+
+-- Makes an Op or Pages driven by next_request/feed from the start, so that
+-- no later call can run it with libcurl by accident.
+local function external(it)
+  it:next_request()
+  return it
+end
+
+---------------------------------------------------------------- jobs
+
+local function wrap_job(client, raw, job_id)
+  local job = setmetatable({}, JobMT)
+  private[job] = { raw = raw, client = client, id = job_id }
+  return job
+end
+
+function JobMT.__index(self, key)
+  local m = Job[key]
+  if m ~= nil then return m end
+  local js = private[self]
+  return js and js.raw[key]
+end
+
+function JobMT.__tostring(self)
+  return tostring(state_of(self, "job").raw)
+end
+
+function Job:time(field) return state_of(self, "job").raw:time(field) end
+
+function Job:response() return state_of(self, "job").raw:response() end
+
+--- Re-reads the job's status in place: the job, or nil, err.
+function Job:refresh()
+  local js = state_of(self, "job")
+  local st = state_of(js.client, "client")
+  local op = core_client(st, true):job_op(js.id)
+  drive(st, op)
+  local raw, err = op:result()
+  op:close()
+  if raw == nil then return nil, err end
+  js.raw = raw
+  return self
+end
+
+function Job:documents(opts)
+  local js = state_of(self, "job")
+  return js.client:documents(js.id, opts)
+end
+
+function Job:document(doc_id)
+  local js = state_of(self, "job")
+  return js.client:document(js.id, doc_id)
+end
+
+---------------------------------------------------------------- listings
+
+local function pages_close(self)
+  local ps = state_of(self, "listing")
+  if not ps.closed then
+    ps.closed = true
+    ps.raw:close()
+  end
+end
+
+-- The for-loop step: raises the error value, as the core's iterator does.
+function PagesMT.__call(self)
+  local ps = state_of(self, "listing")
+  if ps.closed then return nil end
+  drive(ps.st, ps.raw)
+  return ps.raw()
+end
+
+PagesMT.__close = pages_close
+Pages.close = pages_close
+
+function PagesMT.__tostring(self)
+  return tostring(state_of(self, "listing").raw)
+end
+
+--- The next page (array of documents, .next_link), nil when done, or nil, err.
+function Pages:next_page()
+  local ps = state_of(self, "listing")
+  if ps.closed then usage("the listing is closed") end
+  drive(ps.st, ps.raw)
+  return ps.raw:next_page()
+end
+
+--- A token that resumes the listing at the first document not handed out.
+function Pages:continuation()
+  return state_of(self, "listing").raw:continuation()
+end
+
+---------------------------------------------------------------- client
+
+function Client:job(job_id)
+  local st = state_of(self, "client")
+  local op = core_client(st, true):job_op(job_id)
+  drive(st, op)
+  local raw, err = op:result()
+  op:close()
+  if raw == nil then return nil, err end
+  return wrap_job(self, raw, job_id)
+end
+
+function Client:document(job_id, doc_id)
+  local st = state_of(self, "client")
+  local op = core_client(st, true):document_op(job_id, doc_id)
+  drive(st, op)
+  local doc, err = op:result()
+  op:close()
+  return doc, err
+end
+
+function Client:documents(job_id, opts)
+  local st = state_of(self, "client")
+  local raw = core_client(st, true):documents(job_id, opts)
+  local pages = setmetatable({}, PagesMT)
+  private[pages] = { raw = external(raw), st = st }
+  if LUA54 then return pages, nil, nil, pages end
+  return pages
+end
+
+--- Raw operations for code that moves the bytes itself (next_request / feed).
+function Client:job_op(job_id)
+  return external(core_client(state_of(self, "client"), false):job_op(job_id))
+end
+
+function Client:document_op(job_id, doc_id)
+  return external(core_client(state_of(self, "client"), false):document_op(job_id, doc_id))
+end
+
+--- { requests =, connections = } of the transport in this process.
+function Client:stats()
+  local st = state_of(self, "client")
+  if st.transport.stats then return st.transport:stats() end
+  return { requests = 0, connections = 0 }
+end
+
+function Client:close()
+  local st = state_of(self, "client")
+  st.closed = true
+  if st.cc then st.cc:close() end
+end
+ClientMT.__close = Client.close
+
+function ClientMT.__tostring(self)
+  local st = state_of(self, "client")
+  return st.desc .. " via " .. st.transport_name .. (st.closed and " (closed)" or "")
+end
+
+---------------------------------------------------------------- new
+
+local function check_number(name, v, lo, hi, integer)
+  if type(v) ~= "number" or not (v >= lo and v <= hi) or (integer and v ~= math.floor(v)) then
+    usage(string.format("bad option '%s': %s in %g..%g expected", name, integer and "an integer" or "a number",
+      lo, hi))
+  end
+end
+
+--- dt.new for Lua transports (see the header).
+function D.new(opts)
+  if type(opts) ~= "table" then return core.new(opts) end
+  local conf, transport = {}, opts.transport
+  for k, v in pairs(opts) do
+    if not DRIVER_OPTIONS[k] then conf[k] = v end
+  end
+  if transport == nil then
+    transport = rawget(_G, "ngx") ~= nil and "openresty" or "curl"
+  end
+  local ka_timeout, ka_pool = opts.keepalive_timeout, opts.keepalive_pool_size
+  if ka_timeout ~= nil then check_number("keepalive_timeout", ka_timeout, 0.001, 86400) end
+  if ka_pool ~= nil then check_number("keepalive_pool_size", ka_pool, 1, 100000, true) end
+  if transport ~= "openresty" and (ka_timeout ~= nil or ka_pool ~= nil) then
+    usage("bad option '" .. (ka_timeout ~= nil and "keepalive_timeout" or "keepalive_pool_size")
+      .. "': only for the openresty transport")
+  end
+  if transport == "curl" then return core.new(conf) end
+
+  -- the core checks every option now and raises its usage errors; this probe
+  -- client is dropped: the real one is made in the process that uses it
+  local probe = core.new(conf)
+  local st = { conf = conf, log = conf.log, secrets = {}, desc = tostring(probe) }
+  probe:close()
+  if type(conf.key) == "string" and #conf.key >= 4 then st.secrets[#st.secrets + 1] = conf.key end
+  if type(conf.token) == "string" and #conf.token >= 4 then st.secrets[#st.secrets + 1] = conf.token end
+
+  if transport == "openresty" then
+    local ngx = rawget(_G, "ngx")
+    if type(ngx) ~= "table" or type(ngx.socket) ~= "table" then
+      usage("bad option 'transport': 'openresty' needs nginx's Lua module (ngx.socket is not present)")
+    end
+    local topts = { keepalive_timeout = ka_timeout, keepalive_pool_size = ka_pool }
+    for k, v in pairs(conf) do topts[k] = v end
+    st.transport = require("doctranslate.openresty").new(topts, usage)
+    st.transport_name = "openresty"
+  elseif type(transport) == "table" and type(transport.request) == "function"
+      and type(transport.sleep) == "function" then
+    st.transport = transport
+    st.transport_name = "a Lua transport"
+  else
+    usage("bad option 'transport': \"openresty\", \"curl\" or a table with request and sleep"
+      .. " methods expected")
+  end
+  local client = setmetatable({}, ClientMT)
+  private[client] = st
+  return client
+end
+
+return D

@@ -1,0 +1,426 @@
+--- doctranslate.openresty: the OpenResty transport (nginx cosockets).
+--
+-- Moves the bytes of the requests that the C state machine builds, with
+-- ngx.socket.tcp: HTTP/1.1 over a per-origin keepalive pool, TLS through
+-- sslhandshake with verification, the client's timeouts, a body size cap, and
+-- retry waits with ngx.sleep. It never blocks the nginx worker: every wait is
+-- a cosocket yield. doctranslate.driver selects it (dt.new{ transport =
+-- "openresty" }, or automatically when `ngx` is present) and drives the core.
+--
+-- What nginx.conf needs (see examples/nginx.conf):
+--   lua_package_cpath   the LuaJIT build of doctranslate/core.so (make openresty-core)
+--   resolver            for an endpoint given by host name ("localhost" is taken as 127.0.0.1)
+--   lua_ssl_trusted_certificate  the CAs that verify the service. Cosockets verify
+--                       against this file only: the client's ca_file cannot be applied
+--                       per connection (it only separates keepalive pools). For Azure:
+--                       /etc/ssl/certs/ca-certificates.crt.
+--   lua_ssl_verify_depth  at least the chain's length (Azure: 3 or more; nginx's default is 1)
+-- `insecure = true` skips verification (chain and name), as with libcurl.
+--
+-- Transport options (dt.new): keepalive_timeout (seconds idle in the pool,
+-- default 60) and keepalive_pool_size (connections kept per origin and
+-- worker, default 32). A proxy is not supported here (usage error).
+--
+-- The interface the driver uses:
+--   t:check()          raises a usage error outside a phase that allows cosockets
+--   t:process()        an id of the current process (the nginx worker's pid)
+--   t:sleep(s)         ngx.sleep
+--   t:request(req)     -> { status =, headers =, body = } or nil, kind, message
+--   t:stats()          -> { requests =, connections = } of this worker
+-- luacheck: read globals ngx
+
+local M = {}
+
+local tcp = ngx.socket.tcp
+local sleep = ngx.sleep
+local now, update_time = ngx.now, ngx.update_time
+local concat, floor, min = table.concat, math.floor, math.min
+local find, sub, lower, byte = string.find, string.sub, string.lower, string.byte
+
+local MAX_HEADER_BYTES = 64 * 1024
+local READ_CHUNK = 64 * 1024
+
+-- Phases where cosockets and ngx.sleep are available.
+local COSOCKET_PHASES = {
+  rewrite = true, server_rewrite = true, access = true, content = true, timer = true,
+  ssl_cert = true, ssl_session_fetch = true, ssl_client_hello = true, preread = true,
+}
+M.COSOCKET_PHASES = COSOCKET_PHASES
+
+local Transport = {}
+Transport.__index = Transport
+
+--- conf: the client's options (timeout, connect_timeout, max_body, insecure,
+-- ca_file, keepalive_timeout, keepalive_pool_size). usage(msg) raises.
+function M.new(conf, usage)
+  if conf.proxy ~= nil then
+    usage("bad option 'proxy': not supported by the openresty transport (cosockets connect directly)")
+  end
+  local self = setmetatable({
+    connect_ms = floor((conf.connect_timeout or 10) * 1000 + 0.5),
+    timeout = conf.timeout or 30,
+    max_body = conf.max_body or 16 * 1024 * 1024,
+    verify = conf.insecure ~= true,
+    ca_file = conf.ca_file,
+    keepalive_ms = floor((conf.keepalive_timeout or 60) * 1000 + 0.5),
+    pool_size = conf.keepalive_pool_size or 32,
+    sessions = {},      -- TLS sessions per pool, for faster new handshakes
+    requests = 0,
+    connections = 0,
+    usage = usage,
+  }, Transport)
+  return self
+end
+
+function Transport:check()
+  local phase = ngx.get_phase()
+  if not COSOCKET_PHASES[phase] then
+    self.usage("the openresty transport cannot make a request in nginx's " .. tostring(phase)
+      .. " phase: cosockets are not available there (use it from a rewrite, access, content or"
+      .. " timer handler; from init_worker_by_lua*, start an ngx.timer.at(0, ...)); it does not"
+      .. " fall back to blocking libcurl")
+  end
+end
+
+function Transport.process()
+  return ngx.worker.pid()
+end
+
+function Transport.sleep(_, seconds)
+  if seconds and seconds > 0 then sleep(seconds) end
+end
+
+function Transport.now()
+  update_time()
+  return now()
+end
+
+function Transport:stats()
+  return { requests = self.requests, connections = self.connections }
+end
+
+-- URL -> scheme, host (as written, brackets kept), port, authority, path+query.
+local function split_url(url)
+  local scheme, authority, rest = url:match("^(%a[%w+.-]*)://([^/?#]+)(.*)$")
+  if not scheme then return nil end
+  scheme = lower(scheme)
+  if scheme ~= "http" and scheme ~= "https" then return nil end
+  local host, port
+  if byte(authority, 1) == 91 then -- "[" IPv6 literal
+    host, port = authority:match("^(%[[^%]]+%]):?(%d*)$")
+  else
+    host, port = authority:match("^([^:@]+):?(%d*)$")
+  end
+  if not host then return nil end
+  port = tonumber(port) or (scheme == "https" and 443 or 80)
+  if port < 1 or port > 65535 then return nil end
+  rest = rest:gsub("#.*$", "")
+  if rest == "" then rest = "/" elseif byte(rest, 1) == 63 then rest = "/" .. rest end
+  return scheme, host, port, authority, rest
+end
+M.split_url = split_url
+
+local function is_ip(host)
+  return host:match("^%d+%.%d+%.%d+%.%d+$") ~= nil or byte(host, 1) == 91
+end
+
+-- A buffered reader over a cosocket with one deadline for the whole answer.
+local Reader = {}
+Reader.__index = Reader
+
+local function new_reader(sock, deadline)
+  return setmetatable({ sock = sock, deadline = deadline, buf = "", got_any = false }, Reader)
+end
+
+-- Reads what is available (up to max bytes); nil, kind, message on failure.
+function Reader:more(max)
+  update_time()
+  local left = self.deadline - now()
+  if left <= 0 then return nil, "timeout", "timed out while reading the response" end
+  self.sock:settimeout(floor(left * 1000) + 1)
+  local data, err = self.sock:receiveany(max)
+  if not data then
+    if err == "timeout" then return nil, "timeout", "timed out while reading the response" end
+    return nil, "network", err
+  end
+  self.got_any = true
+  return data
+end
+
+-- One line without its CRLF (or LF); cap: bytes allowed for it.
+function Reader:line(cap)
+  while true do
+    local buf = self.buf
+    local e = find(buf, "\n", 1, true)
+    if e then
+      self.buf = sub(buf, e + 1)
+      local stop = (e > 1 and byte(buf, e - 1) == 13) and e - 2 or e - 1
+      return sub(buf, 1, stop)
+    end
+    if #buf > cap then return nil, "protocol", "the response headers exceed the cap of "
+      .. MAX_HEADER_BYTES .. " bytes" end
+    local data, kind, msg = self:more(READ_CHUNK)
+    if not data then return nil, kind, msg end
+    self.buf = buf .. data
+  end
+end
+
+-- Exactly n bytes (appended to parts); never reads past them.
+function Reader:take(n, parts)
+  local buf = self.buf
+  if #buf >= n then
+    parts[#parts + 1] = sub(buf, 1, n)
+    self.buf = sub(buf, n + 1)
+    return true
+  end
+  if #buf > 0 then parts[#parts + 1] = buf end
+  self.buf = ""
+  local have = #buf
+  while have < n do
+    local data, kind, msg = self:more(min(READ_CHUNK, n - have))
+    if not data then return nil, kind, msg, have end
+    parts[#parts + 1] = data
+    have = have + #data
+  end
+  return true
+end
+
+-- Everything up to the peer's close (an answer without length), capped.
+function Reader:rest(parts, cap)
+  local have = #self.buf
+  if have > 0 then parts[#parts + 1] = self.buf end
+  self.buf = ""
+  while true do
+    if have > cap then return nil, "protocol", "the response body exceeds the cap of " .. cap .. " bytes" end
+    local data, kind, msg = self:more(READ_CHUNK)
+    if not data then
+      if kind == "network" and msg == "closed" then return true end
+      return nil, kind, msg
+    end
+    parts[#parts + 1] = data
+    have = have + #data
+  end
+end
+
+local function header_list(headers)
+  local v = headers
+  if type(v) == "table" then v = v[#v] end
+  return v
+end
+
+-- Reads the status line and headers (skipping 1xx answers).
+local function read_head(r)
+  local used = 0
+  while true do
+    local line, kind, msg = r:line(MAX_HEADER_BYTES)
+    if not line then return nil, kind, msg end
+    local major, minor, status = line:match("^HTTP/(%d)%.(%d) (%d%d%d)")
+    if not status then
+      return nil, "protocol", "not an HTTP/1.x status line from the server"
+    end
+    status = tonumber(status)
+    local headers, last = {}, nil
+    used = used + #line
+    while true do
+      local h
+      h, kind, msg = r:line(MAX_HEADER_BYTES - used)
+      if not h then return nil, kind, msg end
+      used = used + #h + 2
+      if used > MAX_HEADER_BYTES then
+        return nil, "protocol", "the response headers exceed the cap of " .. MAX_HEADER_BYTES .. " bytes"
+      end
+      if h == "" then break end
+      local c1 = byte(h, 1)
+      if (c1 == 32 or c1 == 9) and last then -- obsolete line folding
+        local v = headers[last]
+        if type(v) == "table" then v[#v] = v[#v] .. " " .. h:match("^%s*(.-)%s*$")
+        else headers[last] = v .. " " .. h:match("^%s*(.-)%s*$") end
+      else
+        local name, value = h:match("^([^:%s]+):%s*(.-)%s*$")
+        if not name then return nil, "protocol", "a malformed response header line" end
+        name = lower(name)
+        local old = headers[name]
+        if old == nil then
+          headers[name] = value
+        elseif type(old) == "table" then
+          old[#old + 1] = value
+        else
+          headers[name] = { old, value }
+        end
+        last = name
+      end
+    end
+    if status >= 200 or status < 100 then
+      return status, headers, tonumber(major) * 10 + tonumber(minor)
+    end
+    if status == 101 then return nil, "protocol", "unexpected 101 Switching Protocols" end
+    -- 100 Continue, 103 Early Hints: the real answer follows
+  end
+end
+
+local function has_token(v, token)
+  if v == nil then return false end
+  if type(v) == "table" then v = concat(v, ",") end
+  for item in lower(v):gmatch("[^,%s]+") do
+    if item == token then return true end
+  end
+  return false
+end
+
+-- Reads the body of a GET answer. Returns body, reusable or nil, kind, message.
+local function read_body(r, status, headers, version, cap)
+  local parts = {}
+  local keep = version >= 11 and not has_token(headers["connection"], "close")
+    or version == 10 and has_token(headers["connection"], "keep-alive")
+  if status == 204 or status == 304 then return "", keep end
+  if has_token(headers["transfer-encoding"], "chunked") then
+    local total = 0
+    while true do
+      local line, kind, msg = r:line(1024)
+      if not line then return nil, kind, msg end
+      local hex = line:match("^(%x+)")
+      if not hex or #hex > 12 then return nil, "protocol", "a malformed chunk size in the response" end
+      local size = tonumber(hex, 16)
+      if size == 0 then break end
+      total = total + size
+      if total > cap then
+        return nil, "protocol", "the response body exceeds the cap of " .. cap .. " bytes"
+      end
+      local ok, k2, m2 = r:take(size, parts)
+      if not ok then
+        if k2 == "network" then m2 = "the chunked body ended early (" .. tostring(m2) .. ")" end
+        return nil, k2, m2
+      end
+      local crlf
+      crlf, k2, m2 = r:line(2)
+      if crlf ~= "" then return nil, k2 or "protocol", m2 or "a chunk does not end with CRLF" end
+    end
+    repeat -- trailers
+      local t, kind, msg = r:line(MAX_HEADER_BYTES)
+      if not t then return nil, kind, msg end
+    until t == ""
+    return concat(parts), keep
+  end
+  local cl = header_list(headers["content-length"])
+  if cl ~= nil then
+    if type(headers["content-length"]) == "table" then
+      for _, v in ipairs(headers["content-length"]) do
+        if v ~= cl then return nil, "protocol", "conflicting Content-Length headers" end
+      end
+    end
+    local n = cl:match("^%d+$") and tonumber(cl)
+    if not n then return nil, "protocol", "a malformed Content-Length in the response" end
+    if n > cap then return nil, "protocol", "the response body exceeds the cap of " .. cap .. " bytes" end
+    local ok, kind, msg, have = r:take(n, parts)
+    if not ok then
+      if kind == "network" then
+        msg = "the body ended early (" .. tostring(msg) .. ") after " .. tostring(have) .. " of " .. n
+          .. " bytes"
+      end
+      return nil, kind, msg
+    end
+    return concat(parts), keep
+  end
+  local ok, kind, msg = r:rest(parts, cap)
+  if not ok then return nil, kind, msg end
+  return concat(parts), false
+end
+
+local function connect_error(kind_err, where, err)
+  if err == "timeout" then return nil, "timeout", "timed out while " .. where end
+  return nil, kind_err, where .. " failed: " .. tostring(err)
+end
+
+-- One attempt. Returns the response, or nil, kind, message, retryable (a
+-- kept-alive connection the server had closed before answering).
+function Transport:attempt(req, scheme, host, port, authority, target)
+  local sock = tcp()
+  local connect_host = host == "localhost" and "127.0.0.1" or host
+  local tls_tag = scheme == "https" and (self.verify and "verify" or "noverify") .. "|" .. (self.ca_file or "") or ""
+  local pool = "doctranslate|" .. scheme .. "|" .. host .. "|" .. port .. "|" .. tls_tag
+  sock:settimeouts(self.connect_ms, floor(self.timeout * 1000 + 0.5), floor(self.timeout * 1000 + 0.5))
+  update_time()
+  local deadline = now() + self.timeout
+  local ok, err = sock:connect(connect_host, port, { pool = pool, pool_size = self.pool_size })
+  if not ok then return connect_error("network", "connect to " .. authority, err) end
+  local reused = (sock:getreusedtimes() or 0) > 0
+  if not reused then
+    self.connections = self.connections + 1
+    if scheme == "https" then
+      local sni = not is_ip(host) and host or nil
+      local session
+      session, err = sock:sslhandshake(self.sessions[pool], sni, self.verify)
+      if not session then
+        sock:close()
+        if err == "timeout" then return nil, "timeout", "timed out in the TLS handshake with " .. authority end
+        local hint = ""
+        if self.verify and err and (err:find("verify", 1, true) or err:find("mismatch", 1, true)) then
+          hint = " (under OpenResty the trusted CAs come from lua_ssl_trusted_certificate in nginx.conf,"
+            .. " with lua_ssl_verify_depth; the ca_file option cannot be applied per connection)"
+        end
+        return nil, "network", "TLS handshake with " .. authority .. " failed: " .. tostring(err) .. hint
+      end
+      if type(session) ~= "boolean" then self.sessions[pool] = session end
+    end
+  end
+
+  local lines = { (req.method or "GET") .. " " .. target .. " HTTP/1.1\r\nHost: " .. authority .. "\r\n" }
+  for name, value in pairs(req.headers or {}) do
+    value = tostring(value)
+    if find(name, "[\r\n:]") or find(value, "[\r\n]") then
+      sock:close()
+      return nil, "protocol", "a request header holds a line break"
+    end
+    lines[#lines + 1] = name .. ": " .. value .. "\r\n"
+  end
+  local body = req.body
+  if body ~= nil then lines[#lines + 1] = "Content-Length: " .. #body .. "\r\n" end
+  lines[#lines + 1] = "\r\n"
+  if body ~= nil then lines[#lines + 1] = body end
+  self.requests = self.requests + 1
+  local sent
+  sent, err = sock:send(lines)
+  if not sent then
+    sock:close()
+    if reused and err ~= "timeout" then return nil, "network", "send failed: " .. tostring(err), true end
+    return connect_error("network", "sending the request", err)
+  end
+
+  local r = new_reader(sock, deadline)
+  local status, headers, version = read_head(r)
+  if not status then
+    local kind, msg = headers, version
+    sock:close()
+    if reused and not r.got_any and kind == "network" then return nil, kind, msg, true end
+    if kind == "network" then msg = "reading the response head failed: " .. tostring(msg) end
+    return nil, kind, msg
+  end
+  local data, keep, msg = read_body(r, status, headers, version, self.max_body)
+  if not data then
+    sock:close()
+    return nil, keep, msg
+  end
+  if keep and r.buf == "" then
+    sock:setkeepalive(self.keepalive_ms, self.pool_size)
+  else
+    sock:close()
+  end
+  for name, v in pairs(headers) do
+    if type(v) == "table" then headers[name] = concat(v, ", ") end
+  end
+  return { status = status, headers = headers, body = data }
+end
+
+function Transport:request(req)
+  local scheme, host, port, authority, target = split_url(req.url or "")
+  if not scheme then return nil, "protocol", "not an http(s) URL" end
+  local res, kind, msg, retry = self:attempt(req, scheme, host, port, authority, target)
+  if not res and retry then
+    -- the server had closed the kept connection: one fresh try, as libcurl does
+    res, kind, msg = self:attempt(req, scheme, host, port, authority, target)
+  end
+  if not res then return nil, kind, msg end
+  return res
+end
+
+return M
