@@ -192,7 +192,8 @@ VALGRIND_EMU_DIR    ?= $(BUILD_DIR)/emu-valgrind
 VALGRIND_SPECS ?=
 VALGRIND_FLAGS = --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
                  --show-leak-kinds=definite --suppressions=$(CURDIR)/tools/valgrind.supp \
-                 --num-callers=40 --track-origins=yes --keep-debuginfo=yes --trace-children=no \
+                 --num-callers=40 --track-origins=yes --keep-debuginfo=yes \
+                 --trace-children=no --child-silent-after-fork=yes \
                  --log-file=$(abspath $(VALGRIND_DIR))/memcheck.%p.log
 
 valgrind-build:
@@ -205,7 +206,7 @@ test-valgrind:
 	$(MAKE) --no-print-directory test-valgrind-run; status=$$?; \
 	t=$$(( $$(date +%s) - t0 )); \
 	summary=$$(sed 's/\x1b\[[0-9;]*m//g' $(VALGRIND_DIR)/busted.log 2>/dev/null | grep -E '^[0-9]+ success' | tail -n 1 | sed -E 's/ +:.*//'); \
-	errs=$$(grep -h 'ERROR SUMMARY' $(VALGRIND_DIR)/memcheck.*.log 2>/dev/null | sed 's/.*ERROR SUMMARY: //' | head -n 1); \
+	errs=$$(grep -h 'ERROR SUMMARY' $(VALGRIND_DIR)/memcheck.*.log 2>/dev/null | sed 's/.*ERROR SUMMARY: //; s/ (suppressed.*//' | head -n 1); \
 	if [ $$status -eq 0 ]; then echo "test-valgrind: PASS in $${t}s, memcheck: $$errs ($$summary)"; \
 	else echo "test-valgrind: FAIL in $${t}s, memcheck: $$errs ($$summary; see $(VALGRIND_DIR)/)"; fi; exit $$status
 
@@ -219,6 +220,8 @@ test-valgrind-run:
 	  $(LUA) -e "dofile'$(QA_PRELUDE)'" $(BUSTED_BIN) $(BUSTED_FLAGS) $(QA_BUSTED_FLAGS) $(VALGRIND_SPECS) \
 	  2>&1 | tee $(VALGRIND_DIR)/busted.log; \
 	rc=$${PIPESTATUS[0]}; \
-	bad=$$(grep -L 'ERROR SUMMARY: 0 errors' $(VALGRIND_DIR)/memcheck.*.log 2>/dev/null); \
-	if [ -n "$$bad" ]; then cat $$bad; echo "test-valgrind: memcheck errors in $$bad"; exit 1; fi; \
+	logs=$$(grep -l 'ERROR SUMMARY' $(VALGRIND_DIR)/memcheck.*.log 2>/dev/null); \
+	if [ -z "$$logs" ]; then echo "test-valgrind: no memcheck summary (did valgrind run?)"; exit 1; fi; \
+	bad=$$(grep -L 'ERROR SUMMARY: 0 errors' $$logs); \
+	if [ -n "$$bad" ]; then cat $$bad; echo "test-valgrind: memcheck errors, see $$bad"; exit 1; fi; \
 	exit $$rc
