@@ -241,6 +241,19 @@ describe("emulator job lifecycle", function()
       assert.equal(20, j.summary.cancelled)
     end)
 
+    it("cancels a job before its validation fails", function()
+      local job = emu.create_job({ documents = 3, status = "ValidationFailed", duration = 5 })
+      emu.settings({ cancel_delay = 0.2 })
+      local path = "/translator/document/batches/" .. job.id .. "?api-version=2024-05-01"
+      local status, _, body = emu.request({ method = "DELETE", path = path })
+      assert.equal(200, status)
+      assert.equal("Cancelling", cjson.decode(body).status)
+      sleep(0.4)
+      local _, j = get_json(path)
+      assert.equal("Cancelled", j.status)
+      assert.is_nil(j.error)
+    end)
+
     it("refuses to cancel ended jobs: 400 in v1.x, 409 in 2024+", function()
       for _, st in ipairs({ "Succeeded", "Failed", "Cancelled", "ValidationFailed" }) do
         local job = emu.create_job({ documents = 3, status = st })

@@ -230,7 +230,14 @@ function M.state(s, t)
   local r = { t = t, tt = t }
   if s.final == "ValidationFailed" then
     r.d, r.r, r.ns, r.cancelled, r.failed, r.success, r.charged, r.total = 0, 0, 0, 0, 0, 0, 0, 0
-    if t < s.start then
+    if s.cancel_at and t >= s.cancel_at then
+      -- cancelled before the validation ended
+      if s.cancel_done >= 0 and t >= s.cancel_done then
+        r.status, r.la = "Cancelled", s.cancel_done
+      else
+        r.status, r.la = "Cancelling", s.cancel_at
+      end
+    elseif t < s.start then
       r.status, r.la = "NotStarted", s.created
     else
       r.status, r.la = "ValidationFailed", s.start
