@@ -15,7 +15,10 @@
 --                       per connection (it only separates keepalive pools). For Azure:
 --                       /etc/ssl/certs/ca-certificates.crt.
 --   lua_ssl_verify_depth  at least the chain's length (Azure: 3 or more; nginx's default is 1)
--- `insecure = true` skips verification (chain and name), as with libcurl.
+-- The certificate's chain is always verified (unless `insecure = true`); its
+-- name is checked against a host name endpoint (nginx's check knows DNS names,
+-- not IP addresses: for an IP address endpoint only the chain is verified).
+-- `insecure = true` skips both, as with libcurl.
 --
 -- Transport options (dt.new): keepalive_timeout (seconds idle in the pool,
 -- default 60) and keepalive_pool_size (connections kept per origin and
@@ -354,7 +357,7 @@ function Transport:attempt(req, scheme, host, port, authority, target)
         sock:close()
         if err == "timeout" then return nil, "timeout", "timed out in the TLS handshake with " .. authority end
         local hint = ""
-        if self.verify and err and (err:find("verify", 1, true) or err:find("mismatch", 1, true)) then
+        if self.verify and err and err:find("verify", 1, true) then
           hint = " (under OpenResty the trusted CAs come from lua_ssl_trusted_certificate in nginx.conf,"
             .. " with lua_ssl_verify_depth; the ca_file option cannot be applied per connection)"
         end

@@ -1,0 +1,164 @@
+-- Starts and stops a real nginx running examples/nginx.conf + examples/openresty_handler.lua,
+-- with its own prefix under a temp folder and a free loopback port. Used by
+-- spec/openresty/*_spec.lua and bench/noblock/run.lua (require "openresty.nginx").
+--
+--   local N = require "openresty.nginx"
+--   local srv = N.start{ endpoint =, key =, ca_file =, timeout =, workers = 1 }
+--   local status, headers, body = srv:get("/jobs/" .. id)
+--   srv:stop()   -- always; safe to call twice
+local socket = require "socket"
+
+local N = {}
+
+local function sh_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local function exists(path)
+  local fh = io.open(path, "rb")
+  if fh then fh:close() return true end
+  return false
+end
+
+local function read_all(path)
+  local fh = io.open(path, "rb")
+  if not fh then return nil end
+  local s = fh:read("a")
+  fh:close()
+  return s
+end
+
+local function run(cmd)
+  local p = io.popen(cmd .. " 2>&1", "r")
+  local out = p:read("a")
+  local ok, _, code = p:close()
+  return ok, out, code
+end
+
+-- The checkout: the folder holding examples/nginx.conf (found from the cwd).
+N.root = os.getenv("DT_ROOT") or (function()
+  local _, pwd = run("pwd")
+  return (pwd:gsub("%s+$", ""))
+end)()
+
+N.core = os.getenv("OPENRESTY_CORE") or (N.root .. "/build/openresty/doctranslate/core.so")
+
+-- Makes the LuaJIT core if it is missing (make openresty-core); errors with make's output.
+function N.ensure_core()
+  if exists(N.core) then return N.core end
+  local ok, out = run("make -C " .. sh_quote(N.root) .. " --no-print-directory openresty-core")
+  if not ok or not exists(N.core) then
+    error("the LuaJIT build of the core is missing and `make openresty-core` failed:\n" .. out, 2)
+  end
+  return N.core
+end
+
+local function find_module(name)
+  for _, dir in ipairs({ "/usr/lib/nginx/modules", "/usr/share/nginx/modules", "/usr/local/nginx/modules" }) do
+    if exists(dir .. "/" .. name) then return dir .. "/" .. name end
+  end
+  error("nginx module " .. name .. " not found (apt-get install libnginx-mod-http-lua libnginx-mod-http-ndk)")
+end
+
+function N.free_port()
+  local s = assert(socket.bind("127.0.0.1", 0))
+  local _, port = s:getsockname()
+  s:close()
+  return tonumber(port)
+end
+
+local Server = {}
+Server.__index = Server
+
+-- opts: endpoint, key (required); ca_file, timeout, api_version, workers (1), port.
+function N.start(opts)
+  local core = N.ensure_core()
+  local prefix = os.tmpname()
+  os.remove(prefix)
+  assert(os.execute("mkdir -p " .. sh_quote(prefix .. "/logs") .. " " .. sh_quote(prefix .. "/temp")))
+  local port = opts.port or N.free_port()
+  local ca = opts.trusted or opts.ca_file or "/etc/ssl/certs/ca-certificates.crt"
+  local fields = {
+    NDK_MODULE = find_module("ndk_http_module.so"),
+    LUA_MODULE = find_module("ngx_http_lua_module.so"),
+    USER_LINE = select(2, run("id -u")):match("^0%s*$") and "user root;" or "",
+    PREFIX = prefix,
+    PORT = tostring(port),
+    WORKERS = tostring(opts.workers or 1),
+    LUA_PATH = N.root .. "/lua/?.lua;" .. N.root .. "/examples/?.lua",
+    LUA_CPATH = core:gsub("doctranslate/core%.so$", "?.so"),
+    CA_FILE = ca,
+  }
+  local conf = assert(read_all(N.root .. "/examples/nginx.conf"), "examples/nginx.conf not found")
+  conf = conf:gsub("@([%u_]+)@", function(k) return fields[k] end)
+  local fh = assert(io.open(prefix .. "/nginx.conf", "wb"))
+  fh:write(conf)
+  fh:close()
+  local env = { DT_ENDPOINT = opts.endpoint, DT_KEY = opts.key, DT_CA_FILE = opts.ca_file,
+                DT_TIMEOUT = opts.timeout and tostring(opts.timeout), DT_API_VERSION = opts.api_version }
+  local assigns = {}
+  for k, v in pairs(env) do assigns[#assigns + 1] = k .. "=" .. sh_quote(v) end
+  local self = setmetatable({ prefix = prefix, port = port, base = "http://127.0.0.1:" .. port }, Server)
+  local ok, out = run("env " .. table.concat(assigns, " ") .. " nginx -p " .. sh_quote(prefix)
+    .. " -c " .. sh_quote(prefix .. "/nginx.conf") .. " -e " .. sh_quote(prefix .. "/logs/error.log"))
+  if not ok then
+    self:stop()
+    error("nginx did not start: " .. out .. "\n" .. (read_all(prefix .. "/logs/error.log") or ""), 2)
+  end
+  for _ = 1, 100 do
+    local c = socket.connect("127.0.0.1", port)
+    if c then
+      c:close()
+      return self
+    end
+    socket.sleep(0.05)
+  end
+  local log = self:error_log()
+  self:stop()
+  error("nginx did not answer on port " .. port .. ":\n" .. log, 2)
+end
+
+function Server:pid()
+  return tonumber((read_all(self.prefix .. "/nginx.pid") or ""):match("%d+"))
+end
+
+function Server:error_log()
+  return read_all(self.prefix .. "/logs/error.log") or ""
+end
+
+-- GET through the curl CLI: status, headers (lower-case names), body.
+function Server:get(path, timeout)
+  local hdr, body = os.tmpname(), os.tmpname()
+  local _, out = run("curl -sS --http1.1 --max-time " .. (timeout or 30) .. " -D " .. sh_quote(hdr)
+    .. " -o " .. sh_quote(body) .. " -w '%{http_code}' " .. sh_quote(self.base .. path))
+  local headers = {}
+  for line in (read_all(hdr) or ""):gmatch("[^\r\n]+") do
+    local k, v = line:match("^([^:]+):%s*(.-)%s*$")
+    if k then headers[k:lower()] = v end
+  end
+  local text = read_all(body) or ""
+  os.remove(hdr)
+  os.remove(body)
+  return tonumber(out:match("(%d%d%d)%s*$")), headers, text
+end
+
+-- Stops nginx (TERM, then KILL of the master and its workers by pid after 5 s)
+-- and removes its prefix. Idempotent.
+function Server:stop()
+  if self.stopped then return end
+  self.stopped = true
+  local pid = self:pid()
+  if pid then
+    local _, children = run("ps -o pid= --ppid " .. pid)
+    os.execute("kill -TERM " .. pid .. " 2>/dev/null")
+    for _ = 1, 100 do
+      if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then break end
+      socket.sleep(0.05)
+    end
+    if os.execute("kill -0 " .. pid .. " 2>/dev/null") then
+      os.execute("kill -KILL " .. pid .. " 2>/dev/null")
+      for child in children:gmatch("%d+") do os.execute("kill -KILL " .. child .. " 2>/dev/null") end
+    end
+  end
+  if os.getenv("DT_KEEP_NGINX_PREFIX") == nil then os.execute("rm -rf " .. sh_quote(self.prefix)) end
+end
+
+return N
