@@ -9,7 +9,7 @@
 --                                   init_worker saw when it tried a request (a usage error)
 -- Errors come out as {"error":{"kind","status","code","message",...}} with 400 (usage),
 -- the service's status (http), 504 (timeout) or 502 (network, protocol, parse).
--- luacheck: read globals ngx
+-- luacheck: globals ngx
 local dt = require "doctranslate"
 local cjson = require "cjson.safe"
 
