@@ -26,6 +26,9 @@ QA_PACKAGES ?= gcc clang cppcheck valgrind lua-check lua-busted libjson-c-dev
 
 QA_TIMEOUT      ?= 1800
 QA_BUSTED_FLAGS ?=
+# test-asan's second pass: 1 = generational GC + a collector step every
+# DT_GC_STRESS_EVERY instructions; 2 = a full collection instead (slower)
+QA_GC_STRESS    ?= 1
 BUSTED_BIN       = $(shell command -v $(BUSTED) 2>/dev/null || echo /usr/bin/busted)
 QA_PRELUDE       = $(CURDIR)/tools/sanitizer-prelude.lua
 # Spec directories and Lua sources that exist (luacheck refuses missing paths).
@@ -106,7 +109,7 @@ lint-lua:
 # --- make test-asan ----------------------------------------------------------
 
 ASAN_CC      ?= gcc
-ASAN_DIR      = $(BUILD_DIR)/asan
+ASAN_DIR      = $(BUILD_DIR)/asan-$(notdir $(ASAN_CC))
 ASAN_SO       = $(ASAN_DIR)/doctranslate/core.so
 ASAN_FLAGS    = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer -O1 -g
@@ -178,7 +181,7 @@ test-asan-run:
 	$(MAKE) --no-print-directory emulator-start $(call qa_emu_args,$(ASAN_HTTP_PORT),$(ASAN_HTTPS_PORT),$(ASAN_EMU_DIR)) || exit 1; \
 	status=0; \
 	{ $(call asan_busted,plain,); } || status=1; \
-	{ $(call asan_busted,gc-stress,DT_GC_STRESS=1); } || status=1; \
+	{ $(call asan_busted,gc-stress,DT_GC_STRESS=$(QA_GC_STRESS)); } || status=1; \
 	exit $$status
 
 # --- make test-valgrind --------------------------------------------------------
