@@ -351,13 +351,19 @@ function Transport:attempt(req, scheme, host, port, authority, target)
     self.connections = self.connections + 1
     if scheme == "https" then
       local sni = not is_ip(host) and host or nil
-      local session
-      session, err = sock:sslhandshake(self.sessions[pool], sni, self.verify)
+      -- lua-resty-core 0.1.25 asserts instead of returning the error when a
+      -- handshake that finished at once failed verification: both are failures
+      local done, session, herr = pcall(sock.sslhandshake, sock, self.sessions[pool], sni, self.verify)
+      if not done then
+        session, err = nil, "the handshake or the certificate check failed (" .. tostring(session) .. ")"
+      else
+        err = herr
+      end
       if not session then
         sock:close()
         if err == "timeout" then return nil, "timeout", "timed out in the TLS handshake with " .. authority end
         local hint = ""
-        if self.verify and err and err:find("verify", 1, true) then
+        if self.verify and err and (err:find("verify", 1, true) or not done) then
           hint = " (under OpenResty the trusted CAs come from lua_ssl_trusted_certificate in nginx.conf,"
             .. " with lua_ssl_verify_depth; the ca_file option cannot be applied per connection)"
         end

@@ -68,7 +68,9 @@ end
 local Server = {}
 Server.__index = Server
 
--- opts: endpoint, key (required); ca_file, timeout, api_version, workers (1), port.
+-- opts: endpoint, key (required); ca_file, timeout, api_version, workers (1), port,
+-- trusted (lua_ssl_trusted_certificate; default ca_file, else the system CAs),
+-- conf (another template with the same @fields@).
 function N.start(opts)
   local core = N.ensure_core()
   local prefix = os.tmpname()
@@ -83,11 +85,12 @@ function N.start(opts)
     PREFIX = prefix,
     PORT = tostring(port),
     WORKERS = tostring(opts.workers or 1),
-    LUA_PATH = N.root .. "/lua/?.lua;" .. N.root .. "/examples/?.lua",
+    LUA_PATH = N.root .. "/lua/?.lua;" .. N.root .. "/examples/?.lua;" .. N.root .. "/spec/openresty/?.lua",
     LUA_CPATH = core:gsub("doctranslate/core%.so$", "?.so"),
     CA_FILE = ca,
   }
-  local conf = assert(read_all(N.root .. "/examples/nginx.conf"), "examples/nginx.conf not found")
+  local template = opts.conf or (N.root .. "/examples/nginx.conf")
+  local conf = assert(read_all(template), template .. " not found")
   conf = conf:gsub("@([%u_]+)@", function(k) return fields[k] end)
   local fh = assert(io.open(prefix .. "/nginx.conf", "wb"))
   fh:write(conf)
@@ -124,11 +127,21 @@ function Server:error_log()
   return read_all(self.prefix .. "/logs/error.log") or ""
 end
 
--- GET through the curl CLI: status, headers (lower-case names), body.
-function Server:get(path, timeout)
-  local hdr, body = os.tmpname(), os.tmpname()
+-- GET (or POST of data) through the curl CLI: status, headers (lower-case
+-- names), body, and curl's time_total in seconds.
+function Server:get(path, timeout, data)
+  local hdr, body, input = os.tmpname(), os.tmpname(), nil
+  local post = ""
+  if data then
+    input = os.tmpname()
+    local fh = assert(io.open(input, "wb"))
+    fh:write(data)
+    fh:close()
+    post = " --data-binary @" .. sh_quote(input)
+  end
   local _, out = run("curl -sS --http1.1 --max-time " .. (timeout or 30) .. " -D " .. sh_quote(hdr)
-    .. " -o " .. sh_quote(body) .. " -w '%{http_code}' " .. sh_quote(self.base .. path))
+    .. " -o " .. sh_quote(body) .. post .. " -w '%{http_code} %{time_total}' " .. sh_quote(self.base .. path))
+  if input then os.remove(input) end
   local headers = {}
   for line in (read_all(hdr) or ""):gmatch("[^\r\n]+") do
     local k, v = line:match("^([^:]+):%s*(.-)%s*$")
@@ -137,7 +150,19 @@ function Server:get(path, timeout)
   local text = read_all(body) or ""
   os.remove(hdr)
   os.remove(body)
-  return tonumber(out:match("(%d%d%d)%s*$")), headers, text
+  local code, total = out:match("(%d%d%d) ([%d.]+)%s*$")
+  return tonumber(code), headers, text, tonumber(total)
+end
+
+-- Runs a Lua chunk in the worker (eval_nginx.conf): the decoded {ok=, result= | error=}.
+function Server:eval(code, timeout)
+  local status, _, body = self:get("/eval", timeout, code)
+  local cjson = require "cjson"
+  local ok, v = pcall(cjson.decode, body or "")
+  if status ~= 200 or not ok then
+    error("eval answered " .. tostring(status) .. ": " .. tostring(body) .. "\n" .. self:error_log(), 2)
+  end
+  return v
 end
 
 -- Stops nginx (TERM, then KILL of the master and its workers by pid after 5 s)
