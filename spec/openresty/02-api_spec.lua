@@ -1,0 +1,259 @@
+-- The public API inside an nginx worker (transport "openresty", chosen automatically):
+-- c:job, job:refresh, job:documents, job:document, c:document, the for iterator,
+-- next_page, continuation, retries with ngx.sleep, errors equal to the C driver's,
+-- and usage errors. Each case runs as a Lua chunk in the worker (eval_handler.lua);
+-- the C driver (libcurl, this busted's Lua) gives the reference answers.
+local emu = require "support.emulator"
+local N = require "openresty.nginx"
+local H = require "core.helper"
+
+local function chunk(code, vars)
+  return (code:gsub("%$(%w+)", function(k)
+    local v = vars[k]
+    if v == nil then return "$" .. k end
+    return string.format("%q", v)
+  end))
+end
+
+describe("the API inside nginx (openresty transport)", function()
+  local srv, job_id, total = nil, nil, 57
+
+  local function eval(code, vars)
+    local r = srv:eval(chunk(code, vars or {}))
+    return r
+  end
+
+  local function ok(code, vars)
+    local r = eval(code, vars)
+    assert(r.ok, "failed in the worker: " .. tostring(r.error and (r.error.text or r.error.message)))
+    return r.result
+  end
+
+  lazy_setup(function()
+    emu.reset()
+    job_id = emu.create_job{ documents = total, fail_every = 5, languages = { "fr", "de" } }.id
+    srv = N.start{ conf = N.root .. "/spec/openresty/eval_nginx.conf", endpoint = emu.http, key = emu.key }
+  end)
+
+  lazy_teardown(function()
+    if srv then srv:stop() end
+    emu.reset()
+  end)
+
+  it("chooses the openresty transport by itself under nginx", function()
+    local r = ok([[return { tostring(c), type(c) }]])
+    assert.matches("via openresty", r[1], 1, true)
+    assert.equal("table", r[2])
+  end)
+
+  it("c:job, job fields, time(), response(), refresh() and int64 counters as numbers", function()
+    local want = H.client():job(job_id)
+    local r = ok([[
+      local job = assert(c:job($id))
+      local before = job.status
+      assert(job:refresh() == job)
+      return { id = job.id, status = job.status, before = before, total = job.summary.total,
+               total_is_number = type(job.summary.total) == "number" and job.summary.total == $n,
+               created = job:time("createdDateTimeUtc"), http = job:response().status,
+               text = tostring(job), created_text = job.createdDateTimeUtc }
+    ]], { id = job_id, n = total })
+    assert.equal(job_id, r.id)
+    assert.equal(want.status, r.status)
+    assert.equal(total, r.total)
+    assert.is_true(r.total_is_number)
+    assert.equal(want.createdDateTimeUtc, r.created_text)
+    assert.near(want:time("createdDateTimeUtc"), r.created, 1e-3)
+    assert.equal(200, r.http)
+    assert.equal(tostring(want), r.text)
+  end)
+
+  it("for doc in c:documents(...) lists what the C driver lists, yielding on each page", function()
+    local want = H.listing(H.client(), job_id, { page_size = 7, order_by = "createdDateTimeUtc asc" })
+    emu.clear_requests()
+    local got = ok([[
+      local ids = {}
+      for doc in c:documents($id, { page_size = 7, order_by = "createdDateTimeUtc asc" }) do
+        ids[#ids + 1] = doc.id
+      end
+      return ids
+    ]], { id = job_id })
+    assert.same(want, got)
+    local pages = 0
+    for _, r in ipairs(emu.requests()) do if r.route == "documents" then pages = pages + 1 end end
+    assert.equal(math.ceil(total / 7), pages)
+  end)
+
+  it("job:documents, job:document and c:document", function()
+    local want_doc = H.client():document(job_id, (H.listing(H.client(), job_id))[3])
+    local r = ok([[
+      local job = assert(c:job($id))
+      local ids, failed = {}, 0
+      for doc in job:documents{ statuses = { "Failed" }, page_size = 4 } do
+        ids[#ids + 1] = doc.id
+        failed = failed + (doc.status == "Failed" and 1 or 0)
+      end
+      local d1 = assert(job:document($doc))
+      local d2 = assert(c:document($id, $doc))
+      return { n = #ids, failed = failed, d1 = d1.id, d2 = d2.id, to = d2.to, status = d2.status,
+               path = d2.path, progress = d2.progress }
+    ]], { id = job_id, doc = want_doc.id })
+    assert.equal(math.floor(total / 5), r.n)
+    assert.equal(r.n, r.failed)
+    assert.equal(want_doc.id, r.d1)
+    assert.equal(want_doc.id, r.d2)
+    assert.equal(want_doc.to, r.to)
+    assert.equal(want_doc.status, r.status)
+    assert.equal(want_doc.path, r.path)
+  end)
+
+  it("next_page pages, break and continuation resume without loss or repeat", function()
+    local want = H.listing(H.client(), job_id)
+    local r = ok([[
+      local pages = c:documents($id, { page_size = 10 })
+      local first = assert(pages:next_page())
+      local head = {}
+      for i, d in ipairs(first) do head[i] = d.id end
+      local link = first.next_link
+      local more = {}
+      for doc in pages do
+        more[#more + 1] = doc.id
+        if #more == 13 then break end
+      end
+      local token = pages:continuation()
+      pages:close()
+      local rest = {}
+      for doc in c:documents($id, { continuation = token }) do rest[#rest + 1] = doc.id end
+      local ids = {}
+      for _, l in ipairs({ head, more, rest }) do for _, x in ipairs(l) do ids[#ids + 1] = x end end
+      return { ids = ids, link = type(link) }
+    ]], { id = job_id })
+    assert.equal("string", r.link)
+    assert.same(want, r.ids)
+  end)
+
+  it("gives the C driver's error values: nil, err from c:job, raised from a for loop", function()
+    local missing = "11111111-2222-4333-8444-555555555555"
+    local _, want = H.client():job(missing)
+    local r = ok([[
+      local job, err = c:job($id)
+      local ok, raised = pcall(function() for _ in c:documents($id) do end end)
+      return { job = job == nil, e = E.error_table(err), ok = ok, raised = E.error_table(raised) }
+    ]], { id = missing })
+    assert.is_true(r.job)
+    for _, e in ipairs({ r.e, r.raised }) do
+      assert.is_true(e.is_error)
+      assert.equal(want.kind, e.kind)
+      assert.equal(want.status, e.status)
+      assert.equal(want.code, e.code)
+      assert.equal(want.message, e.message)
+      assert.is_string(e["x-ms-client-request-id"])
+      assert.falsy(e.text:find(emu.key, 1, true))
+    end
+    assert.is_false(r.ok)
+  end)
+
+  it("retries with ngx.sleep, one x-ms-client-request-id per call, and logs without the key", function()
+    emu.clear_requests()
+    emu.fault{ route = "job", job = job_id, action = "status", status = 503, times = 1 }
+    local r = ok([[
+      local n = #logs
+      local job = assert(c:job($id))
+      local mine = {}
+      for i = n + 1, #logs do mine[#mine + 1] = logs[i] end
+      return { status = job.status, logs = mine }
+    ]], { id = job_id })
+    emu.clear_faults()
+    assert.is_string(r.status)
+    local ids = {}
+    for _, q in ipairs(emu.requests()) do
+      if q.route == "job" then ids[#ids + 1] = q.headers["x-ms-client-request-id"] end
+    end
+    assert.equal(2, #ids)
+    assert.equal(ids[1], ids[2])
+    local text = table.concat(r.logs, "\n")
+    assert.matches("retry in", text, 1, true)
+    assert.matches("-> 503", text, 1, true)
+    assert.falsy(text:find(emu.key, 1, true))
+  end)
+
+  it("keeps serving other requests while a call waits for Retry-After (ngx.sleep, not a blocking sleep)", function()
+    emu.fault{ route = "job", job = job_id, action = "status", status = 429, retry_after = 1, times = 1 }
+    local out = os.tmpname()
+    local code = chunk([[local t = ngx.now(); local job = assert(c:job($id)); ngx.update_time();
+      return { waited = ngx.now() - t, status = job.status }]], { id = job_id })
+    local input = os.tmpname()
+    local fh = assert(io.open(input, "wb"))
+    fh:write(code)
+    fh:close()
+    assert(os.execute("curl -s --max-time 20 --data-binary @" .. input .. " -o " .. out .. " "
+      .. srv.base .. "/eval &"))
+    local pings = {}
+    for i = 1, 8 do
+      local status, _, body, took = srv:get("/ping")
+      assert.equal(200, status)
+      assert.equal("pong\n", body)
+      pings[i] = took
+      os.execute("sleep 0.05")
+    end
+    local result
+    for _ = 1, 100 do
+      local rf = io.open(out, "rb")
+      local text = rf and rf:read("a")
+      if rf then rf:close() end
+      if text and text:find("}%s*$") then result = require("cjson").decode(text) break end
+      os.execute("sleep 0.1")
+    end
+    os.remove(out)
+    os.remove(input)
+    emu.clear_faults()
+    assert.is_table(result, "the waiting call did not answer")
+    assert.is_true(result.ok)
+    assert.is_true(result.result.waited >= 0.9)
+    for _, t in ipairs(pings) do assert.is_true(t < 0.2, "a /ping took " .. t .. " s") end
+  end)
+
+  it("raises usage errors: bad options, an unknown transport, a proxy, a closed client", function()
+    local r = ok([[
+      local out = {}
+      local function try(f, ...)
+        local ok, e = pcall(f, ...)
+        out[#out + 1] = ok and "no error" or { kind = e.kind, message = e.message }
+      end
+      try(c.documents, c, $id, { page_size = 0 })
+      try(dt.new, { endpoint = "http://127.0.0.1:1", key = "abcdefgh", transport = "bogus" })
+      try(dt.new, { endpoint = "http://127.0.0.1:1", key = "abcdefgh", proxy = "http://127.0.0.1:3128" })
+      try(dt.new, { endpoint = "http://127.0.0.1:1", key = "abcdefgh", keepalive_timeout = -1 })
+      local c2 = dt.new{ endpoint = "http://127.0.0.1:1", key = "abcdefgh" }
+      c2:close()
+      try(c2.job, c2, $id)
+      local curl = dt.new{ endpoint = "http://127.0.0.1:1", key = "abcdefgh", transport = "curl" }
+      out[#out + 1] = tostring(curl)
+      return out
+    ]], { id = job_id })
+    for i = 1, 5 do assert.equal("usage", r[i].kind, tostring(r[i].message)) end
+    assert.matches("page_size", r[1].message, 1, true)
+    assert.matches("transport", r[2].message, 1, true)
+    assert.matches("proxy", r[3].message, 1, true)
+    assert.matches("keepalive_timeout", r[4].message, 1, true)
+    assert.matches("closed", r[5].message, 1, true)
+    assert.falsy(r[6]:find("via", 1, true))
+  end)
+
+  it("made the request from init_worker a usage error", function()
+    local r = ok([[return { kind = init_worker_said.kind, message = init_worker_said.message }]])
+    assert.equal("usage", r.kind)
+    assert.matches("init_worker", r.message, 1, true)
+  end)
+
+  it("reuses kept-alive connections across calls (stats)", function()
+    local r = ok([[
+      local before = c:stats()
+      for _ = 1, 3 do assert(c:job($id)) end
+      for _ in c:documents($id, { page_size = 20 }) do end
+      local after = c:stats()
+      return { requests = after.requests - before.requests, connections = after.connections - before.connections }
+    ]], { id = job_id })
+    assert.equal(3 + math.ceil(total / 20), r.requests)
+    assert.is_true(r.connections <= 1)
+  end)
+end)
