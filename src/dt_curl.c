@@ -177,12 +177,14 @@ void dt_curl_finish(dt_curl *c, dt_op *op, CURLcode rc)
     curl_slist_free_all(c->headers); /* it held the secret: gone as soon as possible */
     c->headers = NULL;
     c->last_seconds = now_seconds() - c->started;
+    c->last_status = 0;
 
     if (rc == CURLE_OK && c->resp != NULL) {
         dt_resp *r = c->resp;
         c->resp = NULL;
         curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
         r->status = status;
+        c->last_status = status;
         dt_op_feed(op, r, c->body.data, c->body.len);
         return;
     }

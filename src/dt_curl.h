@@ -29,6 +29,7 @@ typedef struct dt_curl {
     long connects;            /* new connections opened */
     double started;           /* when the current transfer was prepared */
     double last_seconds;      /* time of the last transfer */
+    long last_status;         /* HTTP status of the last transfer, 0 when none */
     struct curl_slist *headers; /* request headers of the current transfer */
     char errbuf[CURL_ERROR_SIZE];
 } dt_curl;

@@ -100,11 +100,14 @@ dt_step dt_drive(lua_State *L, dt_client *cl, dt_op *op)
                 }
                 cl->curl_ready = 1;
             }
-            dt_curl_perform(&cl->curl, op);
             red = dt_url_redact(op->url ? op->url : "");
-            if (op->resp != NULL)
+            dt_curl_perform(&cl->curl, op);
+            if (cl->curl.last_status > 0)
                 dt_log(L, cl, "debug", "GET %s -> %ld (%.1f ms)", red ? red : "?",
-                       op->resp->status, cl->curl.last_seconds * 1000.0);
+                       cl->curl.last_status, cl->curl.last_seconds * 1000.0);
+            else
+                dt_log(L, cl, "debug", "GET %s -> no response (%.1f ms)", red ? red : "?",
+                       cl->curl.last_seconds * 1000.0);
             free(red);
             continue;
         }
