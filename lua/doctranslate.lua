@@ -7,7 +7,8 @@
 --   local c = dt.new{ endpoint =, key = | token =, region =, api_version = "2026-03-01",
 --                     timeout = 30, connect_timeout = 10, retries = 3, ca_file =, insecure = false,
 --                     user_agent =, proxy =, log = function(level, message) end,
---                     page_size =, retry_base = 0.8, retry_max = 60, max_body = 16 MiB }
+--                     page_size =, retry_base = 0.8, retry_max = 60, max_body = 16 MiB,
+--                     max_headers = 64 KiB, max_pages = 1e6 }
 --   c:job(id) / job:refresh() / c:document(job_id, doc_id) / job:document(doc_id)
 --   for doc in c:documents(job_id, { statuses =, ids =, created_after =, created_before =,
 --                                    order_by =, top =, skip =, page_size =, continuation = }) do end

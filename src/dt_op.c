@@ -566,6 +566,12 @@ static void accept_page(dt_op *op, const char *current)
             free(next);
             return;
         }
+        if (op->conf->max_pages > 0 && op->pages >= op->conf->max_pages) {
+            set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
+                      "the listing reached the cap of %lld pages (max_pages)", op->conf->max_pages);
+            free(next);
+            return;
+        }
         op->links[op->nlinks % DT_LINK_RING] = h;
         op->nlinks++;
         if (op->count == 0) {

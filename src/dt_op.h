@@ -22,6 +22,7 @@ typedef struct dt_conf {
     int retries;
     double retry_base;  /* first backoff, seconds (0.8) */
     double retry_max;   /* cap of any wait, seconds (60) */
+    long long max_pages; /* pages per listing, 0 = no cap */
     uint64_t rng;       /* xorshift state: jitter and client request ids */
 } dt_conf;
 

@@ -241,6 +241,7 @@ static int client_new(lua_State *L)
     cl->copts.max_body = 16u << 20;
     cl->copts.max_headers = 64u << 10;
     cl->page_size = -1;
+    cl->conf.max_pages = 1000000;
 
     lua_pushnil(L);
     while (lua_next(L, 1) != 0) {
@@ -297,6 +298,14 @@ static int client_new(lua_State *L)
         } else if (strcmp(k, "max_body") == 0) {
             opt_number(L, -1, k, 1024, 1073741824.0, &v);
             cl->copts.max_body = (size_t)v;
+        } else if (strcmp(k, "max_headers") == 0) {
+            opt_number(L, -1, k, 1024, 16777216.0, &v);
+            cl->copts.max_headers = (size_t)v;
+        } else if (strcmp(k, "max_pages") == 0) {
+            opt_number(L, -1, k, 0, 1e15, &v);
+            if (v != floor(v))
+                return dt_usage(L, "bad option 'max_pages': an integer expected");
+            cl->conf.max_pages = (long long)v;
         } else if (strcmp(k, "page_size") == 0) {
             opt_number(L, -1, k, 1, 100, &v);
             if (v != floor(v))

@@ -220,6 +220,17 @@ describe("errors", function()
     assert.truthy(err.message:find("cap", 1, true))
   end)
 
+  it("protocol: the pages-per-listing cap", function()
+    local id = H.job{ documents = 30 }
+    local c = H.client{ max_pages = 2 }
+    local n = 0
+    local ok, err = pcall(function() for _ in c:documents(id, { page_size = 10 }) do n = n + 1 end end)
+    assert.is_false(ok)
+    assert.equal("protocol", err.kind)
+    assert.truthy(err.message:find("max_pages", 1, true))
+    assert.equal(20, n)
+  end)
+
   it("an unknown status string is data", function()
     local id = H.job{ documents = 2, status = "Succeeded" }
     local job = assert(H.client():job(id))
