@@ -431,7 +431,7 @@ static void http_error(dt_op *op, dt_resp *r, const char *body, size_t len)
     }
     if (e->message == NULL) {
         char msg[64];
-        snprintf(msg, sizeof msg, "HTTP %ld%s", r->status,
+        snprintf(msg, sizeof msg, "HTTP %ld%s", r ? r->status : 0L,
                  len == 0 ? " with an empty body" : (root ? "" : " with a non-JSON body"));
         e->message = dup_str(msg);
     }

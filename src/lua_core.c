@@ -128,9 +128,11 @@ static char *dup_lua(lua_State *L, int idx)
 {
     size_t n;
     const char *s = lua_tolstring(L, idx, &n);
-    char *p = malloc(n + 1);
-    if (p == NULL)
+    char *p = s != NULL ? malloc(n + 1) : NULL;
+    if (p == NULL) {
         luaL_error(L, "out of memory");
+        return NULL;
+    }
     memcpy(p, s, n + 1);
     return p;
 }
@@ -222,7 +224,7 @@ static int client_new(lua_State *L)
 {
     dt_client *cl;
     const char *why;
-    double v;
+    double v = 0;
     int has_endpoint = 0;
     if (lua_type(L, 1) != LUA_TTABLE)
         return dt_usage(L, "bad argument 'opts': a table expected, got %s", luaL_typename(L, 1));

@@ -113,8 +113,10 @@ dt_obj *dt_push_job(lua_State *L, int client_idx, struct json_object *json, dt_r
     o->json = json;
     o->resp = resp;
     o->job_id = malloc(n + 1);
-    if (o->job_id == NULL)
+    if (o->job_id == NULL) {
         luaL_error(L, "out of memory");
+        return o;
+    }
     memcpy(o->job_id, job_id, n + 1);
     lua_pushvalue(L, client_idx);
     o->client_ref = luaL_ref(L, LUA_REGISTRYINDEX);

@@ -170,7 +170,7 @@ static const char *read_list_opts(lua_State *L, int opts_idx, dt_client *cl, dt_
     while (lua_next(L, opts_idx) != 0) {
         const char *k;
         int v = lua_gettop(L);
-        long long n;
+        long long n = 0;
         if (lua_type(L, -2) != LUA_TSTRING)
             dt_usage(L, "bad option: option names are strings");
         k = lua_tostring(L, -2);
@@ -421,7 +421,7 @@ static int holder_next_request(lua_State *L)
 static int holder_feed(lua_State *L)
 {
     dt_pages *p = check_open(L, 1);
-    long long status;
+    long long status = 0;
     const char *body = NULL;
     size_t len = 0;
     dt_resp *r;
