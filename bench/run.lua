@@ -71,9 +71,11 @@ local function run_capture(cmd)
   return out, ok, code
 end
 
+local transcript = {}
 local function say(...)
-  io.write(...)
-  io.write("\n")
+  local line = table.concat({ ... })
+  transcript[#transcript + 1] = line
+  io.write(line, "\n")
   io.flush()
 end
 
@@ -569,5 +571,9 @@ local csv = RESULTS .. "/bench-" .. stamp .. ".csv"
 local f = assert(io.open(csv, "w"))
 f:write(CSV_HEADER, "\n", table.concat(csv_rows, "\n"), "\n")
 f:close()
+local txt = RESULTS .. "/bench-" .. stamp .. ".txt"
 say("")
-say("CSV: " .. csv .. "   (per-run outputs: " .. scratch .. ")")
+say("CSV: " .. csv .. "; this output: " .. txt .. "; per-run outputs: " .. scratch)
+f = assert(io.open(txt, "w"))
+f:write(table.concat(transcript, "\n"), "\n")
+f:close()
