@@ -65,11 +65,29 @@ void dt_log(lua_State *L, dt_client *cl, const char *level, const char *fmt, ...
         lua_pop(L, 1); /* a failing log function never breaks the call */
 }
 
+static uint64_t seed(void);
+
+/* A client made before a fork (OpenResty's init_by_lua, a pre-forking server)
+ * must neither share its connection nor its request-id sequence with the
+ * other processes: both are renewed in the first call after the fork. */
+static void after_fork(dt_client *cl)
+{
+    long pid = (long)getpid();
+    if (cl->pid == pid)
+        return;
+    if (cl->curl_ready)
+        dt_curl_close(&cl->curl);
+    cl->curl_ready = 0;
+    cl->conf.rng = seed() ^ (uint64_t)pid;
+    cl->pid = pid;
+}
+
 dt_client *dt_check_client(lua_State *L, int idx)
 {
     dt_client *cl = luaL_checkudata(L, idx, DT_CLIENT_MT);
     if (cl->closed)
         dt_usage(L, "the client is closed");
+    after_fork(cl);
     return cl;
 }
 
@@ -80,11 +98,13 @@ dt_client *dt_client_from_ref(lua_State *L, int ref)
     cl = dt_testudata(L, -1, DT_CLIENT_MT);
     if (cl == NULL || cl->closed || cl->conf.endpoint == NULL)
         return NULL;
+    after_fork(cl);
     return cl;
 }
 
 dt_step dt_drive(lua_State *L, dt_client *cl, dt_op *op)
 {
+    after_fork(cl);
     for (;;) {
         dt_step s = dt_op_step(op);
         if (s == DT_STEP_REQUEST) {
@@ -353,6 +373,7 @@ static int client_new(lua_State *L)
         lua_pop(L, 1);
     }
     cl->conf.rng = seed();
+    cl->pid = (long)getpid();
     cl->copts.ca_file = cl->ca_file;
     cl->copts.proxy = cl->proxy;
     cl->copts.user_agent = cl->conf.user_agent;

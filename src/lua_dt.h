@@ -29,6 +29,7 @@ typedef struct dt_client {
     int closed;
     int log_ref;
     int page_size;          /* default for listings, -1 none */
+    long pid;               /* process that seeded rng / opened curl */
 } dt_client;
 
 typedef struct dt_obj {     /* a Job or a Document */
