@@ -130,6 +130,12 @@ void dt_curl_close(dt_curl *c)
     dt_buf_free(&c->body);
 }
 
+void dt_curl_abandon(dt_curl *c)
+{
+    c->easy = NULL; /* deliberately not cleaned up: see dt_curl.h */
+    dt_curl_close(c);
+}
+
 static void add_header(void *ud, const char *name, const char *value)
 {
     struct curl_slist **list = ud, *l;

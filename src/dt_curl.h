@@ -37,6 +37,9 @@ typedef struct dt_curl {
 /* Returns 0, or -1 with why set. Safe to call dt_curl_close after a failure. */
 int dt_curl_open(dt_curl *c, const dt_curl_opts *o, const char **why);
 void dt_curl_close(dt_curl *c);
+/* In a forked child: forgets the easy handle without closing its connection,
+ * whose socket (and TLS state) the parent still uses; frees our buffers. */
+void dt_curl_abandon(dt_curl *c);
 
 /* Sends the current request of op (after DT_STEP_REQUEST) and feeds op. */
 void dt_curl_perform(dt_curl *c, dt_op *op);

@@ -76,7 +76,7 @@ static void after_fork(dt_client *cl)
     if (cl->pid == pid)
         return;
     if (cl->curl_ready)
-        dt_curl_close(&cl->curl);
+        dt_curl_abandon(&cl->curl);
     cl->curl_ready = 0;
     cl->conf.rng = seed() ^ (uint64_t)pid;
     cl->pid = pid;
