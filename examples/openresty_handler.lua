@@ -31,6 +31,7 @@ function H.init()
     timeout = tonumber(os.getenv("DT_TIMEOUT") or ""),
     retries = 1,
     retry_base = 0.05,
+    keepalive_pool_size = 256, -- idle connections kept per worker: many listings may run at once
     log = function(level, message)
       if level ~= "debug" then ngx.log(ngx.WARN, "doctranslate ", level, ": ", message) end
     end,

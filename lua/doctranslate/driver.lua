@@ -5,7 +5,8 @@
 --   transport = "openresty"  cosockets (doctranslate.openresty); the default under nginx
 --   transport = "curl"       the blocking libcurl driver in C, chosen on purpose
 --   transport = { request = function(self, req) -> res | nil, kind, msg,
---                 sleep = function(self, seconds), [check =, process =, stats =, now =] }
+--                 sleep = function(self, seconds), [check =, process =, stats =, now =, pace =] }
+-- Options for the openresty transport only: keepalive_timeout, keepalive_pool_size, pace.
 --
 -- The client it returns has the public API of the C client (job, document,
 -- documents, job_op, document_op, stats, close); every request goes through
@@ -30,7 +31,7 @@ local usage = core.usage_error
 local LUA54 = _VERSION == "Lua 5.4"
 
 -- Options the driver takes; the core never sees them.
-local DRIVER_OPTIONS = { transport = true, keepalive_timeout = true, keepalive_pool_size = true }
+local DRIVER_OPTIONS = { transport = true, keepalive_timeout = true, keepalive_pool_size = true, pace = true }
 
 -- Private state of clients, listings and jobs (the key never sits in a field).
 local private = setmetatable({}, { __mode = "k" })
@@ -84,11 +85,13 @@ local function drive(st, it)
         tostring(st.last_id)))
       t:sleep(req.wait)
     else
+      if t.pace then t:pace() end
       st.last_id = req.headers and req.headers["x-ms-client-request-id"]
       local started = t.now and t:now()
       local res, kind, message = t:request(req)
       local line = tostring(req):match("^doctranslate%.Request: (.-) %(headers hidden%)$") or "?"
       if res then
+        if t.pace then t:pace() end
         if started then
           log(st, "debug", string.format("%s -> %d (%.1f ms)", line, res.status, (t:now() - started) * 1000))
         end
@@ -270,12 +273,14 @@ function D.new(opts)
   if transport == nil then
     transport = rawget(_G, "ngx") ~= nil and "openresty" or "curl"
   end
-  local ka_timeout, ka_pool = opts.keepalive_timeout, opts.keepalive_pool_size
+  local ka_timeout, ka_pool, pace = opts.keepalive_timeout, opts.keepalive_pool_size, opts.pace
   if ka_timeout ~= nil then check_number("keepalive_timeout", ka_timeout, 0.001, 86400) end
   if ka_pool ~= nil then check_number("keepalive_pool_size", ka_pool, 1, 100000, true) end
-  if transport ~= "openresty" and (ka_timeout ~= nil or ka_pool ~= nil) then
-    usage("bad option '" .. (ka_timeout ~= nil and "keepalive_timeout" or "keepalive_pool_size")
-      .. "': only for the openresty transport")
+  if pace ~= nil and pace ~= false then check_number("pace", pace, 0.0001, 10) end
+  for _, name in ipairs({ "keepalive_timeout", "keepalive_pool_size", "pace" }) do
+    if transport ~= "openresty" and opts[name] ~= nil then
+      usage("bad option '" .. name .. "': only for the openresty transport")
+    end
   end
   if transport == "curl" then return core.new(conf) end
 
@@ -292,7 +297,7 @@ function D.new(opts)
     if type(ngx) ~= "table" or type(ngx.socket) ~= "table" then
       usage("bad option 'transport': 'openresty' needs nginx's Lua module (ngx.socket is not present)")
     end
-    local topts = { keepalive_timeout = ka_timeout, keepalive_pool_size = ka_pool }
+    local topts = { keepalive_timeout = ka_timeout, keepalive_pool_size = ka_pool, pace = pace }
     for k, v in pairs(conf) do topts[k] = v end
     st.transport = require("doctranslate.openresty").new(topts, usage)
     st.transport_name = "openresty"

@@ -21,13 +21,17 @@
 -- `insecure = true` skips both, as with libcurl.
 --
 -- Transport options (dt.new): keepalive_timeout (seconds idle in the pool,
--- default 60) and keepalive_pool_size (connections kept per origin and
--- worker, default 32). A proxy is not supported here (usage error).
+-- default 60), keepalive_pool_size (connections kept per origin and worker,
+-- default 32) and pace (seconds of parsing per event-loop iteration before
+-- the driver yields with ngx.sleep, default 0.005; false: never). A proxy is
+-- not supported here (usage error).
 --
 -- The interface the driver uses:
 --   t:check()          raises a usage error outside a phase that allows cosockets
 --   t:process()        an id of the current process (the nginx worker's pid)
 --   t:sleep(s)         ngx.sleep
+--   t:pace()           yields when this loop iteration has worked long enough
+--   t:now()            a monotonic clock (seconds)
 --   t:request(req)     -> { status =, headers =, body = } or nil, kind, message
 --   t:stats()          -> { requests =, connections = } of this worker
 -- luacheck: read globals ngx
@@ -36,9 +40,36 @@ local M = {}
 
 local tcp = ngx.socket.tcp
 local sleep = ngx.sleep
-local now, update_time = ngx.now, ngx.update_time
+local ngx_now = ngx.now
 local concat, floor, min = table.concat, math.floor, math.min
 local find, sub, lower, byte = string.find, string.sub, string.lower, string.byte
+
+-- A monotonic clock that leaves nginx's time cache alone (ngx.update_time
+-- would refresh it for the whole worker and blur pace()'s view of the loop).
+local mono
+do
+  local ok, ffi = pcall(require, "ffi")
+  if ok then
+    pcall(ffi.cdef, "typedef struct { long tv_sec; long tv_nsec; } dt_timespec_t;"
+      .. " int clock_gettime(int clk_id, dt_timespec_t *tp);")
+    local ts_ok, ts = pcall(ffi.new, "dt_timespec_t")
+    local C = ffi.C
+    if ts_ok and pcall(function() return C.clock_gettime(1, ffi.cast("void *", ts)) end) then
+      local ptr = ffi.cast("void *", ts)
+      mono = function()
+        C.clock_gettime(1, ptr) -- CLOCK_MONOTONIC
+        return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
+      end
+    end
+  end
+  if not mono then
+    mono = function()
+      ngx.update_time()
+      return ngx_now()
+    end
+  end
+end
+M.clock = mono
 
 local MAX_HEADER_BYTES = 64 * 1024
 local READ_CHUNK = 64 * 1024
@@ -67,6 +98,7 @@ function M.new(conf, usage)
     ca_file = conf.ca_file,
     keepalive_ms = floor((conf.keepalive_timeout or 60) * 1000 + 0.5),
     pool_size = conf.keepalive_pool_size or 32,
+    pace_s = conf.pace == nil and 0.005 or conf.pace,
     sessions = {},      -- TLS sessions per pool, for faster new handshakes
     requests = 0,
     connections = 0,
@@ -93,9 +125,27 @@ function Transport.sleep(_, seconds)
   if seconds and seconds > 0 then sleep(seconds) end
 end
 
-function Transport.now()
-  update_time()
-  return now()
+Transport.now = mono
+
+-- Pacing: the worker's event loop gets control back after `pace` seconds of
+-- work in one loop iteration, so that a burst of pages that land together
+-- (hundreds of listings waiting on the same slow service) is parsed over
+-- several iterations instead of holding up every other request. nginx's
+-- cached time (ngx.now) changes once per iteration: it marks the window.
+local window_tick, window_start = nil, 0
+
+function Transport:pace()
+  local budget = self.pace_s
+  if not budget then return end
+  while true do
+    local tick, t = ngx_now(), mono()
+    if tick ~= window_tick then
+      window_tick, window_start = tick, t
+      return
+    end
+    if t - window_start < budget then return end
+    sleep(0.001)
+  end
 end
 
 function Transport:stats()
@@ -137,8 +187,7 @@ end
 
 -- Reads what is available (up to max bytes); nil, kind, message on failure.
 function Reader:more(max)
-  update_time()
-  local left = self.deadline - now()
+  local left = self.deadline - mono()
   if left <= 0 then return nil, "timeout", "timed out while reading the response" end
   self.sock:settimeout(floor(left * 1000) + 1)
   local data, err = self.sock:receiveany(max)
@@ -342,8 +391,7 @@ function Transport:attempt(req, scheme, host, port, authority, target)
   local tls_tag = scheme == "https" and (self.verify and "verify" or "noverify") .. "|" .. (self.ca_file or "") or ""
   local pool = "doctranslate|" .. scheme .. "|" .. host .. "|" .. port .. "|" .. tls_tag
   sock:settimeouts(self.connect_ms, floor(self.timeout * 1000 + 0.5), floor(self.timeout * 1000 + 0.5))
-  update_time()
-  local deadline = now() + self.timeout
+  local deadline = mono() + self.timeout
   local ok, err = sock:connect(connect_host, port, { pool = pool, pool_size = self.pool_size })
   if not ok then return connect_error("network", "connect to " .. authority, err) end
   local reused = (sock:getreusedtimes() or 0) > 0
