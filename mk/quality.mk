@@ -144,22 +144,31 @@ asan-build:
 	@mkdir -p $(ASAN_DIR)
 	@$(ASAN_CC) -shared -fPIC -O1 -o $(ASAN_DIR)/preload.so tools/asan-preload.c
 
-# One busted run under the sanitizers: $(call asan_busted,label,extra env)
+# One run under the sanitizers: $(call asan_run,label,extra env,script and arguments)
 # `env` sets LD_PRELOAD for the interpreter alone (not for `timeout`, whose
 # environment would lose it to preload.so before lua starts).
-define asan_busted
+define asan_run
 	rm -f $(ASAN_DIR)/report.*; \
 	echo "== test-asan: $(1)"; \
 	timeout -k 10 $(QA_TIMEOUT) env $(call qa_emu_env,$(ASAN_HTTP_PORT),$(ASAN_HTTPS_PORT),$(ASAN_EMU_DIR)) \
-	  $(ASAN_ENV) $(2) $(LUA) -e "dofile'$(QA_PRELUDE)'" $(BUSTED_BIN) \
-	  $(BUSTED_FLAGS) $(QA_BUSTED_FLAGS) 2>&1 | tee $(ASAN_DIR)/busted-$(1).log; \
+	  $(ASAN_ENV) $(2) $(LUA) -e "dofile'$(QA_PRELUDE)'" $(3) 2>&1 | tee $(ASAN_DIR)/run-$(1).log; \
 	rc=$${PIPESTATUS[0]}; \
 	reports=$$(ls $(ASAN_DIR)/report.* 2>/dev/null | wc -l); \
 	if [ $$reports -gt 0 ]; then cat $(ASAN_DIR)/report.*; \
-	  echo "test-asan: $(1): $$reports sanitizer report(s), kept in $(ASAN_DIR)/"; \
-	  mkdir -p $(ASAN_DIR)/reports-$(1); mv $(ASAN_DIR)/report.* $(ASAN_DIR)/reports-$(1)/; fi; \
-	[ $$rc -eq 0 ] && [ $$reports -eq 0 ] || { echo "test-asan: $(1): busted exit $$rc, $$reports report(s)"; false; }
+	  mkdir -p $(ASAN_DIR)/reports-$(1); mv $(ASAN_DIR)/report.* $(ASAN_DIR)/reports-$(1)/; \
+	  echo "test-asan: $(1): $$reports sanitizer report(s), kept in $(ASAN_DIR)/reports-$(1)/"; fi; \
+	[ $$rc -eq 0 ] && [ $$reports -eq 0 ] || { echo "test-asan: $(1): exit $$rc, $$reports report(s)"; false; }
 endef
+
+# The result of each run, from its log: busted's counts or gc-pressure's line.
+define qa_summary
+	for f in $(1); do [ -f $$f ] || continue; l=$$(basename $$f .log); l=$${l#run-}; \
+	  r=$$(sed 's/\x1b\[[0-9;]*m//g' $$f | grep -E '^[0-9]+ success|^gc-pressure: [0-9]+ steps' | tail -n 1 \
+	    | sed -E 's/ +:.*//; s/^gc-pressure: ([0-9]+ steps).*/\1/'); \
+	  printf '%s: %s; ' "$$l" "$${r:-no result}"; done | sed 's/; $$//'
+endef
+
+ASAN_LOGS = $(ASAN_DIR)/run-plain.log $(ASAN_DIR)/run-gc-stress.log $(ASAN_DIR)/run-gc-pressure.log
 
 test-asan:
 	@t0=$$(date +%s); \
@@ -167,21 +176,21 @@ test-asan:
 	$(MAKE) --no-print-directory asan-build || exit 1; \
 	$(MAKE) --no-print-directory test-asan-run; status=$$?; \
 	t=$$(( $$(date +%s) - t0 )); \
-	summary=$$(for l in plain gc-stress; do f=$(ASAN_DIR)/busted-$$l.log; [ -f $$f ] && \
-	  printf '%s: %s; ' $$l "$$(sed 's/\x1b\[[0-9;]*m//g' $$f | grep -E '^[0-9]+ success' | tail -n 1 | sed -E 's/ +:.*//')"; \
-	  done | sed 's/; $$//'); \
+	summary=$$($(call qa_summary,$(ASAN_LOGS))); \
 	if [ $$status -eq 0 ]; then echo "test-asan: PASS in $${t}s, 0 sanitizer reports ($$summary)"; \
 	else echo "test-asan: FAIL in $${t}s ($$summary; see $(ASAN_DIR)/)"; fi; exit $$status
 
-# Both passes against one emulator; the second with the collector under stress.
+# Three runs against one emulator: the suite; the suite with the collector
+# under stress; tools/gc-pressure.lua (lifetimes, hostile answers) under stress.
 test-asan-run:
-	@set -o pipefail; rm -rf $(ASAN_DIR)/reports-* $(ASAN_DIR)/busted-*.log; \
+	@set -o pipefail; rm -rf $(ASAN_DIR)/reports-* $(ASAN_DIR)/run-*.log; \
 	stop() { $(MAKE) --no-print-directory emulator-stop $(call qa_emu_args,$(ASAN_HTTP_PORT),$(ASAN_HTTPS_PORT),$(ASAN_EMU_DIR)) >/dev/null 2>&1 || true; }; \
 	trap stop EXIT; trap 'exit 130' INT TERM; \
 	$(MAKE) --no-print-directory emulator-start $(call qa_emu_args,$(ASAN_HTTP_PORT),$(ASAN_HTTPS_PORT),$(ASAN_EMU_DIR)) || exit 1; \
 	status=0; \
-	{ $(call asan_busted,plain,); } || status=1; \
-	{ $(call asan_busted,gc-stress,DT_GC_STRESS=$(QA_GC_STRESS)); } || status=1; \
+	{ $(call asan_run,plain,,$(BUSTED_BIN) $(BUSTED_FLAGS) $(QA_BUSTED_FLAGS)); } || status=1; \
+	{ $(call asan_run,gc-stress,DT_GC_STRESS=$(QA_GC_STRESS),$(BUSTED_BIN) $(BUSTED_FLAGS) $(QA_BUSTED_FLAGS)); } || status=1; \
+	{ $(call asan_run,gc-pressure,DT_GC_STRESS=$(QA_GC_STRESS),tools/gc-pressure.lua); } || status=1; \
 	exit $$status
 
 # --- make test-valgrind --------------------------------------------------------
@@ -202,29 +211,39 @@ VALGRIND_FLAGS = --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=de
 valgrind-build:
 	@$(MAKE) --no-print-directory all CFLAGS="-O0 -g" OBJ_DIR=$(VALGRIND_DIR)/obj CORE_SO=$(VALGRIND_SO)
 
+VALGRIND_LOGS = $(VALGRIND_DIR)/run-suite.log $(VALGRIND_DIR)/run-gc-pressure.log
+
 test-valgrind:
 	@t0=$$(date +%s); \
 	$(MAKE) --no-print-directory qa-deps || exit 1; \
 	$(MAKE) --no-print-directory valgrind-build || exit 1; \
 	$(MAKE) --no-print-directory test-valgrind-run; status=$$?; \
 	t=$$(( $$(date +%s) - t0 )); \
-	summary=$$(sed 's/\x1b\[[0-9;]*m//g' $(VALGRIND_DIR)/busted.log 2>/dev/null | grep -E '^[0-9]+ success' | tail -n 1 | sed -E 's/ +:.*//'); \
-	errs=$$(grep -h 'ERROR SUMMARY' $(VALGRIND_DIR)/memcheck.*.log 2>/dev/null | sed 's/.*ERROR SUMMARY: //; s/ (suppressed.*//' | head -n 1); \
-	if [ $$status -eq 0 ]; then echo "test-valgrind: PASS in $${t}s, memcheck: $$errs ($$summary)"; \
-	else echo "test-valgrind: FAIL in $${t}s, memcheck: $$errs ($$summary; see $(VALGRIND_DIR)/)"; fi; exit $$status
+	summary=$$($(call qa_summary,$(VALGRIND_LOGS))); \
+	errs=$$(grep -h 'ERROR SUMMARY' $(VALGRIND_DIR)/memcheck.*.log 2>/dev/null | sed 's/.*ERROR SUMMARY: //; s/ from .*//' \
+	  | awk '{n += $$1} END {print n + 0}'); \
+	if [ $$status -eq 0 ]; then echo "test-valgrind: PASS in $${t}s, memcheck: $$errs errors ($$summary)"; \
+	else echo "test-valgrind: FAIL in $${t}s, memcheck: $$errs errors ($$summary; see $(VALGRIND_DIR)/)"; fi; exit $$status
+
+# One run under memcheck: $(call valgrind_run,label,script and arguments)
+define valgrind_run
+	echo "== test-valgrind: $(1)"; \
+	env $(call qa_emu_env,$(VALGRIND_HTTP_PORT),$(VALGRIND_HTTPS_PORT),$(VALGRIND_EMU_DIR)) DT_CORE_SO=$(abspath $(VALGRIND_SO)) \
+	  timeout -k 10 $(QA_TIMEOUT) valgrind $(VALGRIND_FLAGS) $(LUA) -e "dofile'$(QA_PRELUDE)'" $(2) \
+	  2>&1 | tee $(VALGRIND_DIR)/run-$(1).log; \
+	rc=$${PIPESTATUS[0]}; [ $$rc -eq 0 ] || echo "test-valgrind: $(1): exit $$rc"; [ $$rc -eq 0 ]
+endef
 
 test-valgrind-run:
-	@mkdir -p $(VALGRIND_DIR); rm -f $(VALGRIND_DIR)/memcheck.*.log; \
+	@mkdir -p $(VALGRIND_DIR); rm -f $(VALGRIND_DIR)/memcheck.*.log $(VALGRIND_DIR)/run-*.log; \
 	stop() { $(MAKE) --no-print-directory emulator-stop $(call qa_emu_args,$(VALGRIND_HTTP_PORT),$(VALGRIND_HTTPS_PORT),$(VALGRIND_EMU_DIR)) >/dev/null 2>&1 || true; }; \
 	trap stop EXIT; trap 'exit 130' INT TERM; \
 	$(MAKE) --no-print-directory emulator-start $(call qa_emu_args,$(VALGRIND_HTTP_PORT),$(VALGRIND_HTTPS_PORT),$(VALGRIND_EMU_DIR)) || exit 1; \
-	env $(call qa_emu_env,$(VALGRIND_HTTP_PORT),$(VALGRIND_HTTPS_PORT),$(VALGRIND_EMU_DIR)) DT_CORE_SO=$(abspath $(VALGRIND_SO)) \
-	  timeout -k 10 $(QA_TIMEOUT) valgrind $(VALGRIND_FLAGS) \
-	  $(LUA) -e "dofile'$(QA_PRELUDE)'" $(BUSTED_BIN) $(BUSTED_FLAGS) $(QA_BUSTED_FLAGS) $(VALGRIND_SPECS) \
-	  2>&1 | tee $(VALGRIND_DIR)/busted.log; \
-	rc=$${PIPESTATUS[0]}; \
+	status=0; \
+	{ $(call valgrind_run,suite,$(BUSTED_BIN) $(BUSTED_FLAGS) $(QA_BUSTED_FLAGS) $(VALGRIND_SPECS)); } || status=1; \
+	{ $(call valgrind_run,gc-pressure,tools/gc-pressure.lua); } || status=1; \
 	logs=$$(grep -l 'ERROR SUMMARY' $(VALGRIND_DIR)/memcheck.*.log 2>/dev/null); \
 	if [ -z "$$logs" ]; then echo "test-valgrind: no memcheck summary (did valgrind run?)"; exit 1; fi; \
 	bad=$$(grep -L 'ERROR SUMMARY: 0 errors' $$logs); \
 	if [ -n "$$bad" ]; then cat $$bad; echo "test-valgrind: memcheck errors, see $$bad"; exit 1; fi; \
-	exit $$rc
+	exit $$status
