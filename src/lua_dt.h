@@ -8,8 +8,10 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define DT_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define DT_NORETURN __attribute__((noreturn))
 #else
 #define DT_PRINTF(f, a)
+#define DT_NORETURN
 #endif
 
 #define DT_CLIENT_MT "doctranslate.Client"
@@ -51,7 +53,8 @@ typedef struct dt_pages {   /* a listing, or (kind != DOCUMENTS) a single-shot O
 void dt_push_error(lua_State *L, dt_client *cl, const dt_error *e);
 int dt_push_nil_error(lua_State *L, dt_client *cl, const dt_error *e); /* nil, err: 2 */
 void dt_push_simple_error(lua_State *L, dt_err_kind kind, const char *message);
-int dt_usage(lua_State *L, const char *fmt, ...) DT_PRINTF(2, 3);                      /* raises */
+/* Raises a usage error value; never returns (int so that `return dt_usage(...)` reads well). */
+DT_NORETURN int dt_usage(lua_State *L, const char *fmt, ...) DT_PRINTF(2, 3);                      /* raises */
 void dt_error_open(lua_State *L);
 
 /* lua_obj.c */

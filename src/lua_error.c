@@ -96,7 +96,12 @@ int dt_usage(lua_State *L, const char *fmt, ...)
     lua_setfield(L, -2, "message");
     luaL_getmetatable(L, DT_ERROR_MT);
     lua_setmetatable(L, -2);
-    return lua_error(L);
+    lua_error(L);
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_unreachable();
+#else
+    return 0;
+#endif
 }
 
 static void add_field(luaL_Buffer *b, lua_State *L, const char *name, int *first)

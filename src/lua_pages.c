@@ -268,12 +268,12 @@ static int fill(lua_State *L, dt_pages *p)
             return 1;
         if (p->external) {
             if (dt_op_needs_io(p->op))
-                dt_usage(L, "this listing is driven by next_request()/feed(): call next_request()");
+                return dt_usage(L, "this listing is driven by next_request()/feed(): call next_request()");
             s = dt_op_step(p->op);
         } else {
             dt_client *cl = dt_client_from_ref(L, p->client_ref);
             if (cl == NULL)
-                dt_usage(L, "the listing's client is closed");
+                return dt_usage(L, "the listing's client is closed");
             s = dt_drive(L, cl, p->op);
             lua_pop(L, 1);
         }
