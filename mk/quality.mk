@@ -6,9 +6,16 @@
 #                        cppcheck; clang's static analyzer; luacheck
 #   make lint            the same (this file only adds lint-all as a prerequisite
 #                        of the top Makefile's `lint`)
-#   make test-asan       the whole busted suite with core.so built with
-#                        -fsanitize=address,undefined, then again under GC stress
-#   make test-valgrind   the whole busted suite under valgrind memcheck (-O0 -g build)
+#   make test-asan       core.so built with -fsanitize=address,undefined (-O1 -g,
+#                        build/asan-gcc/), the runtimes preloaded into $(LUA):
+#                        the whole busted suite; the suite again with the
+#                        collector under stress; tools/gc-pressure.lua
+#   make test-valgrind   the whole busted suite and tools/gc-pressure.lua under
+#                        valgrind memcheck (-O0 -g build in build/valgrind/)
+#
+# Pass = exit 0 and zero reports: any ASan/LSan/UBSan report, memcheck error
+# or definite leak fails.  Suppressions (tools/lsan.supp, tools/valgrind.supp)
+# only ever name third-party frames.
 #
 # Every target installs the Debian packages it needs (like `make deps`, only
 # what is missing), starts its own emulator on its own ports and directory
@@ -20,9 +27,9 @@
 # whole suite), DT_GC_STRESS_EVERY (see tools/sanitizer-prelude.lua),
 # ASAN_CC (gcc; clang works too).
 
-QA_PACKAGES ?= gcc clang cppcheck valgrind lua-check lua-busted libjson-c-dev
-# libjson-c-dev: the core links json-c (pkg-config libcurl json-c), while
-# DEB_PACKAGES in the Makefile still names libjansson-dev.
+# On top of the Makefile's DEB_PACKAGES (libasan/libubsan come with gcc;
+# valgrind pulls libc6-dbg, which it needs on Debian).
+QA_PACKAGES ?= gcc clang cppcheck valgrind lua-check lua-busted
 
 QA_TIMEOUT      ?= 1800
 QA_BUSTED_FLAGS ?=
