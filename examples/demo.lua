@@ -70,7 +70,9 @@ for doc in c:documents(job_id, { page_size = 100 }) do
   by_status[doc.status] = (by_status[doc.status] or 0) + 1
   chars = chars + (doc.characterCharged or 0)
   if doc.status == "Failed" and doc.error then
-    codes[doc.error.code] = (codes[doc.error.code] or 0) + 1
+    local e = doc.error
+    local code = tostring(e.code) .. (e.innerError and e.innerError.code and ("/" .. e.innerError.code) or "")
+    codes[code] = (codes[code] or 0) + 1
   end
 end
 local elapsed = now() - lt0
@@ -87,7 +89,7 @@ print(("  characters charged %d (job summary says %d)"):format(chars, job.summar
 names = {}
 for k in pairs(codes) do names[#names + 1] = k end
 table.sort(names)
-for _, k in ipairs(names) do print(("  failed with %-28s %d"):format(k, codes[k])) end
+for _, k in ipairs(names) do print(("  failed with %-40s %d"):format(k, codes[k])) end
 
 local requests = after.requests - before.requests
 local logged = #emu.requests()
