@@ -195,8 +195,8 @@ local function main()
   if type(stats) == "table" and stats.lags then print("lags: " .. table.concat(stats.lags, " ")) end
   if r.cpu then print(string.format("noblock: the nginx worker used %.2f s of CPU during the load", r.cpu)) end
   if type(stats) == "table" then
-    print(string.format("noblock: worker transport stats: %s requests, %s new connections",
-      tostring(stats.requests), tostring(stats.connections)))
+    print(string.format("noblock: worker transport stats: %d requests (%d of them warm-up), %d new connections",
+      stats.requests, WARMUP * math.ceil(DOCS / PAGE), stats.connections))
   end
   print(string.format("noblock: /ping during the load: n=%d  p50 %.2f ms  p99 %.2f ms  max %.2f ms  (limit %d ms)",
     r.pings, r.p50 * 1000, r.p99 * 1000, r.max * 1000, LIMIT_MS))

@@ -152,6 +152,40 @@ describe("the API inside nginx (openresty transport)", function()
     assert.is_false(r.ok)
   end)
 
+  -- Each fault fires on every attempt: the final error (or success) of the openresty
+  -- transport must be the C driver's.
+  local FAULTS = {
+    { action = "truncate" }, { action = "nonjson" }, { action = "html" }, { action = "empty" },
+    { action = "reset" }, { action = "oversize", bytes = 20 * 1024 * 1024 },
+    { action = "status", status = 500 }, { action = "status", status = 429, retry_after = 0 },
+    { action = "trickle", bytes_per_second = 200000 },
+  }
+  for _, f in ipairs(FAULTS) do
+    it("ends like the C driver under the emulator's " .. f.action .. " fault " .. tostring(f.status or ""),
+      function()
+        local function with_fault(run)
+          local spec = { route = "documents", job = job_id, times = -1 }
+          for k, v in pairs(f) do spec[k] = v end
+          emu.fault(spec)
+          local ok, r = pcall(run)
+          emu.clear_faults()
+          assert(ok, r)
+          return r
+        end
+        local want = with_fault(function()
+          local page, err = H.client():documents(job_id, { page_size = 20 }):next_page()
+          return { n = page and #page, kind = err and err.kind, status = err and err.status, code = err and err.code }
+        end)
+        local got = with_fault(function()
+          return ok([[
+            local page, err = c:documents($id, { page_size = 20 }):next_page()
+            return { n = page and #page, kind = err and err.kind, status = err and err.status, code = err and err.code }
+          ]], { id = job_id })
+        end)
+        assert.same(want, got)
+      end)
+  end
+
   it("retries with ngx.sleep, one x-ms-client-request-id per call, and logs without the key", function()
     emu.clear_requests()
     emu.fault{ route = "job", job = job_id, action = "status", status = 503, times = 1 }
