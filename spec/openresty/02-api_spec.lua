@@ -167,9 +167,9 @@ describe("the API inside nginx (openresty transport)", function()
           local spec = { route = "documents", job = job_id, times = -1 }
           for k, v in pairs(f) do spec[k] = v end
           emu.fault(spec)
-          local ok, r = pcall(run)
+          local done, r = pcall(run)
           emu.clear_faults()
-          assert(ok, r)
+          assert(done, r)
           return r
         end
         local want = with_fault(function()
