@@ -88,6 +88,21 @@ describe("doctranslate.driver with a Lua transport", function()
     assert.equal("http", raised.kind)
   end)
 
+  it("hands out raw ops that a caller drives itself, never run by libcurl behind its back", function()
+    local c = client()
+    local op = c:job_op(job_id)
+    local ok, e = pcall(op.result, op)
+    assert.is_false(ok)
+    assert.equal("usage", e.kind)
+    local t = luasocket_transport()
+    while true do
+      local req = op:next_request()
+      if req == nil then break end
+      if not req.wait then op:feed(assert(t:request(req))) end
+    end
+    assert.equal(job_id, assert(op:result()).id)
+  end)
+
   it("maps transport failures to network/timeout errors", function()
     local c = client({ request = function() return nil, "timeout", "took too long" end, sleep = function() end })
     local _, err = c:job(job_id)
