@@ -168,7 +168,16 @@ void dt_curl_prepare(dt_curl *c, dt_op *op)
     c->headers = NULL;
     dt_op_headers(op, add_header, &c->headers);
     curl_easy_setopt(c->easy, CURLOPT_URL, op->url);
-    curl_easy_setopt(c->easy, CURLOPT_HTTPGET, 1L);
+    if (op->body != NULL) {
+        curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, op->body);
+        curl_easy_setopt(c->easy, CURLOPT_CUSTOMREQUEST, op->method);
+    } else if (strcmp(op->method, "GET") == 0) {
+        curl_easy_setopt(c->easy, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt(c->easy, CURLOPT_CUSTOMREQUEST, NULL);
+    } else {
+        curl_easy_setopt(c->easy, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt(c->easy, CURLOPT_CUSTOMREQUEST, op->method);
+    }
     curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, c->headers);
     c->requests++;
     c->started = now_seconds();

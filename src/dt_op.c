@@ -195,6 +195,7 @@ static dt_op *op_alloc(dt_conf *conf, dt_op_kind kind)
         return NULL;
     op->kind = kind;
     op->conf = conf;
+    op->method = "GET";
     op->err.retry_after = -1;
     op->pending.retry_after = -1;
     op->q.top = -1;
@@ -289,6 +290,7 @@ void dt_op_free(dt_op *op)
         return;
     drop_slot(op);
     free(op->url);
+    free(op->body);
     free(op->job_id);
     {
         int i;
@@ -846,6 +848,8 @@ void dt_op_headers(const dt_op *op, dt_header_fn emit, void *ud)
     dt_origin o;
     const dt_conf *c = op->conf;
     emit(ud, "Accept", "application/json");
+    if (op->body != NULL)
+        emit(ud, "Content-Type", "application/json");
     if (op->url != NULL && dt_url_origin(op->url, &o) == 0 && dt_origin_equal(&o, &c->origin)) {
         if (c->key != NULL) {
             emit(ud, "Ocp-Apim-Subscription-Key", c->key);

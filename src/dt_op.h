@@ -91,7 +91,9 @@ typedef struct dt_op {
     dt_op_kind kind;
     dt_conf *conf;      /* borrowed; the client outlives its operations */
     int state;          /* internal, see dt_op.c */
+    const char *method; /* "GET" for every status operation; start/cancel bring POST/DELETE */
     char *url;          /* the request to send (NEED/INFLIGHT) */
+    char *body;         /* request body (JSON), or NULL */
     char client_id[40]; /* x-ms-client-request-id of the current call */
     int attempt;        /* retries made for the current call */
     double wait;        /* seconds, valid after DT_STEP_WAIT */

@@ -123,10 +123,10 @@ dt_step dt_drive(lua_State *L, dt_client *cl, dt_op *op)
             red = dt_url_redact(op->url ? op->url : "");
             dt_curl_perform(&cl->curl, op);
             if (cl->curl.last_status > 0)
-                dt_log(L, cl, "debug", "GET %s -> %ld (%.1f ms)", red ? red : "?",
+                dt_log(L, cl, "debug", "%s %s -> %ld (%.1f ms)", op->method, red ? red : "?",
                        cl->curl.last_status, cl->curl.last_seconds * 1000.0);
             else
-                dt_log(L, cl, "debug", "GET %s -> no response (%.1f ms)", red ? red : "?",
+                dt_log(L, cl, "debug", "%s %s -> no response (%.1f ms)", op->method, red ? red : "?",
                        cl->curl.last_seconds * 1000.0);
             free(red);
             continue;

@@ -405,8 +405,12 @@ static int holder_next_request(lua_State *L)
     if (s != DT_STEP_REQUEST)
         return 0;
     lua_createtable(L, 0, 4);
-    lua_pushliteral(L, "GET");
+    lua_pushstring(L, p->op->method);
     lua_setfield(L, -2, "method");
+    if (p->op->body != NULL) {
+        lua_pushstring(L, p->op->body);
+        lua_setfield(L, -2, "body");
+    }
     lua_pushstring(L, p->op->url);
     lua_setfield(L, -2, "url");
     lua_newtable(L);
