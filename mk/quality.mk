@@ -12,6 +12,8 @@
 #                        collector under stress; tools/gc-pressure.lua
 #   make test-valgrind   the whole busted suite and tools/gc-pressure.lua under
 #                        valgrind memcheck (-O0 -g build in build/valgrind/)
+#   make coverage-c      C line coverage of src/ by those same runs, per file, and
+#                        the functions they never enter (what the runs cannot vouch for)
 #
 # Pass = exit 0 and zero reports: any ASan/LSan/UBSan report, memcheck error
 # or definite leak fails.  Suppressions (tools/lsan.supp, tools/valgrind.supp)
@@ -254,3 +256,43 @@ test-valgrind-run:
 	bad=$$(grep -L 'ERROR SUMMARY: 0 errors' $$logs); \
 	if [ -n "$$bad" ]; then cat $$bad; echo "test-valgrind: memcheck errors, see $$bad"; exit 1; fi; \
 	exit $$status
+
+# --- make coverage-c -----------------------------------------------------------
+#
+# What the sanitizer and valgrind runs can vouch for: C line coverage of
+# src/ by the whole suite plus tools/gc-pressure.lua (a --coverage -O0 build
+# in build/coverage/), per file, with the functions never entered.  Annotated
+# sources land in build/coverage/gcov/.
+
+COVERAGE_DIR = $(BUILD_DIR)/coverage
+COVERAGE_SO  = $(COVERAGE_DIR)/doctranslate/core.so
+COVERAGE_HTTP_PORT  ?= 18880
+COVERAGE_HTTPS_PORT ?= 18843
+COVERAGE_EMU_DIR    ?= $(BUILD_DIR)/emu-coverage
+
+.PHONY: coverage-c
+coverage-c:
+	@t0=$$(date +%s); \
+	$(MAKE) --no-print-directory qa-deps || exit 1; \
+	$(MAKE) --no-print-directory -s all CFLAGS="-O0 -g --coverage" LDFLAGS="--coverage" \
+	  OBJ_DIR=$(COVERAGE_DIR)/obj CORE_SO=$(COVERAGE_SO) >/dev/null || exit 1; \
+	rm -f $(COVERAGE_DIR)/obj/*.gcda; rm -rf $(COVERAGE_DIR)/gcov; mkdir -p $(COVERAGE_DIR)/gcov; \
+	args="$(call qa_emu_args,$(COVERAGE_HTTP_PORT),$(COVERAGE_HTTPS_PORT),$(COVERAGE_EMU_DIR))"; \
+	stop() { $(MAKE) --no-print-directory emulator-stop $$args >/dev/null 2>&1 || true; }; \
+	trap stop EXIT; trap 'exit 130' INT TERM; \
+	$(MAKE) --no-print-directory emulator-start $$args >/dev/null || exit 1; \
+	for script in "$(BUSTED_BIN) $(BUSTED_FLAGS) $(QA_BUSTED_FLAGS)" tools/gc-pressure.lua; do \
+	  env $(call qa_emu_env,$(COVERAGE_HTTP_PORT),$(COVERAGE_HTTPS_PORT),$(COVERAGE_EMU_DIR)) \
+	    DT_CORE_SO=$(abspath $(COVERAGE_SO)) timeout -k 10 $(QA_TIMEOUT) \
+	    $(LUA) -e "dofile'$(QA_PRELUDE)'" $$script > $(COVERAGE_DIR)/run.log 2>&1 \
+	    || echo "coverage-c: '$$script' failed (coverage still counted; see $(COVERAGE_DIR)/run.log)"; \
+	done; \
+	( cd $(COVERAGE_DIR)/gcov && gcov -f -o $(abspath $(COVERAGE_DIR))/obj $(abspath $(LINT_SRCS)) ) > $(COVERAGE_DIR)/gcov.txt 2>/dev/null; \
+	grep -E -A1 "^File '([^']*/)?src/" $(COVERAGE_DIR)/gcov.txt | grep -v '^--' | paste - - \
+	  | sed -E "s|File '([^']*/)?(src/[^']*)'.*Lines executed:([0-9.]+)% of ([0-9]+)|\2 \3 \4|" \
+	  | awk '{printf "  %-20s %6.2f%% of %d lines\n", $$1, $$2, $$3; run += $$2 * $$3 / 100; all += $$3} \
+	         END {printf "  %-20s %6.2f%% of %d lines\n", "total", all ? 100 * run / all : 0, all}'; \
+	never=$$(grep -A1 "^Function '" $(COVERAGE_DIR)/gcov.txt | grep -v '^--' | paste - - | grep 'executed:0.00%' \
+	  | sed -E "s/Function '([^']*)'.*/\1/" | tr '\n' ' '); \
+	echo "  never entered: $${never:-none}"; \
+	echo "coverage-c: done in $$(( $$(date +%s) - t0 ))s (annotated sources in $(COVERAGE_DIR)/gcov/)"
