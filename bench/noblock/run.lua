@@ -11,8 +11,10 @@
 -- Knobs (environment): NOBLOCK_LISTINGS (200), NOBLOCK_DOCS (200 documents per job),
 -- NOBLOCK_PAGE (50 per page), NOBLOCK_DELAY_MS (300), NOBLOCK_LIMIT_MS (50),
 -- NOBLOCK_PING_EVERY_MS (10), NOBLOCK_WARMUP (20 listings of a job without latency first).
--- Load: `curl --parallel` for the listings, a LuaSocket
--- loop for the pings (a new connection each, timed from connect to the last byte).
+-- Load: `curl --parallel` for the listings, a LuaSocket loop for the pings (a new
+-- connection each, timed from connect to the last byte). Also printed: the worker's
+-- CPU time, its transport counters, and its event-loop lag seen from inside
+-- (bench/noblock/lag.lua, added to the example's configuration for this run).
 package.path = "spec/?.lua;" .. package.path
 local socket = require "socket"
 local cjson = require "cjson"
@@ -52,16 +54,23 @@ local function expected(job_id)
   return ids
 end
 
+local PHASES
 local function ping(port)
   local t0 = socket.gettime()
   local c = socket.tcp()
   c:settimeout(10)
   local ok, err = c:connect("127.0.0.1", port)
   if not ok then return nil, err end
+  local t1 = socket.gettime()
   c:send("GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+  local first = c:receive("*l")
+  local t2 = socket.gettime()
   local data, rerr, partial = c:receive("*a")
   c:close()
   local took = socket.gettime() - t0
+  PHASES = string.format("connect %.1f ms, first line %.1f ms, rest %.1f ms", (t1 - t0) * 1000, (t2 - t1) * 1000,
+    (t0 + took - t2) * 1000)
+  data = first and (first .. "\r\n" .. (data or partial or "")) or nil
   data = data or partial
   if not data or not data:find("^HTTP/1%.1 200") or not data:find("pong") then
     return nil, "bad /ping answer: " .. tostring(rerr)
@@ -108,6 +117,7 @@ local function run(srv, job_id, want, dir, warm_id)
   fh:close()
   local flag = dir .. "/done"
   assert(ping(srv.port), "nginx does not answer /ping")
+  assert(srv:get("/lag?reset=1") == 200, "no /lag probe")
   local worker = worker_pid(srv:pid())
   local cpu0 = cpu_seconds(worker)
   local started = socket.gettime()
@@ -121,13 +131,15 @@ local function run(srv, job_id, want, dir, warm_id)
     local took, err = ping(srv.port)
     if took then pings[#pings + 1] = took else failures[#failures + 1] = err end
     if took and took * 1000 >= LIMIT_MS then
-      slow[#slow + 1] = string.format("%.0f ms at +%.2f s", took * 1000, at)
+      slow[#slow + 1] = string.format("%.0f ms at +%.2f s (%s)", took * 1000, at, PHASES)
     end
     if read_all(flag) then break end
     socket.sleep(PING_EVERY)
   end
   local ended = tonumber(read_all(flag) or "") or socket.gettime()
   local cpu1 = cpu_seconds(worker)
+  local _, _, lag_body = srv:get("/lag")
+  local lag = cjson.decode(lag_body)
 
   local codes, exact = {}, 0
   local codes_text = read_all(dir .. "/codes") or ""
@@ -150,7 +162,7 @@ local function run(srv, job_id, want, dir, warm_id)
   return {
     pings = #pings, ping_failures = failures, p50 = percentile(pings, 50), p99 = percentile(pings, 99), max = max,
     exact = exact, codes = #codes, codes_text = codes_text, bad = bad, wall = ended - started, slow = slow,
-    cpu = cpu0 and cpu1 and cpu1 - cpu0,
+    cpu = cpu0 and cpu1 and cpu1 - cpu0, lag = lag,
   }
 end
 
@@ -165,7 +177,17 @@ local function main()
   local dir = os.tmpname()
   os.remove(dir)
   assert(os.execute("mkdir -p " .. sh(dir)))
-  local srv = N.start{ endpoint = emu.http, key = emu.key, workers = 1 }
+  -- the example's nginx.conf, plus the lag probe (an init_worker timer and /lag)
+  local function edit(conf)
+    local n1, n2
+    conf, n1 = conf:gsub('(require%("openresty_handler"%)%.init_worker%(%))', '%1\n        require("lag").start()')
+    conf, n2 = conf:gsub('(%s+location = /ping {)', '\n        location = /lag {\n            content_by_lua_block {'
+      .. ' require("lag").handle() }\n        }\n%1')
+    assert(n1 == 1 and n2 == 1, "examples/nginx.conf changed: the lag probe does not fit")
+    return conf
+  end
+  local srv = N.start{ endpoint = emu.http, key = emu.key, workers = 1, edit = edit,
+                       lua_path = N.root .. "/bench/noblock/?.lua" }
   local ok, r = pcall(run, srv, job_id, want, dir, warm_id)
   local stats
   if ok then
@@ -200,6 +222,8 @@ local function main()
   end
   print(string.format("noblock: /ping during the load: n=%d  p50 %.2f ms  p99 %.2f ms  max %.2f ms  (limit %d ms)",
     r.pings, r.p50 * 1000, r.p99 * 1000, r.max * 1000, LIMIT_MS))
+  print(string.format("noblock: worker event-loop lag (2 ms timer, inside nginx): n=%d  p50 %.2f ms  p99 %.2f ms"
+    .. "  max %.2f ms", r.lag.n, r.lag.p50, r.lag.p99, r.lag.max))
   for _, b in ipairs(r.bad) do print("noblock: inexact listing " .. b) end
   if r.codes ~= LISTINGS then print("noblock: curl said: " .. r.codes_text:sub(1, 400)) end
   if #r.slow > 0 then print("noblock: slow pings: " .. table.concat(r.slow, ", ", 1, math.min(#r.slow, 10))) end

@@ -23,7 +23,7 @@
 -- Transport options (dt.new): keepalive_timeout (seconds idle in the pool,
 -- default 60), keepalive_pool_size (connections kept per origin and worker,
 -- default 32) and pace (seconds of parsing per event-loop iteration before
--- the driver yields with ngx.sleep, default 0.005; false: never). A proxy is
+-- the driver yields with ngx.sleep, default 0.002; false: never). A proxy is
 -- not supported here (usage error).
 --
 -- The interface the driver uses:
@@ -98,7 +98,7 @@ function M.new(conf, usage)
     ca_file = conf.ca_file,
     keepalive_ms = floor((conf.keepalive_timeout or 60) * 1000 + 0.5),
     pool_size = conf.keepalive_pool_size or 32,
-    pace_s = conf.pace == nil and 0.005 or conf.pace,
+    pace_s = conf.pace == nil and 0.002 or conf.pace,
     sessions = {},      -- TLS sessions per pool, for faster new handshakes
     requests = 0,
     connections = 0,
@@ -132,6 +132,10 @@ Transport.now = mono
 -- (hundreds of listings waiting on the same slow service) is parsed over
 -- several iterations instead of holding up every other request. nginx's
 -- cached time (ngx.now) changes once per iteration: it marks the window.
+-- The yield is a 1 ms ngx.sleep, which resumes in a later iteration as long as
+-- nothing calls ngx.update_time() meanwhile: that moves nginx's timer clock
+-- within the iteration, and timers (ngx.sleep included) then fire in the same
+-- one. This module never calls it (its clock is clock_gettime through the FFI).
 local window_tick, window_start = nil, 0
 
 function Transport:pace()

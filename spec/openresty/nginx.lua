@@ -70,7 +70,8 @@ Server.__index = Server
 
 -- opts: endpoint, key (required); ca_file, timeout, api_version, workers (1), port,
 -- trusted (lua_ssl_trusted_certificate; default ca_file, else the system CAs),
--- conf (another template with the same @fields@).
+-- conf (another template with the same @fields@), lua_path (more package.path
+-- entries), edit (a function that may change the filled-in configuration text).
 function N.start(opts)
   local core = N.ensure_core()
   local prefix = os.tmpname()
@@ -85,13 +86,15 @@ function N.start(opts)
     PREFIX = prefix,
     PORT = tostring(port),
     WORKERS = tostring(opts.workers or 1),
-    LUA_PATH = N.root .. "/lua/?.lua;" .. N.root .. "/examples/?.lua;" .. N.root .. "/spec/openresty/?.lua",
+    LUA_PATH = N.root .. "/lua/?.lua;" .. N.root .. "/examples/?.lua;" .. N.root .. "/spec/openresty/?.lua"
+      .. (opts.lua_path and (";" .. opts.lua_path) or ""),
     LUA_CPATH = core:gsub("doctranslate/core%.so$", "?.so"),
     CA_FILE = ca,
   }
   local template = opts.conf or (N.root .. "/examples/nginx.conf")
   local conf = assert(read_all(template), template .. " not found")
   conf = conf:gsub("@([%u_]+)@", function(k) return fields[k] end)
+  if opts.edit then conf = opts.edit(conf) end
   local fh = assert(io.open(prefix .. "/nginx.conf", "wb"))
   fh:write(conf)
   fh:close()
