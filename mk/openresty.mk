@@ -6,6 +6,7 @@
 #   make openresty-deps   installs the Debian packages below that are missing
 #   make test-openresty   busted spec/openresty against a running emulator
 #   make bench-noblock    one nginx worker serving /ping while 200 listings run (own emulator)
+#   make clean-openresty  removes build/openresty
 #
 # nginx's Lua is LuaJIT: the core loaded there must be built against LuaJIT's
 # headers. Debian's `luajit` package must never be installed: it removes
@@ -23,7 +24,7 @@ NOBLOCK_EMULATOR_DIR ?= $(BUILD_DIR)/emu-noblock
 NOBLOCK_EMU_ARGS = EMULATOR_HTTP_PORT=$(NOBLOCK_HTTP_PORT) EMULATOR_HTTPS_PORT=$(NOBLOCK_HTTPS_PORT) \
                    EMULATOR_DIR=$(NOBLOCK_EMULATOR_DIR)
 
-.PHONY: openresty-core openresty-deps test-openresty bench-noblock
+.PHONY: openresty-core openresty-deps test-openresty bench-noblock clean-openresty
 
 openresty-core:
 	@test -f $(OPENRESTY_LUAJIT_INC)/lua.h || { \
@@ -54,3 +55,6 @@ bench-noblock: openresty-core
 	DT_EMULATOR_HTTP=http://127.0.0.1:$(NOBLOCK_HTTP_PORT) DT_EMULATOR_HTTPS=https://127.0.0.1:$(NOBLOCK_HTTPS_PORT) \
 	DT_EMULATOR_KEY=$(EMULATOR_KEY) DT_EMULATOR_CA=$(abspath $(NOBLOCK_EMULATOR_DIR))/ca.pem \
 	OPENRESTY_CORE=$(abspath $(OPENRESTY_CORE)) timeout 300 $(LUA) bench/noblock/run.lua
+
+clean-openresty:
+	rm -rf $(OPENRESTY_DIR)

@@ -232,7 +232,7 @@ describe("the API inside nginx (openresty transport)", function()
     local result
     for _ = 1, 100 do
       local rf = io.open(out, "rb")
-      local text = rf and rf:read("a")
+      local text = rf and rf:read("*a")
       if rf then rf:close() end
       if text and text:find("}%s*$") then result = require("cjson").decode(text) break end
       os.execute("sleep 0.1")

@@ -21,14 +21,20 @@ end
 local function read_all(path)
   local fh = io.open(path, "rb")
   if not fh then return nil end
-  local s = fh:read("a")
+  local s = fh:read("*a")
   fh:close()
   return s
 end
 
+-- os.execute's success on every Lua (5.1 gives a status number, 5.2+ true/nil).
+local function succeeds(cmd)
+  local r = os.execute(cmd)
+  return r == true or r == 0
+end
+
 local function run(cmd)
   local p = io.popen(cmd .. " 2>&1", "r")
-  local out = p:read("a")
+  local out = p:read("*a")
   local ok, _, code = p:close()
   return ok, out, code
 end
@@ -76,7 +82,7 @@ function N.start(opts)
   local core = N.ensure_core()
   local prefix = os.tmpname()
   os.remove(prefix)
-  assert(os.execute("mkdir -p " .. sh_quote(prefix .. "/logs") .. " " .. sh_quote(prefix .. "/temp")))
+  assert(succeeds("mkdir -p " .. sh_quote(prefix .. "/logs") .. " " .. sh_quote(prefix .. "/temp")))
   local port = opts.port or N.free_port()
   local ca = opts.trusted or opts.ca_file or "/etc/ssl/certs/ca-certificates.crt"
   local fields = {
@@ -178,10 +184,10 @@ function Server:stop()
     local _, children = run("ps -o pid= --ppid " .. pid)
     os.execute("kill -TERM " .. pid .. " 2>/dev/null")
     for _ = 1, 100 do
-      if not os.execute("kill -0 " .. pid .. " 2>/dev/null") then break end
+      if not succeeds("kill -0 " .. pid .. " 2>/dev/null") then break end
       socket.sleep(0.05)
     end
-    if os.execute("kill -0 " .. pid .. " 2>/dev/null") then
+    if succeeds("kill -0 " .. pid .. " 2>/dev/null") then
       os.execute("kill -KILL " .. pid .. " 2>/dev/null")
       for child in children:gmatch("%d+") do os.execute("kill -KILL " .. child .. " 2>/dev/null") end
     end
