@@ -73,23 +73,26 @@ local function core_client(st, io)
 end
 
 -- Runs it (a Pages or an Op) until it has a result, documents, an end or an error.
+-- Several coroutines may drive operations of one client at once (one nginx
+-- worker serving many requests): everything per call stays local here.
 local function drive(st, it)
   local t = st.transport
+  local last_id
   while true do
     if st.closed then usage("the client is closed") end
     local req = it:next_request()
     if req == nil then return end
     if t.check then t:check() end
     if req.wait then
-      log(st, "warn", string.format("retry in %.3f s (x-ms-client-request-id %s)", req.wait,
-        tostring(st.last_id)))
+      log(st, "warn", string.format("retry in %.3f s (x-ms-client-request-id %s)", req.wait, tostring(last_id)))
       t:sleep(req.wait)
     else
       if t.pace then t:pace() end
-      st.last_id = req.headers and req.headers["x-ms-client-request-id"]
-      local started = t.now and t:now()
+      last_id = req.headers and req.headers["x-ms-client-request-id"]
+      local started = st.log and t.now and t:now()
       local res, kind, message = t:request(req)
-      local line = tostring(req):match("^doctranslate%.Request: (.-) %(headers hidden%)$") or "?"
+      -- the request's tostring is the core's: URL with any SAS signature hidden, no headers
+      local line = st.log and (tostring(req):match("^doctranslate%.Request: (.-) %(headers hidden%)$") or "?")
       if res then
         if t.pace then t:pace() end
         if started then
@@ -98,7 +101,7 @@ local function drive(st, it)
         it:feed(res)
       else
         if kind ~= "network" and kind ~= "timeout" and kind ~= "protocol" then kind = "network" end
-        log(st, "debug", string.format("%s -> %s error: %s", line, kind, tostring(message)))
+        if line then log(st, "debug", string.format("%s -> %s error: %s", line, kind, tostring(message))) end
         it:feed_error(kind, tostring(message or kind))
       end
     end
