@@ -116,6 +116,7 @@ function N.start(opts)
     error("nginx did not start: " .. out .. "\n" .. (read_all(prefix .. "/logs/error.log") or ""), 2)
   end
   for _ = 1, 100 do
+    self.master = self.master or self:pid() -- kept: stop() must not depend on the pid file
     local c = socket.connect("127.0.0.1", port)
     if c then
       c:close()
@@ -179,7 +180,7 @@ end
 function Server:stop()
   if self.stopped then return end
   self.stopped = true
-  local pid = self:pid()
+  local pid = self.master or self:pid()
   if pid then
     local _, children = run("ps -o pid= --ppid " .. pid)
     os.execute("kill -TERM " .. pid .. " 2>/dev/null")
