@@ -18,8 +18,8 @@ OPENRESTY_LUAJIT_INC ?= /usr/include/luajit-2.1
 OPENRESTY_DEB_PACKAGES ?= libluajit2-5.1-dev luajit2 nginx libnginx-mod-http-lua libnginx-mod-http-ndk \
                           lua-cjson lua-socket curl
 
-NOBLOCK_HTTP_PORT    ?= 18680
-NOBLOCK_HTTPS_PORT   ?= 18643
+NOBLOCK_HTTP_PORT    ?= 18780
+NOBLOCK_HTTPS_PORT   ?= 18743
 NOBLOCK_EMULATOR_DIR ?= $(BUILD_DIR)/emu-noblock
 NOBLOCK_EMU_ARGS = EMULATOR_HTTP_PORT=$(NOBLOCK_HTTP_PORT) EMULATOR_HTTPS_PORT=$(NOBLOCK_HTTPS_PORT) \
                    EMULATOR_DIR=$(NOBLOCK_EMULATOR_DIR)

@@ -6,7 +6,7 @@
 -- answer in under 50 ms and every listing must equal the emulator's. Prints the
 -- ping latencies (p50/p99/max) and exits non-zero when either condition fails.
 --
---   make bench-noblock     (its own emulator on 18680/18643; see mk/openresty.mk)
+--   make bench-noblock     (its own emulator on 18780/18743; see mk/openresty.mk)
 --
 -- Knobs (environment): NOBLOCK_LISTINGS (200), NOBLOCK_DOCS (200 documents per job),
 -- NOBLOCK_PAGE (50 per page), NOBLOCK_DELAY_MS (300), NOBLOCK_LIMIT_MS (50),
