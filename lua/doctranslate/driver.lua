@@ -68,6 +68,7 @@ local function core_client(st, io)
   if st.cc == nil or st.pid ~= pid then
     st.cc = core.new(st.conf)
     st.pid = pid
+    if st.notice then log(st, "warn", st.notice) end
   end
   return st.cc
 end
@@ -304,6 +305,10 @@ function D.new(opts)
     for k, v in pairs(conf) do topts[k] = v end
     st.transport = require("doctranslate.openresty").new(topts, usage)
     st.transport_name = "openresty"
+    if conf.ca_file ~= nil and conf.insecure ~= true then
+      st.notice = "ca_file is not applied by the openresty transport: nginx's lua_ssl_trusted_certificate"
+        .. " decides which CAs are trusted"
+    end
   elseif type(transport) == "table" and type(transport.request) == "function"
       and type(transport.sleep) == "function" then
     st.transport = transport

@@ -178,6 +178,8 @@ describe("examples/nginx.conf under nginx", function()
     end
     assert.equal(5, n)
     assert.equal(1, distinct_count(conns))
+    -- the client's ca_file cannot be applied per cosocket: the worker says so once
+    assert.matches("ca_file is not applied", tls:error_log(), 1, true)
   end)
 
   it("refuses a certificate that lua_ssl_trusted_certificate does not trust (network error)", function()
