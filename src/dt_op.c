@@ -186,6 +186,7 @@ static void new_call(dt_op *op)
              (unsigned long)(a & 0xFFFF), (unsigned long)(b >> 48),
              (unsigned long long)(b & 0xFFFFFFFFFFFFULL));
     op->attempt = 0;
+    op->auth_retried = 0;
 }
 
 static dt_op *op_alloc(dt_conf *conf, dt_op_kind kind)
@@ -236,12 +237,14 @@ dt_op *dt_op_new_document(dt_conf *conf, const char *job_id, const char *doc_id)
     return op;
 }
 
-dt_op *dt_op_new_documents(dt_conf *conf, const char *job_id, const dt_list_query *q)
+/* A listing: of the documents of job_id, or of jobs when job_id is NULL. */
+static dt_op *list_new(dt_conf *conf, const char *job_id, const dt_list_query *q)
 {
     dt_op *op = op_alloc(conf, DT_OP_DOCUMENTS);
     if (op == NULL)
         return NULL;
-    op->job_id = dup_str(job_id);
+    op->list_jobs = job_id == NULL;
+    op->job_id = dup_str(job_id ? job_id : "");
     op->q = *q;
     op->q.statuses = op->own[0] = dup_str(q->statuses);
     op->q.ids = op->own[1] = dup_str(q->ids);
@@ -259,7 +262,8 @@ dt_op *dt_op_new_documents(dt_conf *conf, const char *job_id, const dt_list_quer
         op->state = ST_DONE; /* nothing asked for: no request at all */
         return op;
     }
-    op->url = dt_url_documents(conf->endpoint, conf->api_version, job_id, &op->q);
+    op->url = job_id ? dt_url_documents(conf->endpoint, conf->api_version, job_id, &op->q)
+                     : dt_url_jobs(conf->endpoint, conf->api_version, &op->q);
     if (op->url == NULL) {
         dt_op_free(op);
         return NULL;
@@ -269,6 +273,65 @@ dt_op *dt_op_new_documents(dt_conf *conf, const char *job_id, const dt_list_quer
     op->state = ST_NEED;
     new_call(op);
     return op;
+}
+
+dt_op *dt_op_new_documents(dt_conf *conf, const char *job_id, const dt_list_query *q)
+{
+    return list_new(conf, job_id, q);
+}
+
+dt_op *dt_op_new_jobs(dt_conf *conf, const dt_list_query *q)
+{
+    return list_new(conf, NULL, q);
+}
+
+/* An operation of one request to url (taken), with method and body (copied). */
+static dt_op *single_new(dt_conf *conf, dt_op_kind kind, const char *method, char *url,
+                         const char *job_id, const char *body)
+{
+    dt_op *op = op_alloc(conf, kind);
+    if (op == NULL) {
+        free(url);
+        return NULL;
+    }
+    op->method = method;
+    op->url = url;
+    op->job_id = dup_str(job_id);
+    op->body = dup_str(body);
+    if (op->url == NULL || (job_id && !op->job_id) || (body && !op->body)) {
+        dt_op_free(op);
+        return NULL;
+    }
+    op->state = ST_NEED;
+    new_call(op);
+    return op;
+}
+
+dt_op *dt_op_new_start(dt_conf *conf, const char *body)
+{
+    return single_new(conf, DT_OP_START, "POST", dt_url_start(conf->endpoint, conf->api_version),
+                      NULL, body);
+}
+
+dt_op *dt_op_new_cancel(dt_conf *conf, const char *job_id)
+{
+    return single_new(conf, DT_OP_CANCEL, "DELETE",
+                      dt_url_job(conf->endpoint, conf->api_version, job_id), job_id, NULL);
+}
+
+dt_op *dt_op_new_formats(dt_conf *conf, const char *type)
+{
+    return single_new(conf, DT_OP_FORMATS, "GET",
+                      dt_url_formats(conf->endpoint, conf->api_version, type), NULL, NULL);
+}
+
+int dt_conf_token_due(const dt_conf *c, double now)
+{
+    if (!c->token_refresh)
+        return 0;
+    if (c->token == NULL || c->token_stale)
+        return 1;
+    return c->token_expires > 0 && now + c->token_margin >= c->token_expires;
 }
 
 static void drop_slot(dt_op *op)
@@ -388,8 +451,11 @@ static int schedule_retry(dt_op *op, double delay)
     return 1;
 }
 
-static int retryable_status(long s, const dt_resp *r)
+static int retryable_status(const dt_op *op, long s, const dt_resp *r)
 {
+    /* a start only where the service surely did not take it (Azure Core) */
+    if (op->kind == DT_OP_START)
+        return s == 500 || s == 503 || s == 504;
     if (s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504)
         return 1;
     return s >= 400 && s < 500 &&
@@ -492,8 +558,8 @@ static void accept_page(dt_op *op, const char *current)
         h = hash_id(id);
         if (seen(op->prev_ids, op->nprev, h) || seen(op->cur_ids, op->ncur, h)) {
             set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
-                      "the service listed document %s twice; the listing stops before the repeat",
-                      id);
+                      "the service listed %s %s twice; the listing stops before the repeat",
+                      op->list_jobs ? "job" : "document", id);
             break;
         }
         op->cur_ids[op->ncur++] = h;
@@ -591,6 +657,46 @@ static void accept_page(dt_op *op, const char *current)
     }
 }
 
+/* A start the service accepted: the job id comes from Operation-Location, the
+ * rest from the body where there is one (v1.x answers 202 with no body). The
+ * job exists now, so nothing here may lead to a second POST. */
+static void accept_start(dt_op *op, const char *body, size_t len)
+{
+    char why[160];
+    const char *loc = dt_resp_get(op->resp, "operation-location");
+    char *id = dt_url_operation_id(loc);
+    struct json_object *root = NULL;
+    if (id == NULL) {
+        set_error(op, &op->err, DT_ERR_PROTOCOL, op->resp,
+                  "the service accepted the job (HTTP %ld) without an Operation-Location naming it",
+                  op->resp->status);
+        fail(op);
+        return;
+    }
+    if (len > 0)
+        root = dt_json_parse(body, len, why, sizeof why);
+    if (root != NULL && !json_object_is_type(root, json_type_object)) {
+        json_object_put(root);
+        root = NULL;
+    }
+    if (root == NULL)
+        root = json_object_new_object();
+    if (root == NULL || json_object_object_add(root, "id", json_object_new_string(id)) != 0) {
+        if (root != NULL)
+            json_object_put(root);
+        free(id);
+        set_error(op, &op->err, DT_ERR_PROTOCOL, op->resp, "out of memory");
+        fail(op);
+        return;
+    }
+    free(op->job_id);
+    op->job_id = id;
+    op->root = root;
+    free(op->url);
+    op->url = NULL;
+    op->state = ST_READY;
+}
+
 void dt_op_feed(dt_op *op, dt_resp *resp, const char *body, size_t len)
 {
     char why[160];
@@ -602,7 +708,15 @@ void dt_op_feed(dt_op *op, dt_resp *resp, const char *body, size_t len)
     }
     drop_slot(op);
     if (s < 200 || s >= 300) {
-        if (retryable_status(s, resp) && schedule_retry(op, header_delay(resp))) {
+        if (s == 401 && op->conf->token_refresh && !op->auth_retried) {
+            /* the token expired or was revoked: once more with a new one */
+            op->auth_retried = 1;
+            op->conf->token_stale = 1;
+            op->state = ST_NEED;
+            dt_resp_unref(resp);
+            return;
+        }
+        if (retryable_status(op, s, resp) && schedule_retry(op, header_delay(resp))) {
             dt_resp_unref(resp);
             return;
         }
@@ -612,6 +726,10 @@ void dt_op_feed(dt_op *op, dt_resp *resp, const char *body, size_t len)
         return;
     }
     op->resp = resp;
+    if (op->kind == DT_OP_START) {
+        accept_start(op, body, len);
+        return;
+    }
     root = dt_json_parse(body, len, why, sizeof why);
     if (root == NULL) {
         set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body is not usable JSON: %s", why);
@@ -624,7 +742,14 @@ void dt_op_feed(dt_op *op, dt_resp *resp, const char *body, size_t len)
         fail(op);
         return;
     }
-    if (op->kind != DT_OP_DOCUMENTS) {
+    if (op->kind == DT_OP_FORMATS) {
+        struct json_object *v = dt_json_get(root, "value");
+        if (v == NULL || !json_object_is_type(v, json_type_array)) {
+            set_error(op, &op->err, DT_ERR_PARSE, resp, "the formats answer has no \"value\" array");
+            fail(op);
+            return;
+        }
+    } else if (op->kind != DT_OP_DOCUMENTS) {
         if (dt_json_str(root, "id") == NULL) {
             set_error(op, &op->err, DT_ERR_PARSE, resp,
                       "the response body has no \"id\" string");
@@ -661,7 +786,9 @@ void dt_op_feed_error(dt_op *op, dt_err_kind kind, const char *message)
     if (op->state != ST_INFLIGHT)
         return;
     drop_slot(op);
-    if ((kind == DT_ERR_NETWORK || kind == DT_ERR_TIMEOUT) && schedule_retry(op, -1))
+    /* a start that may have reached the service is never sent again */
+    if ((kind == DT_ERR_NETWORK || kind == DT_ERR_TIMEOUT) && op->kind != DT_OP_START &&
+        schedule_retry(op, -1))
         return;
     set_error(op, &op->err, kind, NULL, "%s", message);
     op->state = ST_ERROR;
@@ -700,7 +827,10 @@ char *dt_op_continuation(const dt_op *op)
     long long top = op->q.top >= 0 ? op->q.top - op->handed : -1;
     int failed;
     dt_buf_init(&b);
-    failed = dt_buf_adds(&b, "dt1:job=") || dt_buf_add_escaped(&b, op->job_id);
+    if (op->list_jobs)
+        failed = dt_buf_adds(&b, "dt1:jobs=1");
+    else
+        failed = dt_buf_adds(&b, "dt1:job=") || dt_buf_add_escaped(&b, op->job_id);
     snprintf(num, sizeof num, "%lld", skip);
     failed = failed || add_field(&b, "skip", num);
     if (top >= 0) {
@@ -800,7 +930,17 @@ int dt_op_parse_continuation(const char *token, const char *job_id, dt_list_quer
         *eq = '\0';
         if (unescape(eq + 1) != 0)
             goto bad;
-        if (strcmp(p, "job") == 0) {
+        if (strcmp(p, "jobs") == 0) {
+            if (job_id != NULL) {
+                *why = "belongs to the job list";
+                return -1;
+            }
+            have_job = 1;
+        } else if (strcmp(p, "job") == 0) {
+            if (job_id == NULL) {
+                *why = "belongs to a document listing";
+                return -1;
+            }
             if (strcmp(eq + 1, job_id) != 0) {
                 *why = "belongs to another job";
                 return -1;

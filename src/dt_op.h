@@ -23,6 +23,10 @@ typedef struct dt_conf {
     double retry_base;  /* first backoff, seconds (0.8) */
     double retry_max;   /* cap of any wait, seconds (60) */
     long long max_pages; /* pages per listing, 0 = no cap */
+    int token_refresh;  /* the token comes from a function the driver calls */
+    int token_stale;    /* a 401 said the token expired: get a new one first */
+    double token_expires; /* epoch seconds the token stops working, 0 = unknown */
+    double token_margin;  /* seconds before token_expires a new one is fetched */
     uint64_t rng;       /* xorshift state: jitter and client request ids */
 } dt_conf;
 
@@ -74,7 +78,12 @@ void dt_error_clear(dt_error *e);
 void dt_error_move(dt_error *dst, dt_error *src);
 
 /* ---- the operation ---- */
-typedef enum dt_op_kind { DT_OP_JOB = 1, DT_OP_DOCUMENT, DT_OP_DOCUMENTS } dt_op_kind;
+/* DOCUMENTS is every paged listing (documents of a job, or jobs when
+ * list_jobs is set); START (POST) and CANCEL (DELETE) give a job; FORMATS
+ * gives the root {"value": [...]}. */
+typedef enum dt_op_kind {
+    DT_OP_JOB = 1, DT_OP_DOCUMENT, DT_OP_DOCUMENTS, DT_OP_START, DT_OP_CANCEL, DT_OP_FORMATS
+} dt_op_kind;
 
 typedef enum dt_step {
     DT_STEP_REQUEST = 1, /* send op->url (GET) now */
@@ -91,11 +100,13 @@ typedef struct dt_op {
     dt_op_kind kind;
     dt_conf *conf;      /* borrowed; the client outlives its operations */
     int state;          /* internal, see dt_op.c */
-    const char *method; /* "GET" for every status operation; start/cancel bring POST/DELETE */
+    const char *method; /* "GET"; "POST" for start, "DELETE" for cancel */
     char *url;          /* the request to send (NEED/INFLIGHT) */
     char *body;         /* request body (JSON), or NULL */
     char client_id[40]; /* x-ms-client-request-id of the current call */
     int attempt;        /* retries made for the current call */
+    int auth_retried;   /* the current call already got a new token after a 401 */
+    int list_jobs;      /* DOCUMENTS kind: the listing is of jobs (GET /batches) */
     double wait;        /* seconds, valid after DT_STEP_WAIT */
     dt_error err;       /* terminal error */
     dt_error pending;   /* error delivered once the trusted documents are out */
@@ -107,7 +118,7 @@ typedef struct dt_op {
     size_t count, offset;      /* page: documents usable, next to hand out */
     char *page_next;           /* page: the resolved next link, or NULL */
 
-    /* listing */
+    /* listing; the job of a status/cancel (for START: from Operation-Location) */
     char *job_id;
     dt_list_query q;           /* its strings point into own[] */
     char *own[5];
@@ -125,7 +136,16 @@ typedef struct dt_op {
 /* Creates operations; NULL when out of memory. The strings are copied. */
 dt_op *dt_op_new_job(dt_conf *conf, const char *job_id);
 dt_op *dt_op_new_document(dt_conf *conf, const char *job_id, const char *doc_id);
+/* job_id NULL: the job list, as dt_op_new_jobs */
 dt_op *dt_op_new_documents(dt_conf *conf, const char *job_id, const dt_list_query *q);
+dt_op *dt_op_new_jobs(dt_conf *conf, const dt_list_query *q);
+/* body: the StartTranslationDetails JSON. A start is retried only on
+ * 500/503/504 and never after a network error (the request may have reached
+ * the service): a job is never started twice by one call. */
+dt_op *dt_op_new_start(dt_conf *conf, const char *body);
+dt_op *dt_op_new_cancel(dt_conf *conf, const char *job_id);
+/* type: "document" or "glossary" */
+dt_op *dt_op_new_formats(dt_conf *conf, const char *type);
 void dt_op_free(dt_op *op);
 
 /* What the driver must do next. */
@@ -152,12 +172,16 @@ void dt_op_release(dt_op *op);
 
 /* Continuation of a listing: a malloc'd token with no secret in it. */
 char *dt_op_continuation(const dt_op *op);
-/* Applies a token to q (strings point into *storage, which the caller frees).
- * Returns 0, or -1 with why set. */
+/* Applies a token to q (strings point into *storage, which the caller frees);
+ * job_id NULL: a token of the job list. Returns 0, or -1 with why set. */
 int dt_op_parse_continuation(const char *token, const char *job_id, dt_list_query *q,
                              char **storage, const char **why);
 
 
+
+/* Whether the token must be fetched (again) before the next request: none
+ * yet, expired (now: epoch seconds) or rejected by a 401. */
+int dt_conf_token_due(const dt_conf *c, double now);
 
 /* The request headers of the current call, in order, through emit; the
  * secret is included only when url is on the configured origin. */

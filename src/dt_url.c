@@ -198,36 +198,98 @@ char *dt_url_document(const char *ep, const char *ver, const char *job_id, const
     return finish(&b, ver, '?', failed);
 }
 
-char *dt_url_documents(const char *ep, const char *ver, const char *job_id, const dt_list_query *q)
+/* The query of a listing after its path, then api-version. */
+static char *add_list_query(dt_buf *b, const char *ver, const dt_list_query *q, int failed)
 {
-    dt_buf b;
     char sep = '?', num[32];
-    int v1 = dt_api_family(ver) == DT_FAMILY_V1, failed;
-    dt_buf_init(&b);
-    failed = add_batch(&b, ep, ver, job_id) || dt_buf_adds(&b, "/documents");
+    int v1 = dt_api_family(ver) == DT_FAMILY_V1;
     if (!failed && q->statuses != NULL)
-        failed = add_list(&b, &sep, "statuses", q->statuses);
+        failed = add_list(b, &sep, "statuses", q->statuses);
     if (!failed && q->ids != NULL)
-        failed = add_list(&b, &sep, "ids", q->ids);
+        failed = add_list(b, &sep, "ids", q->ids);
     if (!failed && q->created_after != NULL)
-        failed = add_param(&b, &sep, "createdDateTimeUtcStart", q->created_after, 1);
+        failed = add_param(b, &sep, "createdDateTimeUtcStart", q->created_after, 1);
     if (!failed && q->created_before != NULL)
-        failed = add_param(&b, &sep, "createdDateTimeUtcEnd", q->created_before, 1);
+        failed = add_param(b, &sep, "createdDateTimeUtcEnd", q->created_before, 1);
     if (!failed && q->order_by != NULL)
-        failed = add_param(&b, &sep, v1 ? "$orderBy" : "orderby", q->order_by, 1);
+        failed = add_param(b, &sep, v1 ? "$orderBy" : "orderby", q->order_by, 1);
     if (!failed && q->skip > 0) {
         snprintf(num, sizeof num, "%lld", q->skip);
-        failed = add_param(&b, &sep, v1 ? "$skip" : "skip", num, 0);
+        failed = add_param(b, &sep, v1 ? "$skip" : "skip", num, 0);
     }
     if (!failed && q->top >= 0) {
         snprintf(num, sizeof num, "%lld", q->top);
-        failed = add_param(&b, &sep, v1 ? "$top" : "top", num, 0);
+        failed = add_param(b, &sep, v1 ? "$top" : "top", num, 0);
     }
     if (!failed && q->page_size > 0) {
         snprintf(num, sizeof num, "%d", q->page_size);
-        failed = add_param(&b, &sep, v1 ? "$maxpagesize" : "maxpagesize", num, 0);
+        failed = add_param(b, &sep, v1 ? "$maxpagesize" : "maxpagesize", num, 0);
+    }
+    return finish(b, ver, sep, failed);
+}
+
+char *dt_url_documents(const char *ep, const char *ver, const char *job_id, const dt_list_query *q)
+{
+    dt_buf b;
+    dt_buf_init(&b);
+    return add_list_query(&b, ver, q,
+                          add_batch(&b, ep, ver, job_id) || dt_buf_adds(&b, "/documents"));
+}
+
+char *dt_url_jobs(const char *ep, const char *ver, const dt_list_query *q)
+{
+    dt_buf b;
+    dt_buf_init(&b);
+    return add_list_query(&b, ver, q, add_base(&b, ep, ver) || dt_buf_adds(&b, "/batches"));
+}
+
+char *dt_url_start(const char *ep, const char *ver)
+{
+    dt_buf b;
+    dt_buf_init(&b);
+    return finish(&b, ver, '?', add_base(&b, ep, ver) || dt_buf_adds(&b, "/batches"));
+}
+
+char *dt_url_formats(const char *ep, const char *ver, const char *type)
+{
+    dt_buf b;
+    char sep = '?';
+    int failed;
+    dt_buf_init(&b);
+    failed = add_base(&b, ep, ver);
+    if (dt_api_family(ver) == DT_FAMILY_V1) {
+        failed = failed || dt_buf_adds(&b, strcmp(type, "glossary") == 0 ? "/glossaries/formats"
+                                                                         : "/documents/formats");
+    } else {
+        failed = failed || dt_buf_adds(&b, "/formats") || add_param(&b, &sep, "type", type, 1);
     }
     return finish(&b, ver, sep, failed);
+}
+
+char *dt_url_operation_id(const char *location)
+{
+    const char *p, *seg = NULL, *end;
+    size_t n;
+    char *out;
+    if (location == NULL)
+        return NULL;
+    end = location + strcspn(location, "?#");
+    /* the last "/batches/" before the query */
+    for (p = location; (p = strstr(p, "/batches/")) != NULL && p < end; p += 9)
+        seg = p + 9;
+    if (seg == NULL || seg >= end)
+        return NULL;
+    n = (size_t)(end - seg);
+    while (n > 0 && seg[n - 1] == '/')
+        n--;
+    if (n == 0 || memchr(seg, '/', n) != NULL)
+        return NULL;
+    out = malloc(n + 1);
+    if (out == NULL)
+        return NULL;
+    memcpy(out, seg, n);
+    out[n] = '\0';
+    return out;
 }
 
 static int query_has(const char *url, const char *name)

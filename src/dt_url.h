@@ -40,6 +40,17 @@ char *dt_url_document(const char *endpoint, const char *api_version, const char 
                       const char *doc_id);
 char *dt_url_documents(const char *endpoint, const char *api_version, const char *job_id,
                        const dt_list_query *q);
+/* The job list (GET /batches) with the same query names as documents. */
+char *dt_url_jobs(const char *endpoint, const char *api_version, const dt_list_query *q);
+/* POST /batches (start). */
+char *dt_url_start(const char *endpoint, const char *api_version);
+/* Supported formats: type "document" or "glossary"; v1.x /documents/formats
+ * or /glossaries/formats, 2024+ /formats?type=. */
+char *dt_url_formats(const char *endpoint, const char *api_version, const char *type);
+/* The job id at the end of an Operation-Location URL (".../batches/{id}",
+ * query and fragment ignored, percent escapes kept). malloc'd, or NULL when
+ * the URL does not name a batch. */
+char *dt_url_operation_id(const char *location);
 
 /* Resolves a next link against the endpoint (absolute, "/path?query",
  * "?query" relative to the current request, or "path" relative to the

@@ -111,6 +111,8 @@ dt_step dt_drive(lua_State *L, dt_client *cl, dt_op *op)
             char *red;
             if (cl->closed)
                 dt_usage(L, "the client is closed");
+            if (!dt_auth_ready(L, cl, op))
+                continue;
             if (!cl->curl_ready) {
                 const char *why = "?";
                 if (dt_curl_open(&cl->curl, &cl->copts, &why) != 0) {
@@ -217,6 +219,9 @@ static int client_gc(lua_State *L)
     if (cl->log_ref != LUA_NOREF && cl->log_ref != LUA_REFNIL)
         luaL_unref(L, LUA_REGISTRYINDEX, cl->log_ref);
     cl->log_ref = LUA_NOREF;
+    if (cl->token_ref != LUA_NOREF)
+        luaL_unref(L, LUA_REGISTRYINDEX, cl->token_ref);
+    cl->token_ref = LUA_NOREF;
     return 0;
 }
 
@@ -252,6 +257,7 @@ static int client_new(lua_State *L)
     cl = lua_newuserdata(L, sizeof *cl);
     memset(cl, 0, sizeof *cl);
     cl->log_ref = LUA_NOREF;
+    cl->token_ref = LUA_NOREF;
     luaL_getmetatable(L, DT_CLIENT_MT);
     lua_setmetatable(L, -2);
     /* defaults */
@@ -285,6 +291,11 @@ static int client_new(lua_State *L)
             if (strpbrk(lua_tostring(L, -1), "\r\n") != NULL)
                 return dt_usage(L, "bad option 'key': holds a line break");
             cl->conf.key = dup_lua(L, -1);
+        } else if (strcmp(k, "token") == 0 && lua_type(L, -1) == LUA_TFUNCTION) {
+            /* called before the first request, when the token expires, after a 401 */
+            lua_pushvalue(L, -1);
+            cl->token_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+            cl->conf.token_refresh = 1;
         } else if (strcmp(k, "token") == 0) {
             opt_string(L, -1, k);
             if (strpbrk(lua_tostring(L, -1), "\r\n") != NULL || dt_rawlen(L, -1) > 8000)
@@ -358,9 +369,9 @@ static int client_new(lua_State *L)
     }
     if (!has_endpoint)
         return dt_usage(L, "bad option 'endpoint': required");
-    if (cl->conf.key != NULL && cl->conf.token != NULL)
+    if (cl->conf.key != NULL && (cl->conf.token != NULL || cl->conf.token_refresh))
         return dt_usage(L, "bad option 'token': give key or token, not both");
-    if (cl->conf.key == NULL && cl->conf.token == NULL)
+    if (cl->conf.key == NULL && cl->conf.token == NULL && !cl->conf.token_refresh)
         return dt_usage(L, "bad option 'key': key or token is required");
     if (cl->conf.api_version == NULL) {
         lua_pushliteral(L, DT_DEFAULT_API);
@@ -569,6 +580,7 @@ int luaopen_doctranslate_core(lua_State *L)
 
     lua_newtable(L);
     dt_setfuncs(L, funcs);
+    dt_lifecycle_open(L);
     /* curl_version() would start LDAP/SASL inside libcurl: the version number is enough */
     lua_pushfstring(L, "libcurl/%s", curl_version_info(CURLVERSION_NOW)->version);
     lua_setfield(L, -2, "curl_version");

@@ -30,6 +30,7 @@ typedef struct dt_client {
     int curl_ready;
     int closed;
     int log_ref;
+    int token_ref;          /* token = function() return token, expires_at end, or LUA_NOREF */
     int page_size;          /* default for listings, -1 none */
     long pid;               /* process that seeded rng / opened curl */
 } dt_client;
@@ -65,12 +66,28 @@ dt_obj *dt_push_job(lua_State *L, int client_idx, struct json_object *json, dt_r
                     const char *job_id);
 void dt_obj_open(lua_State *L);
 int dt_push_response(lua_State *L, const dt_resp *r);
+/* Pushes the item at op->offset of a listing page (a Document, or a Job of
+ * the job list) and counts it handed out. */
+void dt_push_item(lua_State *L, int client_ref, dt_op *op);
+/* Pushes the result of a single-shot op (Job, Document or the formats array)
+ * and takes op->root and op->resp. */
+void dt_push_result(lua_State *L, int client_ref, dt_op *op);
+/* Pushes the Job method table (methods written in Lua are added to it). */
+void dt_job_methods(lua_State *L);
 
 /* lua_pages.c */
 int dt_pages_new(lua_State *L, int client_idx, const char *job_id, int opts_idx);
 /* Pushes an empty holder (op NULL) of metatable mt referencing the client. */
 dt_pages *dt_holder_new(lua_State *L, int client_idx, const char *mt);
 void dt_pages_open(lua_State *L);
+
+/* lua_lifecycle.c */
+/* Before a request: fetches a token when the client's token function is due.
+ * Returns 1 (send), or 0 after feeding op an error (step it again). */
+int dt_auth_ready(lua_State *L, dt_client *cl, dt_op *op);
+int dt_auth_ready_ref(lua_State *L, int client_ref, dt_op *op);
+/* Adds the lifecycle methods to the client and functions to the module table on top. */
+void dt_lifecycle_open(lua_State *L);
 
 /* lua_core.c */
 dt_client *dt_check_client(lua_State *L, int idx);

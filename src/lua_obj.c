@@ -296,12 +296,100 @@ static int job_document(lua_State *L)
     return 1;
 }
 
+/* Replaces the job's JSON and response with the op's result. */
+static void take_result(dt_obj *o, dt_op *op)
+{
+    if (o->json != NULL)
+        json_object_put(o->json);
+    dt_resp_unref(o->resp);
+    o->json = op->root;
+    o->resp = op->resp;
+    op->root = NULL;
+    op->resp = NULL;
+}
+
+/* job:cancel() -> the job, re-read from the answer (Cancelling or Cancelled),
+ * or nil, err (a job that already ended: the service's 400 or 409) */
+static int job_cancel(lua_State *L)
+{
+    dt_obj *o = luaL_checkudata(L, 1, DT_JOB_MT);
+    dt_client *cl = dt_client_from_ref(L, o->client_ref);
+    dt_pages *h;
+    if (cl == NULL)
+        return dt_usage(L, "the job's client is closed");
+    h = dt_holder_new(L, lua_gettop(L), DT_OP_MT);
+    h->op = dt_op_new_cancel(&cl->conf, o->job_id);
+    if (h->op == NULL)
+        return luaL_error(L, "out of memory");
+    if (dt_drive(L, cl, h->op) != DT_STEP_READY)
+        return dt_push_nil_error(L, cl, &h->op->err);
+    take_result(o, h->op);
+    lua_settop(L, 1);
+    return 1;
+}
+
+void dt_push_item(lua_State *L, int client_ref, dt_op *op)
+{
+    struct json_object *item = json_object_array_get_idx(op->items, op->offset);
+    if (op->list_jobs) {
+        const char *id = dt_json_str(item, "id");
+        dt_obj *j;
+        int ci;
+        lua_rawgeti(L, LUA_REGISTRYINDEX, client_ref);
+        ci = lua_gettop(L);
+        j = dt_push_job(L, ci, NULL, NULL, id ? id : "");
+        j->json = json_object_get(item);
+        j->resp = dt_resp_ref(op->resp);
+        lua_remove(L, ci);
+    } else {
+        dt_obj *d = dt_push_document(L, NULL, NULL);
+        d->json = json_object_get(item);
+        d->resp = dt_resp_ref(op->resp);
+    }
+    dt_op_consumed(op, 1);
+}
+
+void dt_push_result(lua_State *L, int client_ref, dt_op *op)
+{
+    if (op->kind == DT_OP_JOB || op->kind == DT_OP_START || op->kind == DT_OP_CANCEL) {
+        dt_obj *j;
+        int ci;
+        lua_rawgeti(L, LUA_REGISTRYINDEX, client_ref);
+        ci = lua_gettop(L);
+        j = dt_push_job(L, ci, NULL, NULL, op->job_id ? op->job_id : "");
+        lua_remove(L, ci);
+        take_result(j, op);
+    } else if (op->kind == DT_OP_FORMATS) {
+        /* the array of formats, every member kept */
+        dt_push_json(L, dt_json_get(op->root, "value"), 0);
+        json_object_put(op->root);
+        dt_resp_unref(op->resp);
+        op->root = NULL;
+        op->resp = NULL;
+    } else {
+        dt_obj *d = dt_push_document(L, NULL, NULL);
+        d->json = op->root;
+        d->resp = op->resp;
+        op->root = NULL;
+        op->resp = NULL;
+    }
+}
+
+void dt_job_methods(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, DT_JOB_MT ".methods");
+}
+
 static void make_class(lua_State *L, const char *mt, const luaL_Reg *methods,
                        lua_CFunction tostring)
 {
     dt_newmetatable(L, mt);
     lua_newtable(L);
     dt_setfuncs(L, methods);
+    if (strcmp(mt, DT_JOB_MT) == 0) {
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, DT_JOB_MT ".methods");
+    }
     lua_pushcclosure(L, obj_index, 1);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, obj_gc);
@@ -315,7 +403,8 @@ void dt_obj_open(lua_State *L)
 {
     static const luaL_Reg job_methods[] = {
         {"refresh", job_refresh},   {"documents", job_documents}, {"document", job_document},
-        {"time", obj_time},         {"response", obj_response},   {NULL, NULL}};
+        {"time", obj_time},         {"response", obj_response},   {"cancel", job_cancel},
+        {NULL, NULL}};
     static const luaL_Reg doc_methods[] = {
         {"time", obj_time}, {"response", obj_response}, {NULL, NULL}};
     make_class(L, DT_JOB_MT, job_methods, job_tostring);

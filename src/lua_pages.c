@@ -291,12 +291,10 @@ static void push_error_of(lua_State *L, dt_pages *p)
     dt_push_error(L, cl, &p->op->err);
 }
 
-static void push_next_doc(lua_State *L, dt_op *op)
+/* a Document, or a Job of the job list (lua_obj.c) */
+static void push_next_doc(lua_State *L, dt_pages *p)
 {
-    dt_obj *d = dt_push_document(L, NULL, NULL);
-    d->json = json_object_get(json_object_array_get_idx(op->items, op->offset));
-    d->resp = dt_resp_ref(op->resp);
-    dt_op_consumed(op, 1);
+    dt_push_item(L, p->client_ref, p->op);
 }
 
 /* for doc in pages do ... end: raises the error value */
@@ -313,7 +311,7 @@ static int pages_call(lua_State *L)
         push_error_of(L, p);
         return lua_error(L);
     }
-    push_next_doc(L, p->op);
+    push_next_doc(L, p);
     return 1;
 }
 
@@ -335,7 +333,7 @@ static int pages_next_page(lua_State *L)
         lua_setfield(L, -2, "next_link");
     }
     while (op->offset < op->count) {
-        push_next_doc(L, op);
+        push_next_doc(L, p);
         lua_rawseti(L, -2, i++);
     }
     return 1;
@@ -396,6 +394,9 @@ static int holder_next_request(lua_State *L)
     if (dt_op_has_items(p->op))
         return 0;
     s = dt_op_step(p->op);
+    /* a token due (function tokens): fetched now; a failure is fed to the op */
+    while (s == DT_STEP_REQUEST && !dt_auth_ready_ref(L, p->client_ref, p->op))
+        s = dt_op_step(p->op);
     if (s == DT_STEP_WAIT) {
         lua_createtable(L, 0, 1);
         lua_pushnumber(L, p->op->wait);
@@ -516,20 +517,7 @@ static int op_result(lua_State *L)
     }
     if (s != DT_STEP_READY || op->root == NULL)
         return dt_usage(L, "the operation's result was already taken");
-    if (op->kind == DT_OP_JOB) {
-        int ci;
-        dt_client_from_ref(L, p->client_ref);
-        ci = lua_gettop(L);
-        dt_obj *j = dt_push_job(L, ci, NULL, NULL, op->job_id);
-        j->json = op->root;
-        j->resp = op->resp;
-    } else {
-        dt_obj *d = dt_push_document(L, NULL, NULL);
-        d->json = op->root;
-        d->resp = op->resp;
-    }
-    op->root = NULL;
-    op->resp = NULL;
+    dt_push_result(L, p->client_ref, op); /* Job, Document or formats (lua_obj.c) */
     dt_op_release(op);
     return 1;
 }
