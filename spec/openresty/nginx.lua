@@ -47,13 +47,17 @@ end)()
 
 N.core = os.getenv("OPENRESTY_CORE") or (N.root .. "/build/openresty/doctranslate/core.so")
 
--- Makes the LuaJIT core if it is missing (make openresty-core); errors with make's output.
+-- Brings the LuaJIT core up to date once per run (make openresty-core: quick when
+-- nothing changed), unless OPENRESTY_CORE names a build; errors with make's output.
+local core_checked = os.getenv("OPENRESTY_CORE") ~= nil
 function N.ensure_core()
-  if exists(N.core) then return N.core end
+  if core_checked and exists(N.core) then return N.core end
   local ok, out = run("make -C " .. sh_quote(N.root) .. " --no-print-directory openresty-core")
   if not ok or not exists(N.core) then
-    error("the LuaJIT build of the core is missing and `make openresty-core` failed:\n" .. out, 2)
+    error("the LuaJIT build of the core (" .. N.core .. ") could not be made: `make openresty-core` said:\n"
+      .. out, 2)
   end
+  core_checked = true
   return N.core
 end
 
