@@ -122,6 +122,8 @@ ASAN_DIR      = $(BUILD_DIR)/asan-$(notdir $(ASAN_CC))
 ASAN_SO       = $(ASAN_DIR)/doctranslate/core.so
 ASAN_FLAGS    = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer -O1 -g
+# Emulator ports of these targets (mk/ holds the others: 18480 make test,
+# 18580 bench, 18780 bench-noblock): 18680 asan, 19180 valgrind, 19280 coverage.
 ASAN_HTTP_PORT  ?= 18680
 ASAN_HTTPS_PORT ?= 18643
 ASAN_EMU_DIR    ?= $(BUILD_DIR)/emu-asan
@@ -206,8 +208,8 @@ test-asan-run:
 
 VALGRIND_DIR  = $(BUILD_DIR)/valgrind
 VALGRIND_SO   = $(VALGRIND_DIR)/doctranslate/core.so
-VALGRIND_HTTP_PORT  ?= 18780
-VALGRIND_HTTPS_PORT ?= 18743
+VALGRIND_HTTP_PORT  ?= 19180
+VALGRIND_HTTPS_PORT ?= 19143
 VALGRIND_EMU_DIR    ?= $(BUILD_DIR)/emu-valgrind
 # The spec files or directories run under valgrind: the whole suite by default.
 VALGRIND_SPECS ?=
@@ -266,8 +268,8 @@ test-valgrind-run:
 
 COVERAGE_DIR = $(BUILD_DIR)/coverage
 COVERAGE_SO  = $(COVERAGE_DIR)/doctranslate/core.so
-COVERAGE_HTTP_PORT  ?= 18880
-COVERAGE_HTTPS_PORT ?= 18843
+COVERAGE_HTTP_PORT  ?= 19280
+COVERAGE_HTTPS_PORT ?= 19243
 COVERAGE_EMU_DIR    ?= $(BUILD_DIR)/emu-coverage
 
 .PHONY: coverage-c
