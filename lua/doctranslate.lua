@@ -16,6 +16,23 @@
 --   obj.field (JSON names, nested tables, unknown fields too), obj:time(field), obj:response()
 --   c:stats() -> { requests =, connections = } of the libcurl driver
 --
+-- The job lifecycle (doctranslate.lifecycle, src/lua_lifecycle.c):
+--   c:start{ inputs = {{ source = { sourceUrl =, filter = { prefix =, suffix = }, language =,
+--            storageSource = }, targets = {{ targetUrl =, language =, category =, glossaries =
+--            {{ glossaryUrl =, format =, version =, storageSource = }}, storageSource = }},
+--            storageType = "Folder" | "File" }}, options = { experimental = } } -> job | nil, err
+--   c:jobs{ statuses =, ids =, created_after =, created_before =, order_by =, top =, skip =,
+--           page_size =, continuation = }   -- the job list: Pages of Job userdata
+--   job:cancel() -> job (Cancelling or Cancelled) | nil, err;  c:cancel(job_id)
+--   job:wait{ timeout =, interval = 1, on_progress = function(job) end, sleep =, now = }
+--     -> job in a terminal state | nil, err (kind "timeout", or the failed poll's error)
+--   job:failures() -> report (tostring / report:table(), report:json(), .groups, .documents)
+--   c:formats("document" | "glossary") -> { { format =, fileExtensions =, contentTypes =, ... } }
+--   dt.new{ token = "..." | function() return token, expires_at end }   -- Azure AD bearer
+--   Lua transports: c:start_op(req), c:cancel_op(job_id), c:formats_op(type), c:jobs(opts)
+--   (next_request/feed like the others), c:start_body(req) (the JSON a start sends),
+--   c:token_due() / c:set_token(token, expires_at) for drivers that fetch tokens themselves.
+--
 -- Lua transports (OpenResty cosockets, an event loop) drive the same C state
 -- machine: pages:next_request() / c:job_op(id) / c:document_op(job_id, doc_id)
 -- give { method =, url =, headers =, body = } (it carries the key in its
@@ -33,6 +50,9 @@
 -- code, message, target, innerError (also as innererror), retry_after and the
 -- request ids "apim-request-id", "x-requestid", "x-ms-client-request-id".
 local core = require "doctranslate.core"
+local lifecycle = require "doctranslate.lifecycle"
+
+lifecycle.install() -- job:wait{} and job:failures(), written in Lua for every transport
 
 local dt = {
   VERSION = "0.1.0",
@@ -68,5 +88,8 @@ function dt.is_error(v)
 end
 
 dt.curl_version = core.curl_version
+
+--- Seconds to wait before polling job again (Retry-After, at least interval): for event loops.
+dt.poll_delay = lifecycle.poll_delay
 
 return dt

@@ -1,0 +1,322 @@
+--- doctranslate.lifecycle: the parts of a job's life written in Lua, so that
+-- they work on every transport (libcurl in C, the OpenResty driver, any Lua
+-- transport): job:wait{} and job:failures(). They only use job:refresh(),
+-- job:documents{} and job:response(), which each transport provides.
+--
+-- doctranslate.lua installs them as Job methods (core.extend); the OpenResty
+-- driver's Job proxies find them through the core's Job userdata.
+local core = require "doctranslate.core"
+
+local L = {}
+
+local usage = core.usage_error
+
+L.TERMINAL = { Succeeded = true, Failed = true, Cancelled = true, Canceled = true, ValidationFailed = true }
+
+-- How far a status is along; a read that goes back is a stale (cached) read.
+local RANK = { NotStarted = 1, Running = 2, Cancelling = 3 }
+
+local MIN_DELAY = 0.01 -- never a busy loop, whatever the options say
+
+local YIELDING_PHASES = {
+  rewrite = true, access = true, content = true, timer = true, ssl_cert = true,
+  ssl_session_fetch = true, ssl_client_hello = true, preread = true,
+}
+
+--- The sleep of the running environment: ngx.sleep where nginx lets a request
+-- yield, else the blocking sleep in C.
+function L.default_sleep()
+  local ngx = rawget(_G, "ngx")
+  if type(ngx) == "table" and type(ngx.sleep) == "function" and type(ngx.get_phase) == "function" then
+    local ok, phase = pcall(ngx.get_phase)
+    if ok and YIELDING_PHASES[phase] then return ngx.sleep end
+  end
+  return core.sleep
+end
+
+--- Seconds the service asked to wait before the next poll (Retry-After,
+-- retry-after-ms, x-ms-retry-after-ms of the job's last response), or 0.
+function L.retry_after(job)
+  local ok, r = pcall(function() return job:response() end)
+  local h = ok and type(r) == "table" and r.headers or {}
+  local ms = tonumber(h["retry-after-ms"] or h["x-ms-retry-after-ms"])
+  if ms and ms >= 0 then return ms / 1000 end
+  local ra = h["retry-after"]
+  if ra == nil then return 0 end
+  local s = tonumber(ra)
+  if s and s >= 0 then return s end
+  local t = core.parse_date(ra)
+  if t then return math.max(0, t - os.time()) end
+  return 0
+end
+
+--- The delay before the next poll of job: the service's Retry-After, never
+-- less than interval (seconds). For event loops that poll on their own.
+function L.poll_delay(job, interval)
+  return math.max(interval or 0, L.retry_after(job), MIN_DELAY)
+end
+
+local function counted(job)
+  local s = job.summary
+  if type(s) ~= "table" then return 0 end
+  return (tonumber(s.success) or 0) + (tonumber(s.failed) or 0) + (tonumber(s.cancelled) or 0)
+end
+
+local WAIT_OPTIONS = { timeout = "number", interval = "number", on_progress = "function", sleep = "function",
+                       now = "function" }
+
+--- job:wait{ timeout = s, interval = s, on_progress = function(job) end, sleep =, now = }
+-- Polls the job until its status is terminal and returns it; nil, err (kind
+-- "timeout") when the next poll would come after the timeout; nil, err when a
+-- poll fails (after the core's retries). Never polls faster than the service's
+-- Retry-After nor than interval (default 1 s). A stale read that goes back
+-- (Running, then NotStarted; fewer documents done) is polled past, and
+-- on_progress is not called for it.
+function L.wait(job, opts)
+  if opts == nil then opts = {} end
+  if type(opts) ~= "table" then usage("bad argument 'opts': a table expected, got " .. type(opts)) end
+  for k, v in pairs(opts) do
+    local want = WAIT_OPTIONS[k]
+    if want == nil then usage("bad option '" .. tostring(k) .. "': not a wait option") end
+    if type(v) ~= want then usage("bad option '" .. k .. "': a " .. want .. " expected, got " .. type(v)) end
+  end
+  local interval = opts.interval or 1
+  if not (interval >= 0) then usage("bad option 'interval': a number of seconds >= 0 expected") end
+  if opts.timeout ~= nil and not (opts.timeout >= 0) then
+    usage("bad option 'timeout': a number of seconds >= 0 expected")
+  end
+  local sleep, now, on_progress = opts.sleep or L.default_sleep(), opts.now or core.monotonic, opts.on_progress
+  local deadline = opts.timeout and now() + opts.timeout
+  local best_rank, best_done = 0, -1
+
+  local function progressed()
+    local rank = RANK[job.status] or (L.TERMINAL[job.status] and 4) or 0
+    local done = counted(job)
+    if rank < best_rank or done < best_done then return false end -- stale: went back
+    best_rank, best_done = rank, done
+    return true
+  end
+
+  if job.status == nil then
+    -- a job just started (v1.x answers with no body): read it once now
+    local ok, err = job:refresh()
+    if not ok then return nil, err end
+    if progressed() and on_progress then on_progress(job) end
+  else
+    progressed()
+  end
+  while not L.TERMINAL[job.status] do
+    local delay = L.poll_delay(job, interval)
+    if deadline and now() + delay > deadline then
+      local err = core.error("timeout", string.format("the job %s did not end within %g s (status %s)",
+        tostring(job.id), opts.timeout, tostring(job.status)))
+      return nil, err
+    end
+    sleep(delay)
+    local ok, err = job:refresh()
+    if not ok then return nil, err end
+    if progressed() and on_progress then on_progress(job) end
+  end
+  return job
+end
+
+---------------------------------------------------------------- failures
+
+local function redact(s)
+  if type(s) ~= "string" then return s end
+  return (s:gsub("([?&][Ss][Ii][Gg]=)[^&#\"%s]*", "%1REDACTED"))
+end
+
+local ARRAY = {}
+
+local function array(t)
+  return setmetatable(t or {}, ARRAY)
+end
+
+-- JSON text of the report's values: strings, numbers, booleans, tables
+-- (arrays marked with ARRAY stay arrays when empty; objects in sorted order).
+local function encode(v, out)
+  local t = type(v)
+  if t == "string" then
+    out[#out + 1] = '"' .. v:gsub('[%c"\\]', function(c)
+      local named = { ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+      return named[c] or string.format("\\u%04x", c:byte())
+    end) .. '"'
+  elseif t == "number" then
+    if v ~= v or v == math.huge or v == -math.huge then out[#out + 1] = "null"
+    elseif math.type and math.type(v) == "integer" then out[#out + 1] = tostring(v)
+    elseif v == math.floor(v) and math.abs(v) < 2 ^ 53 then out[#out + 1] = string.format("%.0f", v)
+    else out[#out + 1] = string.format("%.17g", v) end
+  elseif t == "boolean" then
+    out[#out + 1] = tostring(v)
+  elseif t == "table" and getmetatable(v) == ARRAY then
+    out[#out + 1] = "["
+    for i, x in ipairs(v) do
+      if i > 1 then out[#out + 1] = "," end
+      encode(x, out)
+    end
+    out[#out + 1] = "]"
+  elseif t == "table" then
+    local keys = {}
+    for k in pairs(v) do
+      if type(k) == "string" then keys[#keys + 1] = k end
+    end
+    table.sort(keys)
+    out[#out + 1] = "{"
+    for i, k in ipairs(keys) do
+      if i > 1 then out[#out + 1] = "," end
+      encode(k, out)
+      out[#out + 1] = ":"
+      encode(v[k], out)
+    end
+    out[#out + 1] = "}"
+  else
+    out[#out + 1] = "null"
+  end
+end
+
+L.encode_json = function(v)
+  local out = {}
+  encode(v, out)
+  return table.concat(out)
+end
+L.array = array
+
+-- The error chain of a document: { {code=, message=, target=}, ... } outermost first.
+local function chain_of(e)
+  local chain = array()
+  local depth = 0
+  while type(e) == "table" and depth < 32 do
+    chain[#chain + 1] = { code = e.code ~= nil and tostring(e.code) or nil, message = redact(e.message),
+                          target = e.target }
+    e = e.innerError or e.innererror
+    depth = depth + 1
+  end
+  return chain
+end
+
+local Report = {}
+local ReportMT = { __index = Report, __name = "doctranslate.FailureReport" }
+
+local function pad(s, n)
+  s = tostring(s)
+  if #s >= n then return s end
+  return s .. string.rep(" ", n - #s)
+end
+
+local function clip(s, n)
+  s = tostring(s or ""):gsub("%s+", " ")
+  if #s > n then return s:sub(1, n - 3) .. "..." end
+  return s
+end
+
+--- The report as a text table: the groups with their counts, then every failed document.
+function Report:table()
+  local lines = {}
+  lines[#lines + 1] = string.format("job %s: %d failed document%s in %d group%s", tostring(self.job_id),
+    self.failed, self.failed == 1 and "" or "s", #self.groups, #self.groups == 1 and "" or "s")
+  if #self.groups == 0 then return table.concat(lines, "\n") end
+  local kw = 5
+  for _, g in ipairs(self.groups) do kw = math.max(kw, #g.key) end
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = string.format("%6s  %s  %s", "count", pad("error", kw), "message (first)")
+  for _, g in ipairs(self.groups) do
+    lines[#lines + 1] = string.format("%6d  %s  %s", g.count, pad(g.key, kw), clip(g.message, 60))
+  end
+  local pw, tw = 10, 2
+  for _, d in ipairs(self.documents) do
+    pw = math.max(pw, #tostring(d.sourcePath or d.id))
+    tw = math.max(tw, #tostring(d.to or ""))
+  end
+  pw = math.min(pw, 80)
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = string.format("%s  %s  %s  %s", pad("source", pw), pad("to", tw), pad("error", kw), "message")
+  for _, d in ipairs(self.documents) do
+    lines[#lines + 1] = string.format("%s  %s  %s  %s", pad(clip(d.sourcePath or d.id, pw), pw), pad(d.to or "", tw),
+      pad(d.key, kw), clip(d.message, 80))
+  end
+  return table.concat(lines, "\n")
+end
+
+ReportMT.__tostring = Report.table
+
+--- The report as JSON: { job_id, failed, groups = [{ key, code, innermost, count, message,
+-- documents = [ids] }], documents = [{ id, sourcePath, to, code, innermost, message, target,
+-- errors = [{code, message, target}, ...] }] }.
+function Report:json()
+  local groups = array()
+  for i, g in ipairs(self.groups) do
+    local ids = array()
+    for j, d in ipairs(g.documents) do ids[j] = d.id end
+    groups[i] = { key = g.key, code = g.code, innermost = g.innermost, count = g.count, message = g.message,
+                  documents = ids }
+  end
+  local docs = array()
+  for i, d in ipairs(self.documents) do
+    docs[i] = { id = d.id, sourcePath = d.sourcePath, to = d.to, code = d.code, innermost = d.innermost,
+                message = d.message, target = d.target, key = d.key, errors = d.errors }
+  end
+  return L.encode_json({ job_id = self.job_id, failed = self.failed, groups = groups, documents = docs })
+end
+
+--- job:failures() -> report, or nil, err. One filtered listing (statuses =
+-- {"Failed"}, as many pages as it takes). Documents are grouped by their error
+-- chain ("InvalidRequest > EmptyDocument": the innermost code is the one that
+-- says what went wrong), the biggest group first.
+function L.failures(job, opts)
+  if opts ~= nil and type(opts) ~= "table" then usage("bad argument 'opts': a table expected") end
+  local list_opts = { statuses = { "Failed" } }
+  if opts and opts.page_size ~= nil then list_opts.page_size = opts.page_size end
+  for k in pairs(opts or {}) do
+    if k ~= "page_size" then usage("bad option '" .. tostring(k) .. "': not a failures option") end
+  end
+  local pages = job:documents(list_opts)
+  local report = setmetatable({ job_id = job.id, failed = 0, groups = {}, documents = {} }, ReportMT)
+  local by_key = {}
+  while true do
+    local page, err = pages:next_page()
+    if page == nil then
+      pages:close()
+      if err then return nil, err end
+      break
+    end
+    for _, doc in ipairs(page) do
+      local e = doc.error
+      local errors = chain_of(e)
+      local codes = {}
+      for i, link in ipairs(errors) do codes[i] = link.code or "?" end
+      local key = #codes > 0 and table.concat(codes, " > ") or "(no error)"
+      local entry = {
+        id = doc.id, sourcePath = redact(doc.sourcePath), to = doc.to, key = key,
+        code = errors[1] and errors[1].code, innermost = errors[#errors] and errors[#errors].code,
+        message = errors[#errors] and errors[#errors].message or (errors[1] and errors[1].message),
+        target = errors[1] and errors[1].target, errors = errors,
+      }
+      report.documents[#report.documents + 1] = entry
+      report.failed = report.failed + 1
+      local g = by_key[key]
+      if g == nil then
+        g = { key = key, code = entry.code, innermost = entry.innermost, count = 0, message = entry.message,
+              documents = {} }
+        by_key[key] = g
+        report.groups[#report.groups + 1] = g
+      end
+      g.count = g.count + 1
+      g.documents[#g.documents + 1] = entry
+    end
+  end
+  table.sort(report.groups, function(a, b)
+    if a.count ~= b.count then return a.count > b.count end
+    return a.key < b.key
+  end)
+  return report
+end
+
+--- Adds wait and failures to the core's Job class (once per Lua state).
+function L.install()
+  for name, fn in pairs({ wait = L.wait, failures = L.failures }) do
+    pcall(core.extend, "Job", name, fn) -- already there: a second require in the same state
+  end
+end
+
+return L
