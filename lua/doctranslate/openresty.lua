@@ -71,7 +71,6 @@ do
 end
 M.clock = mono
 
-local MAX_HEADER_BYTES = 64 * 1024
 local READ_CHUNK = 64 * 1024
 
 -- Phases where cosockets and ngx.sleep are available.
@@ -84,8 +83,8 @@ M.COSOCKET_PHASES = COSOCKET_PHASES
 local Transport = {}
 Transport.__index = Transport
 
---- conf: the client's options (timeout, connect_timeout, max_body, insecure,
--- ca_file, keepalive_timeout, keepalive_pool_size). usage(msg) raises.
+--- conf: the client's options (timeout, connect_timeout, max_body, max_headers,
+-- insecure, ca_file, keepalive_timeout, keepalive_pool_size, pace). usage(msg) raises.
 function M.new(conf, usage)
   if conf.proxy ~= nil then
     usage("bad option 'proxy': not supported by the openresty transport (cosockets connect directly)")
@@ -94,6 +93,7 @@ function M.new(conf, usage)
     connect_ms = floor((conf.connect_timeout or 10) * 1000 + 0.5),
     timeout = conf.timeout or 30,
     max_body = conf.max_body or 16 * 1024 * 1024,
+    max_headers = conf.max_headers or 64 * 1024,
     verify = conf.insecure ~= true,
     ca_file = conf.ca_file,
     keepalive_ms = floor((conf.keepalive_timeout or 60) * 1000 + 0.5),
@@ -185,8 +185,9 @@ end
 local Reader = {}
 Reader.__index = Reader
 
-local function new_reader(sock, deadline)
-  return setmetatable({ sock = sock, deadline = deadline, buf = "", got_any = false }, Reader)
+local function new_reader(sock, deadline, max_headers)
+  return setmetatable({ sock = sock, deadline = deadline, buf = "", got_any = false, max_headers = max_headers },
+    Reader)
 end
 
 -- Reads what is available (up to max bytes); nil, kind, message on failure.
@@ -204,7 +205,7 @@ function Reader:more(max)
 end
 
 -- One line without its CRLF (or LF); cap: bytes allowed for it.
-function Reader:line(cap)
+function Reader:line(cap, what)
   while true do
     local buf = self.buf
     local e = find(buf, "\n", 1, true)
@@ -213,8 +214,9 @@ function Reader:line(cap)
       local stop = (e > 1 and byte(buf, e - 1) == 13) and e - 2 or e - 1
       return sub(buf, 1, stop)
     end
-    if #buf > cap then return nil, "protocol", "the response headers exceed the cap of "
-      .. MAX_HEADER_BYTES .. " bytes" end
+    if #buf > cap then
+      return nil, "protocol", what or ("the response headers exceed the cap of " .. self.max_headers .. " bytes")
+    end
     local data, kind, msg = self:more(READ_CHUNK)
     if not data then return nil, kind, msg end
     self.buf = buf .. data
@@ -266,9 +268,9 @@ end
 
 -- Reads the status line and headers (skipping 1xx answers).
 local function read_head(r)
-  local used = 0
+  local used, max = 0, r.max_headers
   while true do
-    local line, kind, msg = r:line(MAX_HEADER_BYTES)
+    local line, kind, msg = r:line(max - used)
     if not line then return nil, kind, msg end
     local major, minor, status = line:match("^HTTP/(%d)%.(%d) (%d%d%d)")
     if not status then
@@ -279,11 +281,11 @@ local function read_head(r)
     used = used + #line
     while true do
       local h
-      h, kind, msg = r:line(MAX_HEADER_BYTES - used)
+      h, kind, msg = r:line(max - used)
       if not h then return nil, kind, msg end
       used = used + #h + 2
-      if used > MAX_HEADER_BYTES then
-        return nil, "protocol", "the response headers exceed the cap of " .. MAX_HEADER_BYTES .. " bytes"
+      if used > max then
+        return nil, "protocol", "the response headers exceed the cap of " .. max .. " bytes"
       end
       if h == "" then break end
       local c1 = byte(h, 1)
@@ -332,7 +334,7 @@ local function read_body(r, status, headers, version, cap)
   if has_token(headers["transfer-encoding"], "chunked") then
     local total = 0
     while true do
-      local line, kind, msg = r:line(1024)
+      local line, kind, msg = r:line(1024, "a chunk size line over 1024 bytes")
       if not line then return nil, kind, msg end
       local hex = line:match("^(%x+)")
       if not hex or #hex > 12 then return nil, "protocol", "a malformed chunk size in the response" end
@@ -348,11 +350,11 @@ local function read_body(r, status, headers, version, cap)
         return nil, k2, m2
       end
       local crlf
-      crlf, k2, m2 = r:line(2)
+      crlf, k2, m2 = r:line(2, "a chunk does not end with CRLF")
       if crlf ~= "" then return nil, k2 or "protocol", m2 or "a chunk does not end with CRLF" end
     end
     repeat -- trailers
-      local t, kind, msg = r:line(MAX_HEADER_BYTES)
+      local t, kind, msg = r:line(r.max_headers)
       if not t then return nil, kind, msg end
     until t == ""
     return concat(parts), keep
@@ -447,7 +449,7 @@ function Transport:attempt(req, scheme, host, port, authority, target)
     return connect_error("network", "sending the request", err)
   end
 
-  local r = new_reader(sock, deadline)
+  local r = new_reader(sock, deadline, self.max_headers)
   local status, headers, version = read_head(r)
   if not status then
     local kind, msg = headers, version
