@@ -81,8 +81,8 @@ function L.wait(job, opts)
     if type(v) ~= want then usage("bad option '" .. k .. "': a " .. want .. " expected, got " .. type(v)) end
   end
   local interval = opts.interval or 1
-  if not (interval >= 0) then usage("bad option 'interval': a number of seconds >= 0 expected") end
-  if opts.timeout ~= nil and not (opts.timeout >= 0) then
+  if interval ~= interval or interval < 0 then usage("bad option 'interval': a number of seconds >= 0 expected") end
+  if opts.timeout ~= nil and (opts.timeout ~= opts.timeout or opts.timeout < 0) then
     usage("bad option 'timeout': a number of seconds >= 0 expected")
   end
   local sleep, now, on_progress = opts.sleep or L.default_sleep(), opts.now or core.monotonic, opts.on_progress
