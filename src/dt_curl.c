@@ -1,4 +1,5 @@
 #include "dt_curl.h"
+#include "dt_multi.h"
 
 #include <errno.h>
 #include <math.h>
@@ -68,8 +69,11 @@ static int on_socket_open(void *ud, curl_socket_t fd, curlsocktype purpose)
 {
     dt_curl *c = ud;
     (void)fd;
-    if (purpose == CURLSOCKTYPE_IPCXN)
+    if (purpose == CURLSOCKTYPE_IPCXN) {
         c->connects++;
+        if (c->multi != NULL)
+            c->multi->connects++;
+    }
     return CURL_SOCKOPT_OK;
 }
 
@@ -103,6 +107,7 @@ int dt_curl_open(dt_curl *c, const dt_curl_opts *o, const char **why)
     curl_easy_setopt(c->easy, CURLOPT_SOCKOPTFUNCTION, on_socket_open);
     curl_easy_setopt(c->easy, CURLOPT_SOCKOPTDATA, c);
     curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, c->errbuf);
+    curl_easy_setopt(c->easy, CURLOPT_PRIVATE, (void *)c);
     curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, o->timeout_ms);
     curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
     if (o->ca_file != NULL)
@@ -118,8 +123,22 @@ int dt_curl_open(dt_curl *c, const dt_curl_opts *o, const char **why)
     return 0;
 }
 
+void dt_curl_attach(dt_curl *c, dt_multi *mt)
+{
+    if (c->multi == mt)
+        return;
+    dt_multi_remove(c);
+    dt_multi_unref(c->multi);
+    c->multi = dt_multi_ref(mt);
+}
+
+/* One path for every end: out of the multi handle first (libcurl must not
+ * point at an easy handle that is gone), then the handle, then our buffers. */
 void dt_curl_close(dt_curl *c)
 {
+    dt_multi_remove(c);
+    dt_multi_unref(c->multi);
+    c->multi = NULL;
     if (c->easy != NULL)
         curl_easy_cleanup(c->easy);
     c->easy = NULL;
@@ -133,23 +152,33 @@ void dt_curl_close(dt_curl *c)
 void dt_curl_abandon(dt_curl *c)
 {
     c->easy = NULL; /* deliberately not cleaned up: see dt_curl.h */
+    c->multi = NULL; /* the parent's: its pool holds the parent's connections */
+    c->added = 0;
     dt_curl_close(c);
 }
 
+struct header_list {
+    struct curl_slist *list;
+    const char *client_id; /* replaces op's x-ms-client-request-id, or NULL */
+};
+
 static void add_header(void *ud, const char *name, const char *value)
 {
-    struct curl_slist **list = ud, *l;
+    struct header_list *h = ud;
+    struct curl_slist *l;
     char line[8448];
     if (strcmp(name, "User-Agent") == 0)
         return; /* set through CURLOPT_USERAGENT */
+    if (h->client_id != NULL && strcmp(name, "x-ms-client-request-id") == 0)
+        value = h->client_id;
     snprintf(line, sizeof line, "%s: %s", name, value);
-    l = curl_slist_append(*list, line);
+    l = curl_slist_append(h->list, line);
     if (l != NULL)
-        *list = l;
+        h->list = l;
     memset(line, 0, sizeof line); /* the line may hold the secret */
 }
 
-static double now_seconds(void)
+double dt_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -158,6 +187,12 @@ static double now_seconds(void)
 
 void dt_curl_prepare(dt_curl *c, dt_op *op)
 {
+    dt_curl_prepare_as(c, op, NULL);
+}
+
+void dt_curl_prepare_as(dt_curl *c, dt_op *op, const char *client_id)
+{
+    struct header_list h;
     dt_buf_reset(&c->body);
     dt_resp_unref(c->resp);
     c->resp = NULL;
@@ -166,7 +201,10 @@ void dt_curl_prepare(dt_curl *c, dt_op *op)
     c->errbuf[0] = '\0';
     curl_slist_free_all(c->headers);
     c->headers = NULL;
-    dt_op_headers(op, add_header, &c->headers);
+    h.list = NULL;
+    h.client_id = client_id;
+    dt_op_headers(op, add_header, &h);
+    c->headers = h.list;
     curl_easy_setopt(c->easy, CURLOPT_URL, op->url);
     if (op->body != NULL) {
         curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, op->body);
@@ -180,7 +218,9 @@ void dt_curl_prepare(dt_curl *c, dt_op *op)
     }
     curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, c->headers);
     c->requests++;
-    c->started = now_seconds();
+    if (c->multi != NULL)
+        c->multi->requests++;
+    c->started = dt_now();
 }
 
 void dt_curl_finish(dt_curl *c, dt_op *op, CURLcode rc)
@@ -191,7 +231,7 @@ void dt_curl_finish(dt_curl *c, dt_op *op, CURLcode rc)
     curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(c->headers); /* it held the secret: gone as soon as possible */
     c->headers = NULL;
-    c->last_seconds = now_seconds() - c->started;
+    c->last_seconds = dt_now() - c->started;
     c->last_status = 0;
 
     if (rc == CURLE_OK && c->resp != NULL) {
@@ -224,7 +264,10 @@ void dt_curl_finish(dt_curl *c, dt_op *op, CURLcode rc)
 void dt_curl_perform(dt_curl *c, dt_op *op)
 {
     dt_curl_prepare(c, op);
-    dt_curl_finish(c, op, curl_easy_perform(c->easy));
+    if (c->multi != NULL)
+        dt_curl_finish(c, op, dt_multi_run(c));
+    else
+        dt_curl_finish(c, op, curl_easy_perform(c->easy));
 }
 
 void dt_sleep(double seconds)

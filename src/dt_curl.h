@@ -1,5 +1,6 @@
-/* The blocking libcurl driver: one kept-alive easy handle per client. No
- * callback here ever calls Lua. */
+/* The libcurl driver: one kept-alive easy handle per client, run through the
+ * client's multi handle (dt_multi.h) so every transfer of a client draws on
+ * one connection pool. No callback here ever calls Lua. */
 #ifndef DT_CURL_H
 #define DT_CURL_H
 
@@ -7,6 +8,8 @@
 
 #include "dt_buf.h"
 #include "dt_op.h"
+
+struct dt_multi;
 
 typedef struct dt_curl_opts {
     long timeout_ms;         /* whole request, 0 = none */
@@ -32,6 +35,10 @@ typedef struct dt_curl {
     long last_status;         /* HTTP status of the last transfer, 0 when none */
     struct curl_slist *headers; /* request headers of the current transfer */
     char errbuf[CURL_ERROR_SIZE];
+    struct dt_multi *multi;   /* the multi handle it runs in (a reference), or NULL */
+    int added;                /* currently added to multi */
+    int done;                 /* the transfer added last has ended, rc holds how */
+    CURLcode rc;
 } dt_curl;
 
 /* Returns 0, or -1 with why set. Safe to call dt_curl_close after a failure. */
@@ -41,15 +48,24 @@ void dt_curl_close(dt_curl *c);
  * whose socket (and TLS state) the parent still uses; frees our buffers. */
 void dt_curl_abandon(dt_curl *c);
 
-/* Sends the current request of op (after DT_STEP_REQUEST) and feeds op. */
+/* Runs c's transfers in mt from now on (takes a reference); see dt_multi.h. */
+void dt_curl_attach(dt_curl *c, struct dt_multi *mt);
+
+/* Sends the current request of op (after DT_STEP_REQUEST) and feeds op;
+ * blocks until it has an outcome (through the multi handle when attached). */
 void dt_curl_perform(dt_curl *c, dt_op *op);
 
 /* The same in two halves, for a multi handle driver: prepare sets the easy
  * handle up for op's request; finish feeds op with the transfer's outcome. */
 void dt_curl_prepare(dt_curl *c, dt_op *op);
+/* The same with another x-ms-client-request-id than op's (a prefetched page
+ * is the next call of op: it carries that call's id). */
+void dt_curl_prepare_as(dt_curl *c, dt_op *op, const char *client_id);
 void dt_curl_finish(dt_curl *c, dt_op *op, CURLcode rc);
 
 /* Sleeps for seconds (retries); restarts after signals. */
 void dt_sleep(double seconds);
+/* Monotonic clock, seconds. */
+double dt_now(void);
 
 #endif

@@ -78,6 +78,7 @@ static void after_fork(dt_client *cl)
     if (cl->curl_ready)
         dt_curl_abandon(&cl->curl);
     cl->curl_ready = 0;
+    cl->multi = NULL; /* the parent's pool: forgotten, never cleaned up here */
     cl->conf.rng = seed() ^ (uint64_t)pid;
     cl->pid = pid;
 }
@@ -122,6 +123,8 @@ dt_step dt_drive(lua_State *L, dt_client *cl, dt_op *op)
                 }
                 cl->curl_ready = 1;
             }
+            if (cl->curl.multi == NULL && dt_client_multi(cl) != NULL)
+                dt_curl_attach(&cl->curl, cl->multi); /* one pool for every transfer */
             red = dt_url_redact(op->url ? op->url : "");
             dt_curl_perform(&cl->curl, op);
             if (cl->curl.last_status > 0)
@@ -183,6 +186,8 @@ static void free_client(dt_client *cl)
     if (cl->curl_ready)
         dt_curl_close(&cl->curl);
     cl->curl_ready = 0;
+    dt_multi_unref(cl->multi); /* freed once no operation holds it */
+    cl->multi = NULL;
     free(cl->conf.endpoint);
     free(cl->conf.api_version);
     if (cl->conf.key != NULL)
@@ -207,6 +212,8 @@ static int client_close(lua_State *L)
     if (cl->curl_ready)
         dt_curl_close(&cl->curl);
     cl->curl_ready = 0;
+    dt_multi_unref(cl->multi);
+    cl->multi = NULL;
     cl->closed = 1;
     return 0;
 }
@@ -270,6 +277,8 @@ static int client_new(lua_State *L)
     cl->copts.max_headers = 64u << 10;
     cl->page_size = -1;
     cl->conf.max_pages = 1000000;
+    cl->prefetch = 1;
+    cl->concurrency = 1;
 
     lua_pushnil(L);
     while (lua_next(L, 1) != 0) {
@@ -344,6 +353,15 @@ static int client_new(lua_State *L)
             if (v != floor(v))
                 return dt_usage(L, "bad option 'page_size': an integer in 1..100 expected");
             cl->page_size = (int)v;
+        } else if (strcmp(k, "prefetch") == 0) {
+            if (lua_type(L, -1) != LUA_TBOOLEAN)
+                return dt_usage(L, "bad option 'prefetch': a boolean expected");
+            cl->prefetch = lua_toboolean(L, -1);
+        } else if (strcmp(k, "concurrency") == 0) {
+            opt_number(L, -1, k, 1, 16, &v);
+            if (v != floor(v))
+                return dt_usage(L, "bad option 'concurrency': an integer in 1..16 expected");
+            cl->concurrency = (int)v;
         } else if (strcmp(k, "ca_file") == 0) {
             opt_string(L, -1, k);
             cl->ca_file = dup_lua(L, -1);
@@ -481,11 +499,14 @@ static int client_document_op(lua_State *L)
 static int client_stats(lua_State *L)
 {
     dt_client *cl = luaL_checkudata(L, 1, DT_CLIENT_MT);
-    lua_createtable(L, 0, 2);
-    dt_pushint64(L, cl->curl.requests);
+    lua_createtable(L, 0, 3);
+    /* every transfer of the client runs in its multi handle once it exists */
+    dt_pushint64(L, cl->multi ? cl->multi->requests : cl->curl.requests);
     lua_setfield(L, -2, "requests");
-    dt_pushint64(L, cl->curl.connects);
+    dt_pushint64(L, cl->multi ? cl->multi->connects : cl->curl.connects);
     lua_setfield(L, -2, "connections");
+    dt_pushint64(L, cl->multi ? cl->multi->running : 0);
+    lua_setfield(L, -2, "transfers"); /* in flight now */
     return 1;
 }
 
@@ -577,6 +598,7 @@ int luaopen_doctranslate_core(lua_State *L)
     lua_pushcfunction(L, client_tostring);
     lua_setfield(L, -2, "__tostring");
     lua_pop(L, 1);
+    dt_async_open(L);
 
     lua_newtable(L);
     dt_setfuncs(L, funcs);

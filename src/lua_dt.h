@@ -4,6 +4,7 @@
 
 #include "compat.h"
 #include "dt_curl.h"
+#include "dt_multi.h"
 #include "dt_op.h"
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -33,6 +34,9 @@ typedef struct dt_client {
     int token_ref;          /* token = function() return token, expires_at end, or LUA_NOREF */
     int page_size;          /* default for listings, -1 none */
     long pid;               /* process that seeded rng / opened curl */
+    dt_multi *multi;        /* the connection pool of every transfer (lua_async.c) */
+    int prefetch;           /* default of listings: fetch one page ahead */
+    int concurrency;        /* default of listings: pages fetched at once */
 } dt_client;
 
 typedef struct dt_obj {     /* a Job or a Document */
@@ -48,7 +52,23 @@ typedef struct dt_pages {   /* a listing, or (kind != DOCUMENTS) a single-shot O
     int external;           /* driven by next_request/feed */
     int closed;
     char *token;            /* the continuation saved when closed */
+    struct dt_lpump *pump;  /* the prefetching driver (lua_async.c), or NULL */
+    int prefetch;
+    struct dt_window *win;  /* parallel page windows (lua_pages.c), or NULL */
 } dt_pages;
+
+/* A dt_pump driven from Lua: L and cl are set while it runs (the log). */
+typedef struct dt_lpump {
+    dt_pump pump;
+    lua_State *L;
+    dt_client *cl;
+} dt_lpump;
+
+/* Listing options beyond the query. */
+typedef struct dt_list_extra {
+    int prefetch;
+    int concurrency;
+} dt_list_extra;
 
 /* lua_error.c */
 void dt_push_error(lua_State *L, dt_client *cl, const dt_error *e);
@@ -88,6 +108,18 @@ int dt_auth_ready(lua_State *L, dt_client *cl, dt_op *op);
 int dt_auth_ready_ref(lua_State *L, int client_ref, dt_op *op);
 /* Adds the lifecycle methods to the client and functions to the module table on top. */
 void dt_lifecycle_open(lua_State *L);
+
+/* Reads the listing options at opts_idx (0: none) and makes the op; async
+ * lets on_documents/on_done through. Raises usage errors. */
+dt_op *dt_list_op_new(lua_State *L, int client_idx, const char *job_id, int opts_idx, int async,
+                      dt_list_extra *x);
+
+/* lua_async.c */
+dt_multi *dt_client_multi(dt_client *cl);
+dt_lpump *dt_lpump_new(dt_client *cl, dt_op *op, int prefetch);
+void dt_lpump_free(dt_lpump *lp);
+void dt_lpump_event(void *ud, dt_pump_event ev, dt_pump *p);
+void dt_async_open(lua_State *L);
 
 /* lua_core.c */
 dt_client *dt_check_client(lua_State *L, int idx);

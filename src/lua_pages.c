@@ -44,6 +44,8 @@ static dt_pages *check_open(lua_State *L, int idx)
 static int holder_close(lua_State *L)
 {
     dt_pages *p = check_holder(L, 1);
+    dt_lpump_free(p->pump); /* a prefetched page in flight stops here */
+    p->pump = NULL;
     if (p->op != NULL) {
         if (p->op->kind == DT_OP_DOCUMENTS && p->token == NULL)
             p->token = dt_op_continuation(p->op);
@@ -152,10 +154,13 @@ static const char *order_opt(lua_State *L, int idx)
 
 /* Reads the listing options at opts_idx (0: none) into q; strings stay on the
  * stack above the current top until the op copies them. */
-static const char *read_list_opts(lua_State *L, int opts_idx, dt_client *cl, dt_list_query *q)
+static const char *read_list_opts(lua_State *L, int opts_idx, dt_client *cl, dt_list_query *q,
+                                  int async, dt_list_extra *x)
 {
     const char *continuation = NULL;
     int others = 0, keep, nkeep = 0;
+    x->prefetch = cl->prefetch;
+    x->concurrency = cl->concurrency > 0 ? cl->concurrency : 1;
     q->statuses = q->ids = q->created_after = q->created_before = q->order_by = NULL;
     q->top = -1;
     q->skip = 0;
@@ -201,6 +206,18 @@ static const char *read_list_opts(lua_State *L, int opts_idx, dt_client *cl, dt_
                 dt_usage(L, "bad option 'page_size': an integer in 1..100 expected");
             q->page_size = (int)n;
             others--;
+        } else if (strcmp(k, "prefetch") == 0) {
+            if (lua_type(L, v) != LUA_TBOOLEAN)
+                dt_usage(L, "bad option 'prefetch': a boolean expected");
+            x->prefetch = lua_toboolean(L, v);
+            others--;
+        } else if (strcmp(k, "concurrency") == 0) {
+            if (!is_integer(L, v, &n) || n < 1 || n > 16)
+                dt_usage(L, "bad option 'concurrency': an integer in 1..16 expected");
+            x->concurrency = (int)n;
+            others--;
+        } else if (async && (strcmp(k, "on_documents") == 0 || strcmp(k, "on_done") == 0)) {
+            others--; /* read by lua_async.c */
         } else if (strcmp(k, "continuation") == 0) {
             if (lua_type(L, v) != LUA_TSTRING)
                 dt_usage(L, "bad option 'continuation': a string expected");
@@ -214,37 +231,62 @@ static const char *read_list_opts(lua_State *L, int opts_idx, dt_client *cl, dt_
     }
     if (continuation != NULL && others > 0)
         dt_usage(L, "bad option 'continuation': the token carries the listing's options; "
-                    "only page_size may be given with it");
+                    "only page_size, prefetch and concurrency may be given with it");
     return continuation;
 }
 
-int dt_pages_new(lua_State *L, int client_idx, const char *job_id, int opts_idx)
+/* ------------------------------------------------- parallel page windows */
+
+static void dt_window_setup(lua_State *L, dt_pages *p, int concurrency)
+{
+    (void)L;
+    (void)p;
+    (void)concurrency;
+}
+
+dt_op *dt_list_op_new(lua_State *L, int client_idx, const char *job_id, int opts_idx, int async,
+                      dt_list_extra *x)
 {
     dt_client *cl = lua_touserdata(L, client_idx);
     dt_list_query q;
     const char *cont;
     char *storage = NULL;
+    dt_op *op;
+    int top = lua_gettop(L);
+    if (opts_idx < 0)
+        opts_idx = top + opts_idx + 1;
+    cont = read_list_opts(L, opts_idx, cl, &q, async, x);
+    if (cont != NULL) {
+        const char *why;
+        int ps = q.page_size;
+        if (dt_op_parse_continuation(cont, job_id, &q, &storage, &why) != 0) {
+            free(storage);
+            dt_usage(L, "bad option 'continuation': the token %s", why);
+        }
+        if (q.page_size < 0 || ps != cl->page_size)
+            q.page_size = ps;
+    }
+    op = dt_op_new_documents(&cl->conf, job_id, &q);
+    free(storage);
+    lua_settop(L, top);
+    if (op == NULL)
+        luaL_error(L, "out of memory");
+    return op;
+}
+
+int dt_pages_new(lua_State *L, int client_idx, const char *job_id, int opts_idx)
+{
+    dt_list_extra x;
     dt_pages *p;
     int top;
     if (opts_idx < 0)
         opts_idx = lua_gettop(L) + opts_idx + 1;
     p = dt_holder_new(L, client_idx, DT_PAGES_MT);
     top = lua_gettop(L);
-    cont = read_list_opts(L, opts_idx, cl, &q);
-    if (cont != NULL) {
-        const char *why;
-        int ps = q.page_size;
-        if (dt_op_parse_continuation(cont, job_id, &q, &storage, &why) != 0) {
-            free(storage);
-            return dt_usage(L, "bad option 'continuation': the token %s", why);
-        }
-        if (q.page_size < 0 || ps != cl->page_size)
-            q.page_size = ps;
-    }
-    p->op = dt_op_new_documents(&cl->conf, job_id, &q);
-    free(storage);
-    if (p->op == NULL)
-        return luaL_error(L, "out of memory");
+    p->op = dt_list_op_new(L, client_idx, job_id, opts_idx, 0, &x);
+    p->prefetch = x.prefetch;
+    if (x.concurrency > 1)
+        dt_window_setup(L, p, x.concurrency);
     lua_settop(L, top);
 #if LUA_VERSION_NUM >= 504
     lua_pushnil(L);
@@ -270,6 +312,20 @@ static int fill(lua_State *L, dt_pages *p)
             if (dt_op_needs_io(p->op))
                 return dt_usage(L, "this listing is driven by next_request()/feed(): call next_request()");
             s = dt_op_step(p->op);
+        } else if (p->prefetch) {
+            dt_client *cl = dt_client_from_ref(L, p->client_ref);
+            dt_pump_state st;
+            if (cl == NULL)
+                return dt_usage(L, "the listing's client is closed");
+            if (p->pump == NULL && (p->pump = dt_lpump_new(cl, p->op, 1)) == NULL)
+                return luaL_error(L, "out of memory (libcurl multi handle)");
+            p->pump->L = L;
+            p->pump->cl = cl;
+            st = dt_pump_run(&p->pump->pump);
+            p->pump->L = NULL;
+            lua_pop(L, 1);
+            s = st == DT_PUMP_DONE ? DT_STEP_DONE : st == DT_PUMP_ERROR ? DT_STEP_ERROR
+                                                                         : DT_STEP_READY;
         } else {
             dt_client *cl = dt_client_from_ref(L, p->client_ref);
             if (cl == NULL)
@@ -391,6 +447,8 @@ static int holder_next_request(lua_State *L)
     dt_pages *p = check_open(L, 1);
     dt_step s;
     p->external = 1;
+    dt_lpump_free(p->pump); /* driven from Lua from now on */
+    p->pump = NULL;
     if (dt_op_has_items(p->op))
         return 0;
     s = dt_op_step(p->op);

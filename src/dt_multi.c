@@ -1,0 +1,395 @@
+#include "dt_multi.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+
+/* ------------------------------------------------------------ dt_multi */
+
+dt_multi *dt_multi_new(void)
+{
+    dt_multi *mt = calloc(1, sizeof *mt);
+    if (mt == NULL)
+        return NULL;
+    mt->m = curl_multi_init();
+    if (mt->m == NULL) {
+        free(mt);
+        return NULL;
+    }
+    mt->refs = 1;
+    return mt;
+}
+
+dt_multi *dt_multi_ref(dt_multi *mt)
+{
+    if (mt != NULL)
+        mt->refs++;
+    return mt;
+}
+
+void dt_multi_unref(dt_multi *mt)
+{
+    if (mt == NULL || --mt->refs > 0)
+        return;
+    /* every easy handle took itself out before dropping its reference */
+    curl_multi_cleanup(mt->m);
+    free(mt);
+}
+
+int dt_multi_add(dt_curl *c)
+{
+    if (c->multi == NULL || c->easy == NULL || c->added)
+        return -1;
+    c->done = 0;
+    c->rc = CURLE_OK;
+    if (curl_multi_add_handle(c->multi->m, c->easy) != CURLM_OK)
+        return -1;
+    c->added = 1;
+    c->multi->running++;
+    return 0;
+}
+
+void dt_multi_remove(dt_curl *c)
+{
+    if (!c->added || c->multi == NULL)
+        return;
+    curl_multi_remove_handle(c->multi->m, c->easy);
+    c->added = 0;
+    c->multi->running--;
+}
+
+void dt_multi_pump(dt_multi *mt)
+{
+    int still = 0, left = 0;
+    CURLMsg *msg;
+    if (mt->running == 0)
+        return;
+    curl_multi_perform(mt->m, &still);
+    while ((msg = curl_multi_info_read(mt->m, &left)) != NULL) {
+        char *priv = NULL;
+        dt_curl *c;
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+        c = (dt_curl *)(void *)priv;
+        if (c == NULL)
+            continue;
+        c->rc = msg->data.result;
+        c->done = 1;
+        dt_multi_remove(c); /* msg is not used past this point */
+    }
+}
+
+void dt_multi_wait(dt_multi *mt, int max_ms)
+{
+    long t = -1;
+    if (mt->running == 0)
+        return;
+    curl_multi_timeout(mt->m, &t);
+    if (t >= 0 && t < max_ms)
+        max_ms = (int)t;
+    if (max_ms > 0)
+        curl_multi_poll(mt->m, NULL, 0, max_ms, NULL);
+}
+
+CURLcode dt_multi_run(dt_curl *c)
+{
+    if (dt_multi_add(c) != 0)
+        return CURLE_FAILED_INIT;
+    for (;;) {
+        dt_multi_pump(c->multi);
+        if (c->done)
+            return c->rc;
+        dt_multi_wait(c->multi, 1000);
+    }
+}
+
+int dt_multi_fds(dt_multi *mt, dt_fd *out, int max, long *timeout_ms)
+{
+    fd_set r, w, e;
+    int maxfd = -1, fd, n = 0;
+    *timeout_ms = -1;
+    if (mt == NULL || mt->running == 0)
+        return 0;
+    FD_ZERO(&r);
+    FD_ZERO(&w);
+    FD_ZERO(&e);
+    if (curl_multi_fdset(mt->m, &r, &w, &e, &maxfd) != CURLM_OK)
+        maxfd = -1;
+    for (fd = 0; fd <= maxfd && n < max; fd++) {
+        int rd = FD_ISSET(fd, &r) != 0, wr = FD_ISSET(fd, &w) != 0;
+        if (!rd && !wr)
+            continue;
+        out[n].fd = fd;
+        out[n].read = rd;
+        out[n].write = wr;
+        n++;
+    }
+    curl_multi_timeout(mt->m, timeout_ms);
+    return n;
+}
+
+/* ------------------------------------------------------------- dt_pump */
+
+int dt_pump_init(dt_pump *p, dt_multi *mt, const dt_curl_opts *copts, dt_op *op, int prefetch)
+{
+    memset(p, 0, sizeof *p);
+    p->cur = p->ahead = -1;
+    p->op = op;
+    p->copts = copts;
+    p->prefetch = prefetch;
+    p->mt = dt_multi_ref(mt);
+    return mt != NULL ? 0 : -1;
+}
+
+static void forget_transfer(dt_curl *c)
+{
+    dt_multi_remove(c);
+    if (c->easy != NULL)
+        curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(c->headers); /* it held the secret */
+    c->headers = NULL;
+    c->done = 0;
+}
+
+void dt_pump_close(dt_pump *p)
+{
+    int i;
+    for (i = 0; i < DT_PUMP_SLOTS; i++) {
+        if (p->x[i] != NULL) {
+            dt_curl_close(p->x[i]);
+            free(p->x[i]);
+            p->x[i] = NULL;
+        }
+    }
+    p->cur = p->ahead = -1;
+    free(p->ahead_url);
+    p->ahead_url = NULL;
+    free(p->last_url);
+    p->last_url = NULL;
+    dt_multi_unref(p->mt);
+    p->mt = NULL;
+}
+
+static dt_curl *slot(dt_pump *p, int i)
+{
+    const char *why = NULL;
+    dt_curl *c = p->x[i];
+    if (c != NULL)
+        return c;
+    c = malloc(sizeof *c);
+    if (c == NULL)
+        return NULL;
+    if (dt_curl_open(c, p->copts, &why) != 0) {
+        dt_curl_close(c);
+        free(c);
+        return NULL;
+    }
+    dt_curl_attach(c, p->mt);
+    p->x[i] = c;
+    return c;
+}
+
+static int free_slot(const dt_pump *p)
+{
+    int i;
+    for (i = 0; i < DT_PUMP_SLOTS; i++)
+        if (i != p->cur && i != p->ahead)
+            return i;
+    return -1;
+}
+
+static void cancel_ahead(dt_pump *p)
+{
+    if (p->ahead >= 0)
+        forget_transfer(p->x[p->ahead]);
+    p->ahead = -1;
+    free(p->ahead_url);
+    p->ahead_url = NULL;
+}
+
+/* The id the next call of op will carry (a version 4 UUID, as dt_op makes). */
+static void next_call_id(dt_op *op, char *out, size_t n)
+{
+    uint64_t a = dt_conf_random(op->conf), b = dt_conf_random(op->conf);
+    a = (a & 0xFFFFFFFFFFFF0FFFULL) | 0x4000ULL;
+    b = (b & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
+    snprintf(out, n, "%08lx-%04lx-%04lx-%04lx-%012llx", (unsigned long)(a >> 32),
+             (unsigned long)((a >> 16) & 0xFFFF), (unsigned long)(a & 0xFFFF),
+             (unsigned long)(b >> 48), (unsigned long long)(b & 0xFFFFFFFFFFFFULL));
+}
+
+/* Page N is in the slot, its next link known and judged (dt_op sets op->url
+ * only for a link it will follow: same origin, not seen before, within top
+ * and max_pages): send that request now, one page ahead at most. */
+static void start_ahead(dt_pump *p)
+{
+    dt_op *op = p->op;
+    dt_curl *c;
+    int i;
+    if (!p->prefetch || p->ahead >= 0 || p->cur >= 0 || op->kind != DT_OP_DOCUMENTS ||
+        op->url == NULL || op->pending.kind != DT_ERR_NONE || strcmp(op->method, "GET") != 0 ||
+        !dt_op_has_items(op))
+        return;
+    i = free_slot(p);
+    if (i < 0 || (c = slot(p, i)) == NULL)
+        return;
+    if (p->before != NULL && !p->before(p->event_ud, op))
+        return;
+    p->ahead_url = malloc(strlen(op->url) + 1);
+    if (p->ahead_url == NULL)
+        return;
+    memcpy(p->ahead_url, op->url, strlen(op->url) + 1);
+    next_call_id(op, p->ahead_id, sizeof p->ahead_id);
+    dt_curl_prepare_as(c, op, p->ahead_id);
+    if (dt_multi_add(c) != 0) {
+        forget_transfer(c);
+        free(p->ahead_url);
+        p->ahead_url = NULL;
+        return;
+    }
+    p->ahead = i;
+    dt_multi_pump(p->mt); /* the request leaves now, not at the next poll */
+}
+
+static void note(dt_pump *p, dt_pump_event ev)
+{
+    if (p->event != NULL)
+        p->event(p->event_ud, ev, p);
+}
+
+/* The transfer of slot cur ended: feed op. */
+static void finish(dt_pump *p)
+{
+    dt_curl *c = p->x[p->cur];
+    dt_op *op = p->op;
+    free(p->last_url);
+    p->last_url = NULL;
+    if (op->url != NULL) {
+        p->last_url = malloc(strlen(op->url) + 1);
+        if (p->last_url != NULL)
+            memcpy(p->last_url, op->url, strlen(op->url) + 1);
+    }
+    p->last_method = op->method;
+    p->cur = -1;
+    c->done = 0;
+    dt_curl_finish(c, op, c->rc);
+    p->last_status = c->last_status;
+    p->last_seconds = c->last_seconds;
+    note(p, DT_PUMP_EV_RESPONSE);
+    p->last_prefetched = 0;
+}
+
+static int start_request(dt_pump *p)
+{
+    dt_op *op = p->op;
+    dt_curl *c;
+    int i;
+    if (p->ahead >= 0 && p->ahead_url != NULL && op->url != NULL &&
+        strcmp(p->ahead_url, op->url) == 0) {
+        /* the prefetched page is this request: it becomes the call */
+        memcpy(op->client_id, p->ahead_id, sizeof op->client_id);
+        p->cur = p->ahead;
+        p->ahead = -1;
+        free(p->ahead_url);
+        p->ahead_url = NULL;
+        p->last_prefetched = 1;
+        return 0;
+    }
+    cancel_ahead(p);
+    if (p->before != NULL && !p->before(p->event_ud, op))
+        return 1; /* op was fed the error */
+    i = free_slot(p);
+    if (i < 0 || (c = slot(p, i)) == NULL)
+        return -1;
+    dt_curl_prepare(c, op);
+    if (dt_multi_add(c) != 0) {
+        forget_transfer(c);
+        return -1;
+    }
+    p->cur = i;
+    dt_multi_pump(p->mt);
+    return 0;
+}
+
+dt_pump_state dt_pump_poll(dt_pump *p)
+{
+    dt_op *op = p->op;
+    int round;
+    if (p->mt == NULL)
+        return DT_PUMP_ERROR;
+    if (p->cur >= 0 || p->ahead >= 0)
+        dt_multi_pump(p->mt);
+    for (round = 0; round < 8; round++) {
+        dt_step s;
+        if (p->cur >= 0) {
+            if (!p->x[p->cur]->done)
+                return DT_PUMP_BUSY;
+            finish(p); /* the one parse of this poll */
+        }
+        if (p->wait_until > 0) {
+            if (dt_now() < p->wait_until)
+                return DT_PUMP_BUSY;
+            p->wait_until = 0;
+        }
+        if (dt_op_has_items(op)) {
+            start_ahead(p);
+            return DT_PUMP_READY;
+        }
+        s = dt_op_step(op);
+        switch (s) {
+        case DT_STEP_REQUEST:
+            if (start_request(p) < 0)
+                dt_op_feed_error(op, DT_ERR_NETWORK, "could not start a transfer (libcurl)");
+            break;
+        case DT_STEP_WAIT:
+            cancel_ahead(p);
+            p->wait_until = dt_now() + op->wait;
+            note(p, DT_PUMP_EV_RETRY);
+            break;
+        case DT_STEP_READY:
+            return DT_PUMP_READY;
+        case DT_STEP_DONE:
+            cancel_ahead(p);
+            return DT_PUMP_DONE;
+        default:
+            cancel_ahead(p);
+            note(p, DT_PUMP_EV_ERROR);
+            return DT_PUMP_ERROR;
+        }
+    }
+    return DT_PUMP_BUSY;
+}
+
+int dt_pump_busy(const dt_pump *p)
+{
+    return p->cur >= 0 || p->ahead >= 0;
+}
+
+double dt_pump_due(const dt_pump *p)
+{
+    double d;
+    if (p->cur >= 0)
+        return -1;
+    if (p->wait_until > 0) {
+        d = p->wait_until - dt_now();
+        return d > 0 ? d : 0;
+    }
+    if (dt_op_has_items(p->op))
+        return p->ahead >= 0 ? -1 : 0;
+    return 0;
+}
+
+dt_pump_state dt_pump_run(dt_pump *p)
+{
+    for (;;) {
+        dt_pump_state st = dt_pump_poll(p);
+        if (st != DT_PUMP_BUSY)
+            return st;
+        if (p->cur < 0 && p->wait_until > 0)
+            dt_sleep(p->wait_until - dt_now());
+        else
+            dt_multi_wait(p->mt, 1000);
+    }
+}

@@ -1,0 +1,105 @@
+/* The multi-handle side of the libcurl driver: a client's pool of kept-alive
+ * connections shared by every transfer it runs, and dt_pump, a driver of one
+ * operation that never blocks (game loops, event loops) and can send the
+ * next page of a listing while the caller works through the current one.
+ * No Lua here; nothing below calls back into the caller from inside libcurl. */
+#ifndef DT_MULTI_H
+#define DT_MULTI_H
+
+#include <curl/curl.h>
+
+#include "dt_curl.h"
+#include "dt_op.h"
+
+typedef struct dt_multi {
+    CURLM *m;
+    int refs;
+    int running;     /* easy handles added and not finished */
+    long requests;   /* requests sent through it */
+    long connects;   /* connections opened by its transfers */
+} dt_multi;
+
+/* NULL when libcurl cannot make one. */
+dt_multi *dt_multi_new(void);
+dt_multi *dt_multi_ref(dt_multi *mt);
+/* Frees at the last reference (every easy handle must be out by then). */
+void dt_multi_unref(dt_multi *mt);
+
+/* Adds c (attached to a multi, prepared) and starts its transfer: 0 or -1. */
+int dt_multi_add(dt_curl *c);
+/* Takes c out of its multi if it is in (idempotent): stops its transfer. */
+void dt_multi_remove(dt_curl *c);
+/* Drives every transfer of mt without waiting; a transfer that ended is
+ * taken out and marked done with its result code. */
+void dt_multi_pump(dt_multi *mt);
+/* Waits at most max_ms for activity on mt's sockets. */
+void dt_multi_wait(dt_multi *mt, int max_ms);
+/* Adds c, waits until its transfer ended, returns how it ended. */
+CURLcode dt_multi_run(dt_curl *c);
+
+typedef struct dt_fd {
+    int fd;
+    int read, write;
+} dt_fd;
+/* The sockets mt waits on (at most max, the count returned) and libcurl's
+ * timeout in ms (-1: none set). */
+int dt_multi_fds(dt_multi *mt, dt_fd *out, int max, long *timeout_ms);
+
+/* ------------------------------------------------------------ dt_pump */
+
+typedef enum dt_pump_state {
+    DT_PUMP_BUSY = 1, /* a request travels or a retry wait runs: ask again later */
+    DT_PUMP_READY,    /* a result (object or documents of a page) is in op's slot */
+    DT_PUMP_DONE,
+    DT_PUMP_ERROR     /* op->err */
+} dt_pump_state;
+
+typedef enum dt_pump_event {
+    DT_PUMP_EV_RESPONSE = 1, /* a transfer ended: see last_* */
+    DT_PUMP_EV_RETRY,        /* a retry wait starts: op->wait, op->attempt */
+    DT_PUMP_EV_ERROR         /* the operation failed: op->err */
+} dt_pump_event;
+
+#define DT_PUMP_SLOTS 2
+
+typedef struct dt_pump {
+    dt_op *op;                  /* borrowed from the owner */
+    dt_multi *mt;               /* a reference */
+    const dt_curl_opts *copts;  /* borrowed from the client */
+    dt_curl *x[DT_PUMP_SLOTS];  /* easy handles, opened on first use */
+    int cur;                    /* slot carrying op's request, -1 none */
+    int ahead;                  /* slot carrying the prefetched next page, -1 none */
+    char ahead_id[40];          /* its x-ms-client-request-id */
+    char *ahead_url;
+    double wait_until;          /* a retry wait runs until then (dt_now), 0 none */
+    int prefetch;
+    /* the last ended transfer, for the log */
+    const char *last_method;
+    char *last_url;
+    long last_status;
+    double last_seconds;
+    int last_prefetched;
+    /* events, called outside libcurl (between two libcurl calls) */
+    void (*event)(void *ud, dt_pump_event ev, struct dt_pump *p);
+    /* before a request leaves (credentials): 1 send, 0 op was fed an error */
+    int (*before)(void *ud, dt_op *op);
+    void *event_ud;
+} dt_pump;
+
+/* Sets p up for op; 0, or -1 with why set (dt_pump_close is safe either way). */
+int dt_pump_init(dt_pump *p, dt_multi *mt, const dt_curl_opts *copts, dt_op *op,
+                 int prefetch);
+/* Does what can be done now without waiting: reads ended transfers (parsing
+ * at most one response), starts the next request, or the prefetch. */
+dt_pump_state dt_pump_poll(dt_pump *p);
+/* Whether a transfer of p is in flight. */
+int dt_pump_busy(const dt_pump *p);
+/* Seconds until p has something to do on its own, for a host's poller: 0
+ * now, a retry wait's rest, or -1 when only its sockets can wake it. */
+double dt_pump_due(const dt_pump *p);
+/* Blocks until p is READY, DONE or ERROR (retry waits sleep). */
+dt_pump_state dt_pump_run(dt_pump *p);
+/* Stops every transfer and frees the handles; idempotent. */
+void dt_pump_close(dt_pump *p);
+
+#endif
