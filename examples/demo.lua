@@ -6,12 +6,13 @@
 -- By hand, against an emulator that is running (`make emulator-start`):
 --   lua5.4 examples/demo.lua
 --
--- The job is created through the emulator's admin API (spec/support/emulator.lua, which calls
--- the curl CLI): 1,000 documents, every 37th fails, about 6 seconds of work. Everything after
--- that is the command line a user types: `doctranslate watch`, then `doctranslate docs --status
--- Failed`. The demo exits 0 when it ran as designed: the watch ended with exit code 1 (the job
--- has failed documents: they are part of the show), the listing found exactly the failed
--- documents the job's summary counts, and the key never appeared in any output.
+-- The emulator's admin API (spec/support/emulator.lua, which calls the curl CLI) sets what the
+-- next started job looks like: 1,000 documents, every 37th fails, about 6 seconds of work (the
+-- settings are put back at the end). Everything else is the command line a user types:
+-- `doctranslate start`, `doctranslate watch`, then `doctranslate docs --status Failed`.
+-- The demo exits 0 when it ran as designed: the watch ended with exit code 1 (the job has
+-- failed documents: they are part of the show), the listing found exactly the failed documents
+-- the job's summary counts, and the key never appeared in any output.
 local here = (arg and arg[0] or ""):match("^(.*)/examples/[^/]*$") or "."
 package.path = here .. "/lua/?.lua;" .. here .. "/lua/?/init.lua;" .. here .. "/spec/?.lua;" .. package.path
 package.cpath = here .. "/?.so;" .. package.cpath
@@ -49,11 +50,26 @@ local function expect(what, cond)
   if not cond then failures[#failures + 1] = what end
 end
 
-local created = emu.create_job{ documents = DOCUMENTS, fail_every = FAIL_EVERY, duration = DURATION }
-local job_id = created.id
 say(bold(("doctranslate %s demo"):format(dt.VERSION)) .. (" against the emulator at %s"):format(emu.https))
-say(("a job of %d documents was just started (every %dth document fails, about %d s of work)"):format(
+say(("the emulator's next job: %d documents, every %dth fails, about %d s of work"):format(
   DOCUMENTS, FAIL_EVERY, DURATION))
+emu.settings{ start_documents = DOCUMENTS, start_fail_every = FAIL_EVERY, start_duration = DURATION }
+say("")
+
+-- 0. start it, as a user would (the emulator reads no blobs: any container URL will do)
+local start_args = "start --source https://demo.blob.core.windows.net/source"
+  .. " --target https://demo.blob.core.windows.net/target-fr:fr"
+say(bold("$ doctranslate " .. start_args))
+local sp = assert(io.popen(command(start_args), "r"))
+local job_id = (sp:read("*a") or ""):match("^%s*(%S+)%s*$")
+local start_code = exit_code(sp:close())
+local null = require("cjson").null -- null puts a setting back to its default
+emu.settings{ start_documents = null, start_fail_every = null, start_duration = null }
+if start_code ~= 0 or not job_id then
+  io.stderr:write(("demo: doctranslate start failed (exit code %d)\n"):format(start_code))
+  os.exit(1)
+end
+say(job_id)
 say("")
 
 -- 1. watch it: a progress bar on a terminal, plain lines otherwise; ends with the failure report

@@ -14,7 +14,6 @@
 -- @module doctranslate.cli
 local dt = require "doctranslate"
 local json = require "doctranslate.cli.json"
-local report = require "doctranslate.cli.report"
 
 local cli = {}
 
@@ -415,6 +414,28 @@ end
 
 ----------------------------------------------------------------------- output
 
+-- "code/inner/inner..." of an error table, and its deepest (most specific) message.
+local function code_path(err)
+  if type(err) ~= "table" then return "(no error)" end
+  local parts, e, depth = {}, err, 0
+  while type(e) == "table" and depth < 16 do
+    parts[#parts + 1] = tostring(e.code or "?")
+    e = e.innerError or e.innererror
+    depth = depth + 1
+  end
+  return table.concat(parts, "/")
+end
+
+local function deepest_message(err)
+  local msg, e, depth = nil, err, 0
+  while type(e) == "table" and depth < 16 do
+    if e.message then msg = e.message end
+    e = e.innerError or e.innererror
+    depth = depth + 1
+  end
+  return msg or ""
+end
+
 local function clip(s, n)
   s = tostring(s == nil and "" or s)
   if n and n > 1 and #s > n then return s:sub(1, n - 1) .. "~" end
@@ -500,7 +521,7 @@ function commands.status(ctx, c, args)
               s.cancelled or 0))
     ctx.out(("characters %d charged\n"):format(s.totalCharacterCharged or 0))
     if job.error then
-      ctx.out(("error      %s: %s\n"):format(report.code_path(job.error), report.message(job.error)))
+      ctx.out(("error      %s: %s\n"):format(code_path(job.error), deepest_message(job.error)))
     end
   end
   return job_failed(job) and cli.EXIT_FAILED or cli.EXIT_OK
@@ -518,7 +539,7 @@ function commands.doc(ctx, c, args)
       if v ~= nil then ctx.out(("%-22s %s\n"):format(k, tostring(v))) end
     end
     if d.error then
-      ctx.out(("%-22s %s: %s\n"):format("error", report.code_path(d.error), report.message(d.error)))
+      ctx.out(("%-22s %s: %s\n"):format("error", code_path(d.error), deepest_message(d.error)))
     end
   end
   return d.status == "Failed" and cli.EXIT_FAILED or cli.EXIT_OK
@@ -569,7 +590,7 @@ function commands.docs(ctx, c, args)
     function(d)
       local last
       if d.error then
-        last = report.code_path(d.error) .. ": " .. report.message(d.error)
+        last = code_path(d.error) .. ": " .. deepest_message(d.error)
       else
         last = d.sourcePath or ""
       end
@@ -619,8 +640,7 @@ function commands.start(ctx, c)
 end
 
 function commands.cancel(ctx, c, args)
-  local job = check(c:job(args[1]))
-  check(job:cancel())
+  local job = check(c:cancel(args[1]))
   if ctx.opts.json then
     ctx.out(json.encode(job_value(job), ORDERS.job) .. "\n")
   else
@@ -645,19 +665,28 @@ function commands.formats(ctx, c)
   return cli.EXIT_OK
 end
 
-local function print_report(ctx, c, job, max_docs)
-  local rep = check(report.collect(c, job))
+-- The failure report of the library (job:failures(), issue 8): its table, or its JSON.
+-- max_docs lists only the first documents (watch), with a pointer to the full report.
+local function print_report(ctx, job, max_docs)
+  local rep = check(job:failures())
   if ctx.opts.json then
-    ctx.out(json.encode(report.value(rep), report.ORDERS) .. "\n")
+    ctx.out(rep:json() .. "\n")
+  elseif max_docs and #rep.documents > max_docs then
+    local short = {}
+    for k, v in pairs(rep) do short[k] = v end
+    short.documents = {}
+    for i = 1, max_docs do short.documents[i] = rep.documents[i] end
+    ctx.out(setmetatable(short, getmetatable(rep)):table() .. "\n")
+    ctx.out(("... and %d more: doctranslate failures %s\n"):format(#rep.documents - max_docs, job.id))
   else
-    ctx.out(report.text(rep, ctx.tty and ctx.columns or nil, max_docs))
+    ctx.out(rep:table() .. "\n")
   end
   return rep
 end
 
 function commands.failures(ctx, c, args)
   local job = check(c:job(args[1]))
-  local rep = print_report(ctx, c, job)
+  local rep = print_report(ctx, job)
   return (rep.failed > 0 or job_failed(job)) and cli.EXIT_FAILED or cli.EXIT_OK
 end
 
@@ -689,18 +718,16 @@ function cli.progress_line(p, bar, width)
 end
 
 function commands.watch(ctx, c, args)
-  local interval = number_opt(ctx.opts, "interval", 0, 3600) or 0
+  local interval = number_opt(ctx.opts, "interval", 0, 3600)
   local max_wait = number_opt(ctx.opts, "max-wait", 0, 1e9)
   local job = check(c:job(args[1]))
   local t0 = ctx.now()
-  local first_t, first_done
-  local last_plain
-  local p
+  local first_t, first_done, last_plain, p
   local function sample()
     local s = job.summary or {}
     local done = (s.success or 0) + (s.failed or 0) + (s.cancelled or 0)
     local now = ctx.now()
-    if first_t == nil then first_t, first_done = now, done end
+    if first_t == nil or done < first_done then first_t, first_done = now, done end
     local rate, eta
     if now - first_t > 0.5 and done > first_done then
       rate = (done - first_done) / (now - first_t)
@@ -729,43 +756,32 @@ function commands.watch(ctx, c, args)
       end
     end
   end
-  sample()
-  ctx.out(("watching job %s\n"):format(job.id))
-  while true do
-    draw()
-    if dt.is_terminal(job.status) then break end
-    local wait = tonumber(job:response().headers["retry-after"]) or 1
-    if wait < interval then wait = interval end
-    if max_wait and ctx.now() - t0 + wait > max_wait then
-      if ctx.tty then ctx.out("\n") end
-      fail({ kind = "timeout", message = ("the job did not end within %g s (--max-wait)"):format(max_wait) })
-    end
-    local until_t = ctx.now() + wait
+  -- job:wait (the library's poll loop: Retry-After, interval, stale reads, timeout) sleeps
+  -- through this: on a terminal the bar is redrawn four times a second meanwhile.
+  local function pause(seconds)
+    if not ctx.tty then return ctx.sleep(seconds) end
+    local until_t = ctx.now() + seconds
     while true do
       local left = until_t - ctx.now()
       if left <= 0 then break end
-      if ctx.tty then
-        ctx.sleep(math.min(left, 0.25))
-        draw()
-      else
-        ctx.sleep(left)
-      end
+      ctx.sleep(math.min(left, 0.25))
+      draw()
     end
-    local _, err = job:refresh()
-    if err then
-      if ctx.tty then ctx.out("\n") end
-      fail(err)
-    end
-    sample()
   end
+  ctx.out(("watching job %s\n"):format(job.id))
+  sample()
+  draw()
+  local _, err = job:wait{ interval = interval, timeout = max_wait, sleep = pause, now = ctx.now,
+                           on_progress = function() sample() draw() end }
   if ctx.tty then ctx.out("\n") end
+  if err then fail(err) end
   ctx.out("\n")
-  local rep = print_report(ctx, c, job, 10)
+  local rep = print_report(ctx, job, 10)
   return (rep.failed > 0 or job_failed(job)) and cli.EXIT_FAILED or cli.EXIT_OK
 end
 
 -- The library functions a command needs (the lifecycle ones arrive with issue 8).
-local NEEDS = { jobs = "jobs", start = "start", formats = "formats" }
+local NEEDS = { jobs = "jobs", start = "start", formats = "formats", cancel = "cancel" }
 
 ----------------------------------------------------------------------- main
 
