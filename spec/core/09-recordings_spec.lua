@@ -8,7 +8,7 @@ local DIR = os.getenv("DT_RECORDINGS") or "../shared/recordings"
 local function read(name)
   local f = io.open(DIR .. "/" .. name, "rb")
   if not f then return nil end
-  local s = f:read("a")
+  local s = f:read("*a")
   f:close()
   return s
 end

@@ -44,7 +44,7 @@ end
 
 -- Ascending by lastActionDateTimeUtc, ties by creation.
 local function by_last_action(list)
-  local out = { table.unpack(list) }
+  local out = { (table.unpack or unpack)(list) } -- unpack: Lua 5.1 and LuaJIT
   table.sort(out, function(a, b)
     local la, lb = emu.ticks(a.lastActionDateTimeUtc), emu.ticks(b.lastActionDateTimeUtc)
     if la ~= lb then return la < lb end
@@ -138,7 +138,8 @@ describe("emulator filters", function()
         assert.same(ids_of(where(full, function(d) return emu.ticks(d.createdDateTimeUtc) >= emu.ticks(lo) end)),
           ids_of(collect(q("createdDateTimeUtcStart=" .. lo))))
         -- an offset means the same instant
-        local t = emu.ticks(hi) // 10000000
+        local hi_ticks = emu.ticks(hi) -- whole seconds without // (a syntax error before Lua 5.3)
+        local t = (hi_ticks - hi_ticks % 10000000) / 10000000
         local shifted = os.date("!%Y-%m-%dT%H:%M:%S", t + 3600) .. hi:match("(%.%d+)Z$") .. "+01:00"
         assert.same(ids_of(where(full, function(d) return emu.ticks(d.createdDateTimeUtc) <= emu.ticks(hi) end)),
           ids_of(collect(q("createdDateTimeUtcEnd=" .. shifted:gsub("+", "%%2B")))))

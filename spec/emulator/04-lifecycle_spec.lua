@@ -13,7 +13,7 @@ local function sleep(s) os.execute("sleep " .. s) end
 
 local function now() -- wall clock in seconds, sub-second
   local p = io.popen("date +%s.%N")
-  local t = tonumber(p:read("l"))
+  local t = tonumber(p:read("*l"))
   p:close()
   return t
 end

@@ -9,7 +9,7 @@ end
 
 local function clock()
   local p = io.popen("date +%s.%N")
-  local t = tonumber(p:read("l"))
+  local t = tonumber(p:read("*l"))
   p:close()
   return t
 end

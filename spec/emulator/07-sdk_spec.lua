@@ -4,10 +4,12 @@ local emu = require "support.emulator"
 local DIR = "emulator/sdk-check"
 
 local function sh(cmd)
-  local p = io.popen(cmd .. " 2>&1")
-  local out = p:read("a")
-  local _, _, code = p:close()
-  return code, out
+  -- the exit status is printed after the output: close() does not return it on Lua 5.1/LuaJIT
+  local p = io.popen(cmd .. " 2>&1; printf '\\n%d' $?")
+  local out = p:read("*a")
+  p:close()
+  local text, code = out:match("^(.-)\n(%d+)$")
+  return tonumber(code), text or out
 end
 
 describe("the official JS SDK against the emulator", function()

@@ -26,7 +26,7 @@ emu.shell_quote = shell_quote
 local function read_file(path)
   local fh = io.open(path, "rb")
   if not fh then return nil end
-  local data = fh:read("a")
+  local data = fh:read("*a") -- "*a": Lua 5.1 and LuaJIT want the star
   fh:close()
   return data
 end
@@ -80,10 +80,14 @@ function emu.request(opts)
     args[#args + 1] = "--data-binary @" .. shell_quote(body_in)
   end
   args[#args + 1] = shell_quote(url)
-  local cmd = table.concat(args, " ") .. " 2>&1"
+  -- curl's exit status is printed after its output: on Lua 5.1 (and LuaJIT without 5.2 compat)
+  -- a popen file's close() does not return it
+  local cmd = table.concat(args, " ") .. " 2>&1; printf '\\ncurl-exit:%d' $?"
   local p = assert(io.popen(cmd, "r"))
-  local out = p:read("a")
-  local _, _, code = p:close()
+  local out = p:read("*a")
+  p:close()
+  local text, code = out:match("^(.-)\ncurl%-exit:(%d+)$")
+  out, code = text or out, tonumber(code)
   local raw_headers, body = read_file(hdr_file), read_file(body_file) or ""
   os.remove(hdr_file)
   os.remove(body_file)
@@ -105,9 +109,11 @@ function emu.get(path_and_query, headers)
 end
 
 -- lua-cjson decodes every number as a float under Lua 5.4: give whole numbers back as integers,
--- so that ids and counts print and concatenate as the service sent them.
+-- so that ids and counts print and concatenate as the service sent them. Lua 5.1/5.2/LuaJIT
+-- have no integer subtype (math.tointeger is absent): numbers stay as they are.
+local tointeger = math.tointeger or function(v) return v end
 local function integers(v)
-  if type(v) == "number" then return math.tointeger(v) or v end
+  if type(v) == "number" then return tointeger(v) or v end
   if type(v) == "table" then
     for k, x in pairs(v) do v[k] = integers(x) end
   end
@@ -170,6 +176,9 @@ function emu.health() return admin("GET", "/health") end
 -- A service date-time ("2024-10-11T01:26:30.1343348Z", an offset, or no zone = UTC) as an integer
 -- count of 100 ns ticks since 1970, so that dates compare correctly (their texts do not: trailing
 -- zeros are trimmed). Returns nil for text that is not such a date.
+-- Lua 5.1/5.2/LuaJIT have only doubles: exact for whole-millisecond instants (every date the
+-- emulator makes) until the year 2400; a fixture's odd 100 ns digit may round by one tick.
+local floor = math.floor
 function emu.ticks(text)
   local y, mo, d, h, mi, sec, rest = tostring(text):match("^(%d+)%-(%d+)%-(%d+)T(%d+):(%d+):(%d+)(.*)$")
   if not y then return nil end
@@ -177,10 +186,11 @@ function emu.ticks(text)
   if not frac then frac, zone = "", rest end
   y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
   if mo <= 2 then y = y - 1 end
-  local era = y // 400
+  -- floor(a / b), not a // b: the operator is a syntax error before Lua 5.3
+  local era = floor(y / 400)
   local yoe = y - era * 400
-  local doy = (153 * (mo > 2 and mo - 3 or mo + 9) + 2) // 5 + d - 1
-  local days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+  local doy = floor((153 * (mo > 2 and mo - 3 or mo + 9) + 2) / 5) + d - 1
+  local days = era * 146097 + yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy - 719468
   local secs = days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec)
   if zone ~= "" and zone ~= "Z" then
     local sign, oh, om = zone:match("^([+-])(%d%d):?(%d%d)$")
