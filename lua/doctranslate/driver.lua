@@ -9,7 +9,8 @@
 -- Options for the openresty transport only: keepalive_timeout, keepalive_pool_size, pace.
 --
 -- The client it returns has the public API of the C client (job, document,
--- documents, job_op, document_op, stats, close); every request goes through
+-- documents, jobs, start, cancel, formats, the *_op forms, stats, close;
+-- token functions are called here, so they may yield); every request goes through
 -- the transport, every wait through transport:sleep, and the paging, retry,
 -- parsing and error code is the core's (next_request / feed / feed_error).
 -- Jobs are Lua proxies of the core's Job userdata, so that refresh, documents
@@ -44,7 +45,7 @@ local Job, JobMT = {}, { __name = "doctranslate.Job" }
 
 local function log(st, level, message)
   if st.log == nil then return end
-  for _, secret in ipairs(st.secrets) do
+  for _, secret in pairs(st.secrets) do
     local i, j = message:find(secret, 1, true)
     while i do
       message = message:sub(1, i - 1) .. "REDACTED" .. message:sub(j + 1)
@@ -76,11 +77,35 @@ end
 -- Runs it (a Pages or an Op) until it has a result, documents, an end or an error.
 -- Several coroutines may drive operations of one client at once (one nginx
 -- worker serving many requests): everything per call stays local here.
+-- A token function (dt.new{ token = function() return token, expires_at end })
+-- runs here, in Lua, so that it may yield (fetch its token over cosockets);
+-- the core only learns the token. A failure reaches the operation through the
+-- core's own token function, which then answers "no token" with the reason.
+local function refresh_token(st)
+  local cc = st.cc
+  if st.token_fn == nil or cc == nil or not cc:token_due() then return end
+  local ok, token, expires = pcall(st.token_fn)
+  if not ok then
+    st.token_error = "it failed: " .. tostring(type(token) == "table" and token.message or token)
+  elseif type(token) ~= "string" or token == "" then
+    st.token_error = "it gave no token" .. (expires ~= nil and (": " .. tostring(expires)) or "")
+  else
+    local set, err = pcall(cc.set_token, cc, token, type(expires) == "number" and expires or nil)
+    if set then
+      st.token_error = nil
+      st.secrets[st.token_slot] = #token >= 4 and token or nil
+    else
+      st.token_error = "its token was refused: " .. tostring(type(err) == "table" and err.message or err)
+    end
+  end
+end
+
 local function drive(st, it)
   local t = st.transport
   local last_id
   while true do
     if st.closed then usage("the client is closed") end
+    refresh_token(st)
     local req = it:next_request()
     if req == nil then return end
     if t.check then t:check() end
@@ -124,6 +149,27 @@ local function wrap_job(client, raw, job_id)
   return job
 end
 
+-- The id of a core Job: its JSON id, or (a v1.x start answers with no body)
+-- the last segment of the Operation-Location it came with.
+local function job_id_of(raw)
+  local id = raw.id
+  if id == nil then
+    local ok, r = pcall(raw.response, raw)
+    local loc = ok and type(r) == "table" and type(r.headers) == "table" and r.headers["operation-location"]
+    id = type(loc) == "string" and loc:match("/batches/([^/?#]+)") or nil
+  end
+  return id
+end
+
+-- A core Job (from a result or a job listing) becomes a proxy; anything else stays.
+local function wrap_result(client, v)
+  if type(v) == "userdata" then
+    local mt = getmetatable(v)
+    if type(mt) == "table" and mt.__name == "doctranslate.Job" then return wrap_job(client, v, job_id_of(v)) end
+  end
+  return v
+end
+
 function JobMT.__index(self, key)
   local m = Job[key]
   if m ~= nil then return m end
@@ -144,6 +190,19 @@ function Job:refresh()
   local js = state_of(self, "job")
   local st = state_of(js.client, "client")
   local op = core_client(st, true):job_op(js.id)
+  drive(st, op)
+  local raw, err = op:result()
+  op:close()
+  if raw == nil then return nil, err end
+  js.raw = raw
+  return self
+end
+
+--- Asks the service to cancel the job; the job is updated in place: the job, or nil, err.
+function Job:cancel()
+  local js = state_of(self, "job")
+  local st = state_of(js.client, "client")
+  local op = core_client(st, true):cancel_op(js.id)
   drive(st, op)
   local raw, err = op:result()
   op:close()
@@ -177,7 +236,9 @@ function PagesMT.__call(self)
   local ps = state_of(self, "listing")
   if ps.closed then return nil end
   drive(ps.st, ps.raw)
-  return ps.raw()
+  local item = ps.raw()
+  if ps.jobs then return wrap_result(ps.client, item) end
+  return item
 end
 
 PagesMT.__close = pages_close
@@ -192,7 +253,11 @@ function Pages:next_page()
   local ps = state_of(self, "listing")
   if ps.closed then usage("the listing is closed") end
   drive(ps.st, ps.raw)
-  return ps.raw:next_page()
+  local page, err = ps.raw:next_page()
+  if page and ps.jobs then
+    for i, v in ipairs(page) do page[i] = wrap_result(ps.client, v) end
+  end
+  return page, err
 end
 
 --- A token that resumes the listing at the first document not handed out.
@@ -221,13 +286,65 @@ function Client:document(job_id, doc_id)
   return doc, err
 end
 
-function Client:documents(job_id, opts)
-  local st = state_of(self, "client")
-  local raw = core_client(st, true):documents(job_id, opts)
+local function new_pages(client, st, raw, jobs)
   local pages = setmetatable({}, PagesMT)
-  private[pages] = { raw = external(raw), st = st }
+  private[pages] = { raw = external(raw), st = st, client = client, jobs = jobs }
   if LUA54 then return pages, nil, nil, pages end
   return pages
+end
+
+function Client:documents(job_id, opts)
+  local st = state_of(self, "client")
+  return new_pages(self, st, (core_client(st, true):documents(job_id, opts)), false)
+end
+
+--- The lazy job list: the same listing object; its items are jobs.
+function Client:jobs(opts)
+  local st = state_of(self, "client")
+  return new_pages(self, st, (core_client(st, true):jobs(opts)), true)
+end
+
+-- Runs a single-shot op made by make(cc) and gives its result (a Job becomes a proxy).
+local function run_op(self, make)
+  local st = state_of(self, "client")
+  local op = make(core_client(st, true))
+  drive(st, op)
+  local v, err = op:result()
+  op:close()
+  if v == nil then return nil, err end
+  return wrap_result(self, v)
+end
+
+--- Starts a translation (the request table as for the core): the job, or nil, err.
+function Client:start(request)
+  return run_op(self, function(cc) return cc:start_op(request) end)
+end
+
+--- Cancels a job: the job (Cancelling or Cancelled), or nil, err.
+function Client:cancel(job_id)
+  return run_op(self, function(cc) return cc:cancel_op(job_id) end)
+end
+
+--- The supported formats ("document" or "glossary"), or nil, err.
+function Client:formats(kind)
+  return run_op(self, function(cc) return cc:formats_op(kind) end)
+end
+
+function Client:start_op(request)
+  return external(core_client(state_of(self, "client"), false):start_op(request))
+end
+
+function Client:cancel_op(job_id)
+  return external(core_client(state_of(self, "client"), false):cancel_op(job_id))
+end
+
+function Client:formats_op(kind)
+  return external(core_client(state_of(self, "client"), false):formats_op(kind))
+end
+
+--- The JSON body c:start would send (no I/O).
+function Client:start_body(request)
+  return core_client(state_of(self, "client"), false):start_body(request)
 end
 
 --- Raw operations for code that moves the bytes itself (next_request / feed).
@@ -291,10 +408,17 @@ function D.new(opts)
   -- the core checks every option now and raises its usage errors; this probe
   -- client is dropped: the real one is made in the process that uses it
   local probe = core.new(conf)
-  local st = { conf = conf, log = conf.log, secrets = {}, desc = tostring(probe) }
+  local st = { conf = conf, log = conf.log, secrets = {}, desc = tostring(probe), token_slot = 3 }
   probe:close()
-  if type(conf.key) == "string" and #conf.key >= 4 then st.secrets[#st.secrets + 1] = conf.key end
-  if type(conf.token) == "string" and #conf.token >= 4 then st.secrets[#st.secrets + 1] = conf.token end
+  if type(conf.key) == "string" and #conf.key >= 4 then st.secrets[1] = conf.key end
+  if type(conf.token) == "string" and #conf.token >= 4 then st.secrets[2] = conf.token end
+  if type(conf.token) == "function" then
+    -- the driver calls it (see refresh_token); the core's stand-in only reports why it could not
+    st.token_fn = conf.token
+    conf.token = function()
+      return nil, st.token_error or "the token is fetched by the driver before each request"
+    end
+  end
 
   if transport == "openresty" then
     local ngx = rawget(_G, "ngx")

@@ -273,6 +273,52 @@ describe("the API inside nginx (openresty transport)", function()
     assert.falsy(r[6]:find("via", 1, true))
   end)
 
+  it("starts a job, waits for it with job:wait (ngx.sleep), lists jobs and cancels, all over cosockets", function()
+    emu.settings{ start_duration = 1, start_documents = 4 }
+    local r = ok([[
+      local req = { inputs = { {
+        source = { sourceUrl = "https://acct.blob.core.windows.net/src?sv=2024&sig=SECRETSIG" },
+        targets = { { targetUrl = "https://acct.blob.core.windows.net/fr?sig=SECRETSIG", language = "fr" } },
+      } } }
+      local job = assert(c:start(req))
+      local waited = assert(job:wait{ interval = 0.2, timeout = 20 })
+      local listed = 0
+      for j in c:jobs{ page_size = 10 } do
+        if j.id == job.id then listed = listed + 1 end
+      end
+      local other = assert(c:start(req))
+      assert(other:cancel())
+      return { id = type(job.id), status = waited.status, total = waited.summary.total, listed = listed,
+               cancelled = other.status, proxy = type(job) }
+    ]])
+    emu.admin("DELETE", "/settings")
+    assert.equal("string", r.id)
+    assert.is_true(r.status == "Succeeded" or r.status == "Failed")
+    assert.equal(4, r.total)
+    assert.equal(1, r.listed)
+    assert.matches("^Cancel", r.cancelled)
+    assert.equal("table", r.proxy)
+  end)
+
+  it("runs a token function that fetches its token over cosockets (it yields)", function()
+    local r = ok([[
+      local T = require("doctranslate.openresty").new({}, error)
+      local calls = 0
+      local tc = dt.new{ endpoint = os.getenv("DT_ENDPOINT"), token = function()
+        calls = calls + 1
+        local res = assert(T:request{ method = "POST", url = os.getenv("DT_ENDPOINT") .. "/_emulator/tokens",
+                                      headers = { ["Content-Type"] = "application/json" }, body = "{}" })
+        local t = cjson.decode(res.body)
+        return t.token, ngx.time() + t.expires_in
+      end }
+      local job = assert(tc:job($id))
+      assert(tc:job($id))
+      return { status = job.status, calls = calls }
+    ]], { id = job_id })
+    assert.is_string(r.status)
+    assert.equal(1, r.calls)
+  end)
+
   it("made the request from init_worker a usage error", function()
     local r = ok([[return { kind = init_worker_said.kind, message = init_worker_said.message }]])
     assert.equal("usage", r.kind)

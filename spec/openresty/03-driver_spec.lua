@@ -11,9 +11,11 @@ local function luasocket_transport()
   local t = { requests = 0, sleeps = {} }
   function t.request(self, req)
     self.requests = self.requests + 1
-    local chunks = {}
-    local _, code, headers = http.request{ url = req.url, method = req.method, headers = req.headers,
-      sink = ltn12.sink.table(chunks) }
+    local chunks, headers_out = {}, {}
+    for k, v in pairs(req.headers) do headers_out[k] = v end
+    if req.body then headers_out["Content-Length"] = #req.body end
+    local _, code, headers = http.request{ url = req.url, method = req.method, headers = headers_out,
+      source = req.body and ltn12.source.string(req.body), sink = ltn12.sink.table(chunks) }
     if type(code) ~= "number" then return nil, "network", tostring(code) end
     return { status = code, headers = headers, body = table.concat(chunks) }
   end
@@ -101,6 +103,53 @@ describe("doctranslate.driver with a Lua transport", function()
       if not req.wait then op:feed(assert(t:request(req))) end
     end
     assert.equal(job_id, assert(op:result()).id)
+  end)
+
+  local START = { inputs = { {
+    source = { sourceUrl = "https://acct.blob.core.windows.net/src?sv=2024&sig=SECRETSIG" },
+    targets = { { targetUrl = "https://acct.blob.core.windows.net/fr?sig=SECRETSIG", language = "fr" } },
+  } } }
+
+  for _, version in ipairs({ "2026-03-01", "v1.1" }) do
+    it("starts, cancels, lists jobs and reads formats through the transport (" .. version .. ")", function()
+      local t = luasocket_transport()
+      local c = dt.new{ endpoint = emu.http, key = emu.key, transport = t, api_version = version }
+      local job = assert(c:start(START))
+      assert.equal("table", type(job))
+      assert.is_string(job.id)
+      assert.equal("NotStarted", c:job(job.id).status)
+      assert.equal(job, job:cancel())
+      assert.matches("^Cancel", job.status)
+      local again = assert(c:cancel(job.id))
+      assert.equal(job.id, again.id)
+      local formats = assert(c:formats())
+      assert.is_true(#formats > 0)
+      local seen = false
+      for j in c:jobs{ page_size = 5 } do
+        assert.equal("table", type(j)) -- proxies: their refresh uses the transport too
+        if j.id == job.id then seen = assert(j:refresh()) end
+      end
+      assert.truthy(seen)
+      local before = t.requests
+      assert(seen:refresh())
+      assert.equal(before + 1, t.requests)
+    end)
+  end
+
+  it("calls a token function in Lua before a request is built, and reports its failure", function()
+    local t = luasocket_transport()
+    local tok = emu.token{ expires_in = 3600 }
+    local calls = 0
+    local c = dt.new{ endpoint = emu.http, transport = t,
+                      token = function() calls = calls + 1; return tok.token, os.time() + 3600 end }
+    assert(c:job(job_id))
+    assert(c:job(job_id))
+    assert.equal(1, calls)
+    local bad = dt.new{ endpoint = emu.http, transport = t, retries = 0,
+                        token = function() error("the identity service is down") end }
+    local _, err = bad:job(job_id)
+    assert.equal("network", err.kind)
+    assert.matches("the identity service is down", err.message, 1, true)
   end)
 
   it("maps transport failures to network/timeout errors", function()
