@@ -38,7 +38,21 @@ local DRIVER_OPTIONS = { transport = true, keepalive_timeout = true, keepalive_p
 local private = setmetatable({}, { __mode = "k" })
 
 local Client, ClientMT = {}, { __name = "doctranslate.Client" }
-ClientMT.__index = Client
+local core_methods -- the core client's method table, seen on the first probe client
+
+-- A method only the core's libcurl driver has (documents_async, ...) is a
+-- usage error that says so, rather than "attempt to call a nil value".
+function ClientMT.__index(_, key)
+  local m = Client[key]
+  if m ~= nil then return m end
+  if type(core_methods) == "table" and core_methods[key] ~= nil then
+    return function()
+      usage("c:" .. tostring(key) .. "() belongs to the libcurl driver; this client moves its bytes through"
+        .. " a Lua transport (job, document, documents, jobs, start, cancel, formats and the *_op forms)")
+    end
+  end
+  return nil
+end
 local Pages, PagesMT = {}, { __name = "doctranslate.Pages" }
 PagesMT.__index = Pages
 local Job, JobMT = {}, { __name = "doctranslate.Job" }
@@ -408,6 +422,10 @@ function D.new(opts)
   -- the core checks every option now and raises its usage errors; this probe
   -- client is dropped: the real one is made in the process that uses it
   local probe = core.new(conf)
+  if core_methods == nil then
+    local mt = getmetatable(probe)
+    core_methods = type(mt) == "table" and type(mt.__index) == "table" and mt.__index or false
+  end
   local st = { conf = conf, log = conf.log, secrets = {}, desc = tostring(probe), token_slot = 3 }
   probe:close()
   if type(conf.key) == "string" and #conf.key >= 4 then st.secrets[1] = conf.key end

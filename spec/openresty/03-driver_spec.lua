@@ -191,6 +191,11 @@ describe("doctranslate.driver with a Lua transport", function()
     local c = dt.new{ endpoint = emu.http, key = emu.key, transport = "curl" }
     assert.falsy(tostring(c):find("via", 1, true))
     local lc = client()
+    local ok_async, e_async = pcall(function() return lc:documents_async(job_id) end)
+    if lc.documents_async then
+      assert.is_false(ok_async)
+      assert.matches("libcurl driver", e_async.message, 1, true)
+    end
     lc:close()
     local ok, e = pcall(lc.job, lc, job_id)
     assert.is_false(ok)
