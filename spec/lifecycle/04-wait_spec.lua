@@ -86,15 +86,18 @@ describe("job:wait", function()
     for _, s in ipairs(got) do assert.equals(3, s) end
     id = emu.create_job{ documents = 4, duration = 0.6 }.id
     job, got = delays{ interval = 5 }
+    assert.equals("Succeeded", job.status)
     for _, s in ipairs(got) do assert.equals(5, s) end
     retry_header = { ["retry-after-ms"] = "1500" }
     id = emu.create_job{ documents = 4, duration = 0.6 }.id
     job, got = delays{ interval = 0.5 }
+    assert.equals("Succeeded", job.status)
     assert.is_true(#got >= 1)
     for _, s in ipairs(got) do assert.equals(1.5, s) end
     retry_header = { ["Retry-After"] = os.date("!%a, %d %b %Y %H:%M:%S GMT", os.time() + 4) }
     id = emu.create_job{ documents = 4, duration = 0.6 }.id
     job, got = delays{ interval = 0 }
+    assert.equals("Succeeded", job.status)
     for _, s in ipairs(got) do assert.is_true(s >= 2 and s <= 4, tostring(s)) end
   end)
 
