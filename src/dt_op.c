@@ -697,40 +697,9 @@ static void accept_start(dt_op *op, const char *body, size_t len)
     op->state = ST_READY;
 }
 
-void dt_op_feed(dt_op *op, dt_resp *resp, const char *body, size_t len)
+/* Judges the parsed body of a 2xx answer (root NULL: not usable JSON, why says why). */
+static void feed_root(dt_op *op, dt_resp *resp, struct json_object *root, const char *why)
 {
-    char why[160];
-    struct json_object *root;
-    long s = resp ? resp->status : 0;
-    if (op->state != ST_INFLIGHT) {
-        dt_resp_unref(resp);
-        return;
-    }
-    drop_slot(op);
-    if (s < 200 || s >= 300) {
-        if (s == 401 && op->conf->token_refresh && !op->auth_retried) {
-            /* the token expired or was revoked: once more with a new one */
-            op->auth_retried = 1;
-            op->conf->token_stale = 1;
-            op->state = ST_NEED;
-            dt_resp_unref(resp);
-            return;
-        }
-        if (retryable_status(op, s, resp) && schedule_retry(op, header_delay(resp))) {
-            dt_resp_unref(resp);
-            return;
-        }
-        http_error(op, resp, body, len);
-        dt_resp_unref(resp);
-        fail(op);
-        return;
-    }
-    op->resp = resp;
-    if (op->kind == DT_OP_START) {
-        accept_start(op, body, len);
-        return;
-    }
-    root = dt_json_parse(body, len, why, sizeof why);
     if (root == NULL) {
         set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body is not usable JSON: %s", why);
         fail(op);
@@ -779,6 +748,58 @@ void dt_op_feed(dt_op *op, dt_resp *resp, const char *body, size_t len)
     if (op->state == ST_ERROR)
         return;
     op->state = ST_READY;
+}
+
+void dt_op_feed(dt_op *op, dt_resp *resp, const char *body, size_t len)
+{
+    char why[160];
+    struct json_object *root;
+    long s = resp ? resp->status : 0;
+    if (op->state != ST_INFLIGHT) {
+        dt_resp_unref(resp);
+        return;
+    }
+    drop_slot(op);
+    if (s < 200 || s >= 300) {
+        if (s == 401 && op->conf->token_refresh && !op->auth_retried) {
+            /* the token expired or was revoked: once more with a new one */
+            op->auth_retried = 1;
+            op->conf->token_stale = 1;
+            op->state = ST_NEED;
+            dt_resp_unref(resp);
+            return;
+        }
+        if (retryable_status(op, s, resp) && schedule_retry(op, header_delay(resp))) {
+            dt_resp_unref(resp);
+            return;
+        }
+        http_error(op, resp, body, len);
+        dt_resp_unref(resp);
+        fail(op);
+        return;
+    }
+    op->resp = resp;
+    if (op->kind == DT_OP_START) {
+        accept_start(op, body, len);
+        return;
+    }
+    root = dt_json_parse(body, len, why, sizeof why);
+    feed_root(op, resp, root, why);
+}
+
+void dt_op_feed_parsed(dt_op *op, dt_resp *resp, struct json_object *root, const char *why)
+{
+    long s = resp ? resp->status : 0;
+    if (op->state != ST_INFLIGHT || s < 200 || s >= 300 || op->kind == DT_OP_START) {
+        if (root != NULL)
+            json_object_put(root);
+        dt_resp_unref(resp);
+        dt_op_feed_error(op, DT_ERR_PROTOCOL, "dt_op_feed_parsed: not a 2xx JSON answer");
+        return;
+    }
+    drop_slot(op);
+    op->resp = resp;
+    feed_root(op, resp, root, why);
 }
 
 void dt_op_feed_error(dt_op *op, dt_err_kind kind, const char *message)

@@ -154,6 +154,10 @@ dt_step dt_op_step(dt_op *op);
 /* Feeds the response to the request of the last DT_STEP_REQUEST. The body
  * need not be NUL terminated. Takes one reference of resp. */
 void dt_op_feed(dt_op *op, dt_resp *resp, const char *body, size_t len);
+/* dt_op_feed for a 2xx answer whose body the driver parsed itself (a
+ * driver that parses a little per frame): root (taken), or NULL with why
+ * when the body is not usable JSON. Takes one reference of resp. */
+void dt_op_feed_parsed(dt_op *op, dt_resp *resp, struct json_object *root, const char *why);
 /* The request failed without a response (kind: network or timeout, or
  * protocol for a body over the cap). */
 void dt_op_feed_error(dt_op *op, dt_err_kind kind, const char *message);
