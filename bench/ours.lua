@@ -1,20 +1,22 @@
 -- Our peer: the listing loop of issue 6, on Lua 5.4, with doctranslate.
 --
---   lua5.4 bench/ours.lua ENDPOINT KEY JOB_ID CA_FILE [IDS_FILE|-] [CONCURRENCY]
+--   lua5.4 bench/ours.lua ENDPOINT KEY JOB_ID CA_FILE [IDS_FILE|-] [CONCURRENCY] [PREFETCH]
 --
 -- Reads doc.id, doc.status and doc.characterCharged of every document and
 -- sums the last.  The ids go to IDS_FILE ("-" or absent: nowhere) so that the
 -- driver checks they are distinct without this process holding them, and
 -- memory stays what the listing needs.  CONCURRENCY > 1 passes the listing
 -- option `concurrency` (parallel page windows); 1 or absent leaves the
--- default.  With DT_BENCH_LOG=1 the client's log messages go to stderr.
+-- default.  PREFETCH "off" passes `prefetch = false` (to see what the default
+-- prefetch of the next page buys); absent leaves the default.  With
+-- DT_BENCH_LOG=1 the client's log messages go to stderr.
 --
 -- Prints: docs= distinct=-1 chars= requests=-1 connects=-1 bytes=-1 listing_s=
 local dt = require "doctranslate"
 
-local endpoint, key, job_id, ca_file, ids_file, concurrency = ...
+local endpoint, key, job_id, ca_file, ids_file, concurrency, prefetch = ...
 if not (endpoint and key and job_id and ca_file) then
-  io.stderr:write("usage: lua5.4 ours.lua ENDPOINT KEY JOB_ID CA_FILE [IDS_FILE|-] [CONCURRENCY]\n")
+  io.stderr:write("usage: lua5.4 ours.lua ENDPOINT KEY JOB_ID CA_FILE [IDS_FILE|-] [CONCURRENCY] [PREFETCH]\n")
   os.exit(2)
 end
 concurrency = math.tointeger(tonumber(concurrency or "1"))
@@ -38,6 +40,9 @@ local client = dt.new{ endpoint = endpoint, key = key, ca_file = ca_file,
 local options = { page_size = 100 }
 if concurrency and concurrency > 1 then
   options.concurrency = concurrency
+end
+if prefetch == "off" then
+  options.prefetch = false
 end
 
 local out = ids_file and ids_file ~= "-" and assert(io.open(ids_file, "w")) or nil

@@ -232,6 +232,11 @@ peer("ours", function(job, ids, extra)
   return LUA .. " bench/ours.lua " .. shell_quote(HTTPS) .. " " .. shell_quote(KEY) .. " "
     .. shell_quote(job) .. " " .. shell_quote(CA) .. " " .. shell_quote(ids or "-")
     .. " " .. tostring(extra and extra.concurrency or 1)
+    .. (extra and extra.prefetch == false and " off" or "")
+end)
+-- ours with the prefetch of the next page turned off: what the default buys.
+peer("ours_nopf", function(job, ids)
+  return peers.ours.argv_of(job, ids, { prefetch = false })
 end)
 peer("js_sdk", function(job, ids)
   return "env NODE_EXTRA_CA_CERTS=" .. shell_quote(CA) .. " node bench/js_peer.mjs "
@@ -417,6 +422,22 @@ for _, name in ipairs{ "ours", "js_sdk", "floor", "plain_lua" } do
     say(("note: peer %s skipped: %s"):format(name, why))
   end
 end
+local function runnable(name)
+  for _, n in ipairs(main_peers) do
+    if n == name then return true end
+  end
+  return false
+end
+-- ours_nopf joins the main scenario when this build has the listing option prefetch.
+if runnable("ours") and (env "BENCH_NOPREFETCH" or "1") == "1" then
+  local _, ok = run_capture(LUA .. " -e 'local c = require(\"doctranslate\").new{endpoint = "
+    .. "\"https://127.0.0.1:1\", key = \"k\"}; c:documents(\"x\", {prefetch = false})' 2>&1")
+  if ok then
+    table.insert(main_peers, 2, "ours_nopf")
+  else
+    say("note: peer ours_nopf skipped: this build has no listing option prefetch")
+  end
+end
 
 admin("POST", "/_emulator/reset", {})
 -- Room in the request log for the longest listing (1,000,000 documents: 10,000 requests).
@@ -445,12 +466,16 @@ if scenarios.main then
     end
   end
   print_table(("Listing %d documents over HTTPS on loopback, page size 100, %d rounds interleaved")
-    :format(DOCS, ROUNDS), { "ours", "js_sdk", "floor", "plain_lua" }, results)
+    :format(DOCS, ROUNDS), { "ours", "ours_nopf", "js_sdk", "floor", "plain_lua" }, results)
   say("ratios (medians):")
   ratio(results, "ours", "js_sdk", "wall", "ours/JS wall", at_most(0.25))
   ratio(results, "ours", "js_sdk", "cpu", "ours/JS CPU", at_most(0.35))
   ratio(results, "ours", "floor", "wall", "ours/floor wall", at_most(1.6))
   ratio(results, "ours", "js_sdk", "listing_s", "ours/JS in-process", at_most(0.25))
+  if results.ours_nopf then
+    local a, b = stats(results.ours, "wall").med, stats(results.ours_nopf, "wall").med
+    say(("  prefetch: ours %.3f s vs ours_nopf %.3f s wall (%.2fx)"):format(a, b, a / b))
+  end
   if results.ours then
     local c = stats(results.ours, "connections").med
     say(("  ours TCP connections per listing: %.0f   (target 1: %s)"):format(c, c == 1 and "met" or "NOT met"))
@@ -484,13 +509,6 @@ if scenarios.capacity then
   else
     say("note: wrk not installed; emulator capacity not measured (see emu% in the tables)")
   end
-end
-
-local function runnable(name)
-  for _, n in ipairs(main_peers) do
-    if n == name then return true end
-  end
-  return false
 end
 
 if scenarios.rss and runnable("ours") then
