@@ -18,6 +18,8 @@
 --   BENCH_LATENCY_MS    default 50; BENCH_LATENCY_DOCS default 10000
 --   BENCH_CONCURRENCY   ours' parallel windows in the latency scenario (default 8)
 --   BENCH_RESULTS       output folder (default bench/results)
+--   BENCH_WAIT_QUIET    seconds to wait for the machine to be quiet first (default 0)
+--   BENCH_NOPREFETCH    0 leaves out ours_nopf (ours with prefetch = false)
 local cjson = require "cjson"
 local socket = require "socket"
 
@@ -412,6 +414,24 @@ end
 
 say(("doctranslate benchmark %s UTC; emulator %s; %d rounds"):format(stamp, HTTPS, ROUNDS))
 machine()
+
+-- Other load on the machine now, in cores (1 s sample).  With BENCH_WAIT_QUIET=s the
+-- benchmark waits up to s seconds for it to fall under 0.3 cores before it starts.
+local function other_load()
+  local b0, t0 = machine_busy(), socket.gettime()
+  socket.sleep(1)
+  return (machine_busy() - b0) / (socket.gettime() - t0)
+end
+do
+  local wait = tonumber(env "BENCH_WAIT_QUIET" or "0")
+  local deadline = socket.gettime() + wait
+  local load = other_load()
+  while load >= 0.3 and socket.gettime() < deadline do
+    load = other_load()
+  end
+  say(("other load before the runs: %.2f cores%s"):format(load,
+    load >= 0.5 and " (busy machine: expect noisy wall times; see other%)" or ""))
+end
 
 local main_peers = {}
 for _, name in ipairs{ "ours", "js_sdk", "floor", "plain_lua" } do
