@@ -412,7 +412,7 @@ function cli.terminal_columns()
   return nil
 end
 
------------------------------------------------------------------------ output
+-- output ------------------------------------------------------------------
 
 -- "code/inner/inner..." of an error table, and its deepest (most specific) message.
 local function code_path(err)
@@ -502,7 +502,7 @@ local function fmt_duration(s)
 end
 cli.fmt_duration = fmt_duration
 
----------------------------------------------------------------------- commands
+-- commands ------------------------------------------------------------------
 
 local commands = {}
 
@@ -783,7 +783,7 @@ end
 -- The library functions a command needs (the lifecycle ones arrive with issue 8).
 local NEEDS = { jobs = "jobs", start = "start", formats = "formats", cancel = "cancel" }
 
------------------------------------------------------------------------ main
+-- main ------------------------------------------------------------------
 
 local function command_help(name)
   local text = HELP[name] or HELP[""]
