@@ -26,6 +26,8 @@
 --   job:cancel() -> job (Cancelling or Cancelled) | nil, err;  c:cancel(job_id)
 --   job:wait{ timeout =, interval = 1, on_progress = function(job) end, sleep =, now = }
 --     -> job in a terminal state | nil, err (kind "timeout", or the failed poll's error)
+--   job:wait_async{ timeout =, interval =, on_progress = } -> w; w:step() each frame (true once
+--     ended: w.job / w.error), w:next_poll_in(), w:cancel()   -- libcurl client, never blocks
 --   job:failures() -> report (tostring / report:table(), report:json(), .groups, .documents)
 --   c:formats("document" | "glossary") -> { { format =, fileExtensions =, contentTypes =, ... } }
 --   dt.new{ token = "..." | function() return token, expires_at end }   -- Azure AD bearer

@@ -328,6 +328,34 @@ static int job_cancel(lua_State *L)
     return 1;
 }
 
+/* job:client() -> the client the job uses (for the non-blocking forms) */
+static int job_client(lua_State *L)
+{
+    dt_obj *o = luaL_checkudata(L, 1, DT_JOB_MT);
+    if (dt_client_from_ref(L, o->client_ref) == NULL)
+        return dt_usage(L, "the job's client is closed");
+    return 1;
+}
+
+/* job:adopt(other) -> job: takes the state another read of the same job gave
+ * (job_async's result), as refresh would have */
+static int job_adopt(lua_State *L)
+{
+    dt_obj *o = luaL_checkudata(L, 1, DT_JOB_MT);
+    dt_obj *n = luaL_checkudata(L, 2, DT_JOB_MT);
+    if (o->job_id == NULL || n->job_id == NULL || strcmp(o->job_id, n->job_id) != 0)
+        return dt_usage(L, "bad argument 'other': a read of the same job expected");
+    if (n != o) {
+        if (o->json != NULL)
+            json_object_put(o->json);
+        dt_resp_unref(o->resp);
+        o->json = n->json ? json_object_get(n->json) : NULL;
+        o->resp = dt_resp_ref(n->resp);
+    }
+    lua_settop(L, 1);
+    return 1;
+}
+
 void dt_push_item(lua_State *L, int client_ref, dt_op *op)
 {
     struct json_object *item = json_object_array_get_idx(op->items, op->offset);
@@ -404,7 +432,7 @@ void dt_obj_open(lua_State *L)
     static const luaL_Reg job_methods[] = {
         {"refresh", job_refresh},   {"documents", job_documents}, {"document", job_document},
         {"time", obj_time},         {"response", obj_response},   {"cancel", job_cancel},
-        {NULL, NULL}};
+        {"client", job_client},     {"adopt", job_adopt},         {NULL, NULL}};
     static const luaL_Reg doc_methods[] = {
         {"time", obj_time}, {"response", obj_response}, {NULL, NULL}};
     make_class(L, DT_JOB_MT, job_methods, job_tostring);

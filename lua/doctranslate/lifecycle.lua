@@ -120,6 +120,112 @@ function L.wait(job, opts)
   return job
 end
 
+---------------------------------------------------------------- wait_async
+
+local Wait = {}
+local WaitMT = { __index = Wait, __name = "doctranslate.Wait" }
+
+local ASYNC_OPTIONS = { timeout = "number", interval = "number", on_progress = "function", now = "function" }
+
+--- job:wait_async{ timeout =, interval = 1, on_progress =, now = } -> w, for game and app loops
+-- (the libcurl client): call w:step() each frame; it never blocks. It returns true once the wait
+-- has ended (w.job in a terminal state, or w.error: the poll's error or a "timeout" one), false
+-- while it waits. w:next_poll_in() says how many seconds until it polls again (0: a poll is in
+-- flight), w:cancel() stops it. The same rules as wait: Retry-After, interval, stale reads.
+-- on_progress runs inside step().
+function L.wait_async(job, opts)
+  if opts == nil then opts = {} end
+  if type(opts) ~= "table" then usage("bad argument 'opts': a table expected, got " .. type(opts)) end
+  for k, v in pairs(opts) do
+    local want = ASYNC_OPTIONS[k]
+    if want == nil then usage("bad option '" .. tostring(k) .. "': not a wait_async option") end
+    if type(v) ~= want then usage("bad option '" .. k .. "': a " .. want .. " expected, got " .. type(v)) end
+  end
+  local interval = opts.interval or 1
+  if interval ~= interval or interval < 0 then usage("bad option 'interval': a number of seconds >= 0 expected") end
+  local client = job:client()
+  local now = opts.now or core.monotonic
+  local w = setmetatable({ job = job, done = false, client = client, interval = interval, now = now,
+                           on_progress = opts.on_progress, best_rank = 0, best_done = -1 }, WaitMT)
+  w.deadline = opts.timeout and now() + opts.timeout
+  w.timeout = opts.timeout
+  -- a job read before (it has a status) waits for its Retry-After first
+  w.due = job.status == nil and now() or now() + L.poll_delay(job, interval)
+  w:progressed()
+  if L.TERMINAL[job.status] then w.done = true end
+  return w
+end
+
+function Wait:progressed()
+  local job = self.job
+  local rank = RANK[job.status] or (L.TERMINAL[job.status] and 4) or 0
+  local done = counted(job)
+  if job.status == nil or rank < self.best_rank or done < self.best_done then return false end
+  self.best_rank, self.best_done = rank, done
+  return true
+end
+
+function Wait:finish(err)
+  self.done = true
+  self.error = err
+  if self.op then
+    self.op:close()
+    self.op = nil
+  end
+  return true
+end
+
+function Wait:step()
+  if self.done then return true end
+  local t = self.now()
+  if self.op == nil then
+    if t < self.due then return false end
+    if self.deadline and t > self.deadline then
+      return self:finish(core.error("timeout", string.format("the job %s did not end within %g s (status %s)",
+        tostring(self.job.id), self.timeout, tostring(self.job.status))))
+    end
+    self.op = self.client:job_async(self.job.id)
+  end
+  self.op:step()
+  if not self.op.done then return false end
+  local op = self.op
+  self.op = nil
+  if op.error then
+    local err = op.error
+    op:close()
+    return self:finish(err)
+  end
+  self.job:adopt(op.result)
+  op:close()
+  if self:progressed() and self.on_progress then self.on_progress(self.job) end
+  if L.TERMINAL[self.job.status] then return self:finish(nil) end
+  self.due = self.now() + L.poll_delay(self.job, self.interval)
+  if self.deadline and self.due > self.deadline then
+    return self:finish(core.error("timeout", string.format("the job %s did not end within %g s (status %s)",
+      tostring(self.job.id), self.timeout, tostring(self.job.status))))
+  end
+  return false
+end
+
+--- Seconds until the next poll (0 while one is in flight or due; nil once done).
+function Wait:next_poll_in()
+  if self.done then return nil end
+  if self.op then return 0 end
+  return math.max(0, self.due - self.now())
+end
+
+--- Stops waiting (an in-flight poll is dropped); w.cancelled is true, w.error nil.
+function Wait:cancel()
+  if self.done then return end
+  self:finish(nil)
+  self.cancelled = true
+end
+
+WaitMT.__tostring = function(self)
+  return string.format("doctranslate.Wait: job %s %s", tostring(self.job.id),
+    self.done and (self.error and "ended with an error" or "done") or "waiting")
+end
+
 ---------------------------------------------------------------- failures
 
 local function redact(s)
@@ -314,7 +420,7 @@ end
 
 --- Adds wait and failures to the core's Job class (once per Lua state).
 function L.install()
-  for name, fn in pairs({ wait = L.wait, failures = L.failures }) do
+  for name, fn in pairs({ wait = L.wait, wait_async = L.wait_async, failures = L.failures }) do
     pcall(core.extend, "Job", name, fn) -- already there: a second require in the same state
   end
 end
