@@ -164,6 +164,9 @@ void dt_pump_close(dt_pump *p)
         }
     }
     p->cur = p->ahead = -1;
+    if (p->tok != NULL)
+        json_tokener_free(p->tok);
+    p->tok = NULL;
     free(p->ahead_url);
     p->ahead_url = NULL;
     free(p->last_url);
@@ -259,11 +262,68 @@ static void note(dt_pump *p, dt_pump_event ev)
         p->event(p->event_ud, ev, p);
 }
 
-/* The transfer of slot cur ended: feed op. */
-static void finish(dt_pump *p)
+/* Parses at most parse_budget more bytes of slot cur's 2xx body. Returns 1
+ * while more remains; 0 when done (*root, or NULL with why). */
+static int parse_some(dt_pump *p, dt_curl *c, struct json_object **root, char *why, size_t wn)
+{
+    const char *body = c->body.data;
+    size_t len = c->body.len, chunk, end, i;
+    enum json_tokener_error jerr;
+    *root = NULL;
+    if (p->tok == NULL) {
+        p->tok = json_tokener_new_ex(DT_JSON_MAX_DEPTH);
+        p->parsed = 0;
+        if (p->tok == NULL) {
+            snprintf(why, wn, "out of memory");
+            return 0;
+        }
+        json_tokener_set_flags(p->tok, JSON_TOKENER_STRICT);
+    }
+    chunk = len - p->parsed;
+    if (chunk > p->parse_budget)
+        chunk = p->parse_budget;
+    *root = json_tokener_parse_ex(p->tok, body + p->parsed, (int)chunk);
+    jerr = json_tokener_get_error(p->tok);
+    if (jerr == json_tokener_continue && p->parsed + chunk < len) {
+        p->parsed += chunk;
+        return 1;
+    }
+    end = p->parsed + json_tokener_get_parse_end(p->tok);
+    json_tokener_free(p->tok);
+    p->tok = NULL;
+    if (jerr == json_tokener_continue) {
+        snprintf(why, wn, "truncated JSON (%zu bytes)", len);
+    } else if (jerr != json_tokener_success) {
+        snprintf(why, wn, "invalid JSON at byte %zu: %s", end, json_tokener_error_desc(jerr));
+    } else {
+        for (i = end; i < len; i++) {
+            char ch = body[i];
+            if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n') {
+                snprintf(why, wn, "trailing data after JSON at byte %zu", i);
+                break;
+            }
+        }
+        if (i == len)
+            return 0; /* *root is the document */
+    }
+    json_object_put(*root);
+    *root = NULL;
+    return 0;
+}
+
+/* The transfer of slot cur ended: feed op. Returns 1 when the body's parse
+ * goes on at the next poll. */
+static int finish(dt_pump *p)
 {
     dt_curl *c = p->x[p->cur];
     dt_op *op = p->op;
+    struct json_object *root = NULL;
+    char why[160];
+    int incremental = p->parse_budget > 0 && c->body.len > 0 && c->body.len <= 0x7fffffff &&
+                      op->body == NULL && dt_curl_answer_2xx(c, c->rc);
+    why[0] = '\0';
+    if (incremental && parse_some(p, c, &root, why, sizeof why))
+        return 1;
     free(p->last_url);
     p->last_url = NULL;
     if (op->url != NULL) {
@@ -274,11 +334,15 @@ static void finish(dt_pump *p)
     p->last_method = op->method;
     p->cur = -1;
     c->done = 0;
-    dt_curl_finish(c, op, c->rc);
+    if (incremental)
+        dt_curl_finish_parsed(c, op, root, why);
+    else
+        dt_curl_finish(c, op, c->rc);
     p->last_status = c->last_status;
     p->last_seconds = c->last_seconds;
     note(p, DT_PUMP_EV_RESPONSE);
     p->last_prefetched = 0;
+    return 0;
 }
 
 static int start_request(dt_pump *p)
@@ -316,7 +380,7 @@ static int start_request(dt_pump *p)
 dt_pump_state dt_pump_poll(dt_pump *p)
 {
     dt_op *op = p->op;
-    int round;
+    int round, had = p->cur >= 0 && p->x[p->cur]->done;
     if (p->mt == NULL)
         return DT_PUMP_ERROR;
     if (p->cur >= 0 || p->ahead >= 0)
@@ -326,7 +390,10 @@ dt_pump_state dt_pump_poll(dt_pump *p)
         if (p->cur >= 0) {
             if (!p->x[p->cur]->done)
                 return DT_PUMP_BUSY;
-            finish(p); /* the one parse of this poll */
+            if (round == 0 && !had && p->parse_budget > 0)
+                return DT_PUMP_BUSY; /* received in this poll: the parse starts at the next */
+            if (finish(p)) /* the one parse (or part of one) of this poll */
+                return DT_PUMP_BUSY;
         }
         if (p->wait_until > 0) {
             if (dt_now() < p->wait_until)
@@ -371,7 +438,7 @@ double dt_pump_due(const dt_pump *p)
 {
     double d;
     if (p->cur >= 0)
-        return -1;
+        return p->x[p->cur]->done ? 0 : -1; /* a parse under way goes on at once */
     if (p->wait_until > 0) {
         d = p->wait_until - dt_now();
         return d > 0 ? d : 0;

@@ -73,6 +73,11 @@ typedef struct dt_pump {
     char *ahead_url;
     double wait_until;          /* a retry wait runs until then (dt_now), 0 none */
     int prefetch;
+    /* parse_budget > 0: a 2xx body is parsed that many bytes per poll (a
+     * frame's work stays bounded); 0: at once */
+    size_t parse_budget;
+    struct json_tokener *tok;   /* the parse under way, or NULL */
+    size_t parsed;              /* bytes of the body parsed so far */
     /* the last ended transfer, for the log */
     const char *last_method;
     char *last_url;

@@ -75,13 +75,16 @@ describe("prefetch", function()
     local id = H.job{ documents = 50 }
     local c = H.client()
     local all = H.listing(c, id, { page_size = 10, prefetch = false })
+    emu.fault{ route = "documents", page = 3, action = "latency", ms = 400 }
     local got, pages = {}, c:documents(id, { page_size = 10 })
     for doc in pages do
       got[#got + 1] = doc.id
       if #got == 13 then break end
     end
     assert.equal(1, c:stats().transfers) -- page 3 travels while page 2 is read
+    local t0 = core.monotonic()
     pages:close()
+    assert.is_true(core.monotonic() - t0 < 0.1) -- close does not wait for it
     assert.equal(0, c:stats().transfers)
     for doc in c:documents(id, { continuation = pages:continuation() }) do got[#got + 1] = doc.id end
     assert.same(all, got)
