@@ -11,6 +11,8 @@ local function chunk(code, vars)
   return (code:gsub("%$(%w+)", function(k)
     local v = vars[k]
     if v == nil then return "$" .. k end
+    -- %q quotes numbers as strings before Lua 5.3: a number is written as a numeral
+    if type(v) == "number" then return string.format("%.17g", v) end
     return string.format("%q", v)
   end))
 end
