@@ -18,6 +18,7 @@ package.path = here .. "/lua/?.lua;" .. here .. "/lua/?/init.lua;" .. here .. "/
 package.cpath = here .. "/?.so;" .. package.cpath
 
 local dt = require "doctranslate"
+local cli = require "doctranslate.cli"
 local emu = require "support.emulator"
 
 local DOCUMENTS, FAIL_EVERY, DURATION = 1000, 37, 6
@@ -25,8 +26,9 @@ local LUA = arg and arg[-1] or "lua5.4"
 local q = emu.shell_quote
 
 local function say(s) io.stdout:write(s, "\n") io.stdout:flush() end
+local tty = cli.stdout_is_terminal()
 local function bold(s)
-  if os.getenv("TERM") and os.getenv("TERM") ~= "dumb" then return "\27[1m" .. s .. "\27[0m" end
+  if tty then return "\27[1m" .. s .. "\27[0m" end
   return s
 end
 
