@@ -192,6 +192,11 @@ void dt_curl_prepare(dt_curl *c, dt_op *op)
 
 void dt_curl_prepare_as(dt_curl *c, dt_op *op, const char *client_id)
 {
+    dt_curl_prepare_url(c, op, op->url, client_id);
+}
+
+void dt_curl_prepare_url(dt_curl *c, dt_op *op, const char *url, const char *client_id)
+{
     struct header_list h;
     dt_buf_reset(&c->body);
     dt_resp_unref(c->resp);
@@ -205,7 +210,7 @@ void dt_curl_prepare_as(dt_curl *c, dt_op *op, const char *client_id)
     h.client_id = client_id;
     dt_op_headers(op, add_header, &h);
     c->headers = h.list;
-    curl_easy_setopt(c->easy, CURLOPT_URL, op->url);
+    curl_easy_setopt(c->easy, CURLOPT_URL, url);
     if (op->body != NULL) {
         curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, op->body);
         curl_easy_setopt(c->easy, CURLOPT_CUSTOMREQUEST, op->method);

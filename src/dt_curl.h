@@ -61,6 +61,10 @@ void dt_curl_prepare(dt_curl *c, dt_op *op);
 /* The same with another x-ms-client-request-id than op's (a prefetched page
  * is the next call of op: it carries that call's id). */
 void dt_curl_prepare_as(dt_curl *c, dt_op *op, const char *client_id);
+/* The same for another url than op->url (a page fetched by offset); the
+ * secret goes with it only when op->url is on the configured origin, and url
+ * must be built from the configured endpoint. */
+void dt_curl_prepare_url(dt_curl *c, dt_op *op, const char *url, const char *client_id);
 void dt_curl_finish(dt_curl *c, dt_op *op, CURLcode rc);
 /* Whether the transfer that ended with rc brought a 2xx answer (whose body a
  * driver may parse itself, then hand over with dt_curl_finish_parsed). */

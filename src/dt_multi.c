@@ -134,13 +134,25 @@ int dt_multi_fds(dt_multi *mt, dt_fd *out, int max, long *timeout_ms)
 
 int dt_pump_init(dt_pump *p, dt_multi *mt, const dt_curl_opts *copts, dt_op *op, int prefetch)
 {
+    int i;
     memset(p, 0, sizeof *p);
-    p->cur = p->ahead = -1;
+    p->cur = -1;
+    for (i = 0; i < DT_PUMP_SLOTS; i++)
+        p->ahead_skip[i] = -1;
     p->op = op;
     p->copts = copts;
     p->prefetch = prefetch;
     p->mt = dt_multi_ref(mt);
     return mt != NULL ? 0 : -1;
+}
+
+void dt_pump_windows(dt_pump *p, int n, long long end)
+{
+    if (n > DT_PUMP_MAX_WINDOWS)
+        n = DT_PUMP_MAX_WINDOWS;
+    p->windows = n;
+    p->win_end = end;
+    p->win_state = n > 0 ? 1 : 0;
 }
 
 static void forget_transfer(dt_curl *c)
@@ -153,9 +165,28 @@ static void forget_transfer(dt_curl *c)
     c->done = 0;
 }
 
+static void drop_ahead(dt_pump *p, int i)
+{
+    if (p->ahead_url[i] == NULL)
+        return;
+    forget_transfer(p->x[i]);
+    free(p->ahead_url[i]);
+    p->ahead_url[i] = NULL;
+    p->ahead_skip[i] = -1;
+    p->nahead--;
+}
+
+static void cancel_aheads(dt_pump *p)
+{
+    int i;
+    for (i = 0; i < DT_PUMP_SLOTS; i++)
+        drop_ahead(p, i);
+}
+
 void dt_pump_close(dt_pump *p)
 {
     int i;
+    cancel_aheads(p);
     for (i = 0; i < DT_PUMP_SLOTS; i++) {
         if (p->x[i] != NULL) {
             dt_curl_close(p->x[i]);
@@ -163,12 +194,10 @@ void dt_pump_close(dt_pump *p)
             p->x[i] = NULL;
         }
     }
-    p->cur = p->ahead = -1;
+    p->cur = -1;
     if (p->tok != NULL)
         json_tokener_free(p->tok);
     p->tok = NULL;
-    free(p->ahead_url);
-    p->ahead_url = NULL;
     free(p->last_url);
     p->last_url = NULL;
     dt_multi_unref(p->mt);
@@ -198,18 +227,18 @@ static int free_slot(const dt_pump *p)
 {
     int i;
     for (i = 0; i < DT_PUMP_SLOTS; i++)
-        if (i != p->cur && i != p->ahead)
+        if (i != p->cur && p->ahead_url[i] == NULL)
             return i;
     return -1;
 }
 
-static void cancel_ahead(dt_pump *p)
+static char *dup_s(const char *s)
 {
-    if (p->ahead >= 0)
-        forget_transfer(p->x[p->ahead]);
-    p->ahead = -1;
-    free(p->ahead_url);
-    p->ahead_url = NULL;
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d != NULL)
+        memcpy(d, s, n);
+    return d;
 }
 
 /* The id the next call of op will carry (a version 4 UUID, as dt_op makes). */
@@ -223,43 +252,90 @@ static void next_call_id(dt_op *op, char *out, size_t n)
              (unsigned long)(b >> 48), (unsigned long long)(b & 0xFFFFFFFFFFFFULL));
 }
 
-/* Page N is in the slot, its next link known and judged (dt_op sets op->url
- * only for a link it will follow: same origin, not seen before, within top
- * and max_pages): send that request now, one page ahead at most. */
-static void start_ahead(dt_pump *p)
-{
-    dt_op *op = p->op;
-    dt_curl *c;
-    int i;
-    if (!p->prefetch || p->ahead >= 0 || p->cur >= 0 || op->kind != DT_OP_DOCUMENTS ||
-        op->url == NULL || op->pending.kind != DT_ERR_NONE || strcmp(op->method, "GET") != 0 ||
-        !dt_op_has_items(op))
-        return;
-    i = free_slot(p);
-    if (i < 0 || (c = slot(p, i)) == NULL)
-        return;
-    if (p->before != NULL && !p->before(p->event_ud, op))
-        return;
-    p->ahead_url = malloc(strlen(op->url) + 1);
-    if (p->ahead_url == NULL)
-        return;
-    memcpy(p->ahead_url, op->url, strlen(op->url) + 1);
-    next_call_id(op, p->ahead_id, sizeof p->ahead_id);
-    dt_curl_prepare_as(c, op, p->ahead_id);
-    if (dt_multi_add(c) != 0) {
-        forget_transfer(c);
-        free(p->ahead_url);
-        p->ahead_url = NULL;
-        return;
-    }
-    p->ahead = i;
-    dt_multi_pump(p->mt); /* the request leaves now, not at the next poll */
-}
-
 static void note(dt_pump *p, dt_pump_event ev)
 {
     if (p->event != NULL)
         p->event(p->event_ud, ev, p);
+}
+
+/* Sends url (owned: taken) ahead of op, for the offset skip (-1: url only). */
+static void send_ahead(dt_pump *p, char *url, long long skip)
+{
+    dt_op *op = p->op;
+    dt_curl *c;
+    int i = free_slot(p);
+    if (url == NULL)
+        return;
+    if (i < 0 || (c = slot(p, i)) == NULL) {
+        free(url);
+        return;
+    }
+    next_call_id(op, p->ahead_id[i], sizeof p->ahead_id[i]);
+    dt_curl_prepare_url(c, op, url, p->ahead_id[i]);
+    if (dt_multi_add(c) != 0) {
+        forget_transfer(c);
+        free(url);
+        return;
+    }
+    p->ahead_url[i] = url;
+    p->ahead_skip[i] = skip;
+    p->nahead++;
+}
+
+static void give_up_windows(dt_pump *p, const char *why)
+{
+    p->win_state = 0;
+    p->fallback = why;
+    note(p, DT_PUMP_EV_SEQUENTIAL);
+}
+
+/* Page N is in op's slot and its next link judged (dt_op sets op->url only
+ * for a link it will follow: same origin, not seen before, within top and
+ * max_pages). Windows: the next pages by offset; prefetch: that link. */
+static void start_ahead(dt_pump *p)
+{
+    dt_op *op = p->op;
+    long long sk;
+    if (p->cur >= 0 || op->kind != DT_OP_DOCUMENTS || op->url == NULL ||
+        op->pending.kind != DT_ERR_NONE || strcmp(op->method, "GET") != 0 ||
+        !dt_op_has_items(op))
+        return;
+    if (p->before != NULL && !p->before(p->event_ud, op))
+        return;
+    if (p->win_state == 1) {
+        /* the first page: does the service page by offset, where we expect? */
+        if (dt_url_query_int(op->url, "skip", "$skip", &sk) != 0 ||
+            sk != op->q.skip + op->received || op->received <= 0) {
+            give_up_windows(p, "the service's next link does not page by skip");
+        } else {
+            p->win_state = 2;
+            p->win_next = sk;
+            p->win_stride = op->received;
+        }
+    }
+    if (p->win_state == 2) {
+        while (p->nahead < p->windows && p->win_next < p->win_end) {
+            dt_list_query q = op->q;
+            long long off = p->win_next;
+            q.skip = off;
+            if (op->q.top >= 0)
+                q.top = op->q.top - (off - op->q.skip);
+            if (free_slot(p) < 0)
+                break;
+            send_ahead(p, dt_url_documents(op->conf->endpoint, op->conf->api_version,
+                                           op->job_id, &q), off);
+            p->win_next += p->win_stride;
+        }
+        if (p->nahead > 0 || !p->prefetch) {
+            dt_multi_pump(p->mt);
+            return;
+        }
+        /* past the job's total, yet a next link: on one page ahead */
+    }
+    if (p->prefetch && p->nahead == 0) {
+        send_ahead(p, dup_s(op->url), -1);
+        dt_multi_pump(p->mt); /* the request leaves now, not at the next poll */
+    }
 }
 
 /* Parses at most parse_budget more bytes of slot cur's 2xx body. Returns 1
@@ -325,12 +401,7 @@ static int finish(dt_pump *p)
     if (incremental && parse_some(p, c, &root, why, sizeof why))
         return 1;
     free(p->last_url);
-    p->last_url = NULL;
-    if (op->url != NULL) {
-        p->last_url = malloc(strlen(op->url) + 1);
-        if (p->last_url != NULL)
-            memcpy(p->last_url, op->url, strlen(op->url) + 1);
-    }
+    p->last_url = op->url != NULL ? dup_s(op->url) : NULL;
     p->last_method = op->method;
     p->cur = -1;
     c->done = 0;
@@ -345,25 +416,42 @@ static int finish(dt_pump *p)
     return 0;
 }
 
+/* The slot fetching what op asks for now, or -1. */
+static int find_ahead(const dt_pump *p, const char *url)
+{
+    long long sk = -1;
+    int i, by_skip = p->win_state == 2 && dt_url_query_int(url, "skip", "$skip", &sk) == 0;
+    for (i = 0; i < DT_PUMP_SLOTS; i++) {
+        if (p->ahead_url[i] == NULL)
+            continue;
+        if (strcmp(p->ahead_url[i], url) == 0 || (by_skip && p->ahead_skip[i] == sk))
+            return i;
+    }
+    return -1;
+}
+
+/* 0 sent (or adopted), 1 op was fed an error, -1 no transfer could start */
 static int start_request(dt_pump *p)
 {
     dt_op *op = p->op;
     dt_curl *c;
-    int i;
-    if (p->ahead >= 0 && p->ahead_url != NULL && op->url != NULL &&
-        strcmp(p->ahead_url, op->url) == 0) {
-        /* the prefetched page is this request: it becomes the call */
-        memcpy(op->client_id, p->ahead_id, sizeof op->client_id);
-        p->cur = p->ahead;
-        p->ahead = -1;
-        free(p->ahead_url);
-        p->ahead_url = NULL;
+    int i = op->url != NULL ? find_ahead(p, op->url) : -1;
+    if (i >= 0) {
+        /* the page fetched ahead is this request: it becomes the call (op's
+         * url stays the one it judged, for relative links and the checks) */
+        memcpy(op->client_id, p->ahead_id[i], sizeof op->client_id);
+        free(p->ahead_url[i]);
+        p->ahead_url[i] = NULL;
+        p->ahead_skip[i] = -1;
+        p->nahead--;
+        p->cur = i;
         p->last_prefetched = 1;
         return 0;
     }
-    cancel_ahead(p);
+    if (p->win_state != 2 || free_slot(p) < 0)
+        cancel_aheads(p); /* a request nobody foresaw: what ran ahead is stale */
     if (p->before != NULL && !p->before(p->event_ud, op))
-        return 1; /* op was fed the error */
+        return 1;
     i = free_slot(p);
     if (i < 0 || (c = slot(p, i)) == NULL)
         return -1;
@@ -383,7 +471,7 @@ dt_pump_state dt_pump_poll(dt_pump *p)
     int round, had = p->cur >= 0 && p->x[p->cur]->done;
     if (p->mt == NULL)
         return DT_PUMP_ERROR;
-    if (p->cur >= 0 || p->ahead >= 0)
+    if (p->cur >= 0 || p->nahead > 0)
         dt_multi_pump(p->mt);
     for (round = 0; round < 8; round++) {
         dt_step s;
@@ -411,17 +499,16 @@ dt_pump_state dt_pump_poll(dt_pump *p)
                 dt_op_feed_error(op, DT_ERR_NETWORK, "could not start a transfer (libcurl)");
             break;
         case DT_STEP_WAIT:
-            cancel_ahead(p);
             p->wait_until = dt_now() + op->wait;
             note(p, DT_PUMP_EV_RETRY);
             break;
         case DT_STEP_READY:
             return DT_PUMP_READY;
         case DT_STEP_DONE:
-            cancel_ahead(p);
+            cancel_aheads(p);
             return DT_PUMP_DONE;
         default:
-            cancel_ahead(p);
+            cancel_aheads(p);
             note(p, DT_PUMP_EV_ERROR);
             return DT_PUMP_ERROR;
         }
@@ -431,7 +518,7 @@ dt_pump_state dt_pump_poll(dt_pump *p)
 
 int dt_pump_busy(const dt_pump *p)
 {
-    return p->cur >= 0 || p->ahead >= 0;
+    return p->cur >= 0 || p->nahead > 0;
 }
 
 double dt_pump_due(const dt_pump *p)
@@ -444,7 +531,7 @@ double dt_pump_due(const dt_pump *p)
         return d > 0 ? d : 0;
     }
     if (dt_op_has_items(p->op))
-        return p->ahead >= 0 ? -1 : 0;
+        return p->nahead > 0 ? -1 : 0;
     return 0;
 }
 

@@ -57,10 +57,12 @@ typedef enum dt_pump_state {
 typedef enum dt_pump_event {
     DT_PUMP_EV_RESPONSE = 1, /* a transfer ended: see last_* */
     DT_PUMP_EV_RETRY,        /* a retry wait starts: op->wait, op->attempt */
-    DT_PUMP_EV_ERROR         /* the operation failed: op->err */
+    DT_PUMP_EV_ERROR,        /* the operation failed: op->err */
+    DT_PUMP_EV_SEQUENTIAL    /* parallel windows were given up: fallback says why */
 } dt_pump_event;
 
-#define DT_PUMP_SLOTS 2
+#define DT_PUMP_MAX_WINDOWS 16
+#define DT_PUMP_SLOTS (DT_PUMP_MAX_WINDOWS + 1)
 
 typedef struct dt_pump {
     dt_op *op;                  /* borrowed from the owner */
@@ -68,11 +70,20 @@ typedef struct dt_pump {
     const dt_curl_opts *copts;  /* borrowed from the client */
     dt_curl *x[DT_PUMP_SLOTS];  /* easy handles, opened on first use */
     int cur;                    /* slot carrying op's request, -1 none */
-    int ahead;                  /* slot carrying the prefetched next page, -1 none */
-    char ahead_id[40];          /* its x-ms-client-request-id */
-    char *ahead_url;
+    /* pages fetched ahead of op's request: slot i carries one when url[i] is
+     * set; adopted when op asks for that url, or (windows) that offset */
+    char *ahead_url[DT_PUMP_SLOTS];
+    long long ahead_skip[DT_PUMP_SLOTS]; /* the offset (windows), -1: the exact url only */
+    char ahead_id[DT_PUMP_SLOTS][40];    /* its x-ms-client-request-id */
+    int nahead;
     double wait_until;          /* a retry wait runs until then (dt_now), 0 none */
-    int prefetch;
+    int prefetch;               /* one page ahead: the next link, once judged */
+    /* parallel page windows: up to `windows` pages in flight, by offset */
+    int windows;                /* 0: none */
+    int win_state;              /* 0 off, 1 armed (until page 1 shows skip paging), 2 on */
+    long long win_end;          /* the offset where the list ends (the job's total, top) */
+    long long win_next, win_stride;
+    const char *fallback;       /* why windows were given up */
     /* parse_budget > 0: a 2xx body is parsed that many bytes per poll (a
      * frame's work stays bounded); 0: at once */
     size_t parse_budget;
@@ -97,6 +108,12 @@ int dt_pump_init(dt_pump *p, dt_multi *mt, const dt_curl_opts *copts, dt_op *op,
 /* Does what can be done now without waiting: reads ended transfers (parsing
  * at most one response), starts the next request, or the prefetch. */
 dt_pump_state dt_pump_poll(dt_pump *p);
+/* Parallel windows for a listing of a job whose list no longer changes and
+ * ends at offset end: up to n pages in flight, fetched by offset (skip) and
+ * handed to op in its own order, each only when op asks for exactly that
+ * offset, so every check of op still applies. Armed until op's first page
+ * shows that the service pages by skip; else given up (DT_PUMP_EV_SEQUENTIAL). */
+void dt_pump_windows(dt_pump *p, int n, long long end);
 /* Whether a transfer of p is in flight. */
 int dt_pump_busy(const dt_pump *p);
 /* Seconds until p has something to do on its own, for a host's poller: 0

@@ -62,6 +62,10 @@ void dt_lpump_event(void *ud, dt_pump_event ev, dt_pump *p)
                    p->last_prefetched ? ", prefetched" : "");
         free(red);
         break;
+    case DT_PUMP_EV_SEQUENTIAL:
+        dt_log(lp->L, lp->cl, "info", "concurrency %d: %s; the listing runs sequentially",
+               p->windows, p->fallback ? p->fallback : "?");
+        break;
     case DT_PUMP_EV_RETRY:
         dt_log(lp->L, lp->cl, "warn", "retry %d of %d in %.3f s (x-ms-client-request-id %s)",
                op->attempt, lp->cl->conf.retries, op->wait, op->client_id);

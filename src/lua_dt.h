@@ -54,7 +54,8 @@ typedef struct dt_pages {   /* a listing, or (kind != DOCUMENTS) a single-shot O
     char *token;            /* the continuation saved when closed */
     struct dt_lpump *pump;  /* the prefetching driver (lua_async.c), or NULL */
     int prefetch;
-    struct dt_window *win;  /* parallel page windows (lua_pages.c), or NULL */
+    int concurrency;        /* pages fetched at once (parallel windows), 1: none */
+    int win_checked;        /* the job was looked at for windows */
 } dt_pages;
 
 /* A dt_pump driven from Lua: L and cl are set while it runs (the log). */

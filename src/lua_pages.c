@@ -237,11 +237,51 @@ static const char *read_list_opts(lua_State *L, int opts_idx, dt_client *cl, dt_
 
 /* ------------------------------------------------- parallel page windows */
 
-static void dt_window_setup(lua_State *L, dt_pages *p, int concurrency)
+/* concurrency = n: only where the result is well defined. Looks the job up
+ * (one request) and arms the pump's windows, or says through the log why the
+ * listing runs sequentially. */
+static void window_check(lua_State *L, dt_pages *p, dt_client *cl)
 {
-    (void)L;
-    (void)p;
-    (void)concurrency;
+    static const char *const terminal[] = {"Succeeded", "Failed", "Cancelled", "Canceled",
+                                           "ValidationFailed", NULL};
+    const dt_list_query *q = &p->op->q;
+    const char *why = NULL, *status = NULL;
+    long long total = -1, end;
+    dt_op *jop;
+    int i;
+    p->win_checked = 1;
+    if (q->statuses || q->ids || q->created_after || q->created_before) {
+        why = "filters make the number of documents unknown";
+    } else if ((jop = dt_op_new_job(&cl->conf, p->op->job_id)) == NULL) {
+        why = "out of memory";
+    } else {
+        if (dt_drive(L, cl, jop) != DT_STEP_READY) {
+            why = "the job could not be read";
+        } else {
+            struct json_object *sum = dt_json_get(jop->root, "summary"), *t;
+            status = dt_json_str(jop->root, "status");
+            for (i = 0; status != NULL && terminal[i] != NULL; i++)
+                if (strcmp(status, terminal[i]) == 0)
+                    break;
+            t = dt_json_get(sum, "total");
+            if (t != NULL && json_object_is_type(t, json_type_int))
+                total = json_object_get_int64(t);
+            if (status == NULL || terminal[i] == NULL)
+                why = "the job has not ended (its list may still change)";
+            else if (total < 0)
+                why = "the job does not say how many documents it has";
+        }
+        dt_op_free(jop);
+    }
+    if (why != NULL) {
+        dt_log(L, cl, "info", "concurrency %d: %s; the listing runs sequentially",
+               p->concurrency, why);
+        return;
+    }
+    end = total;
+    if (q->top >= 0 && q->skip + q->top < end)
+        end = q->skip + q->top;
+    dt_pump_windows(&p->pump->pump, p->concurrency, end);
 }
 
 dt_op *dt_list_op_new(lua_State *L, int client_idx, const char *job_id, int opts_idx, int async,
@@ -285,8 +325,7 @@ int dt_pages_new(lua_State *L, int client_idx, const char *job_id, int opts_idx)
     top = lua_gettop(L);
     p->op = dt_list_op_new(L, client_idx, job_id, opts_idx, 0, &x);
     p->prefetch = x.prefetch;
-    if (x.concurrency > 1)
-        dt_window_setup(L, p, x.concurrency);
+    p->concurrency = x.concurrency;
     lua_settop(L, top);
 #if LUA_VERSION_NUM >= 504
     lua_pushnil(L);
@@ -312,13 +351,15 @@ static int fill(lua_State *L, dt_pages *p)
             if (dt_op_needs_io(p->op))
                 return dt_usage(L, "this listing is driven by next_request()/feed(): call next_request()");
             s = dt_op_step(p->op);
-        } else if (p->prefetch) {
+        } else if (p->prefetch || p->concurrency > 1) {
             dt_client *cl = dt_client_from_ref(L, p->client_ref);
             dt_pump_state st;
             if (cl == NULL)
                 return dt_usage(L, "the listing's client is closed");
-            if (p->pump == NULL && (p->pump = dt_lpump_new(cl, p->op, 1)) == NULL)
+            if (p->pump == NULL && (p->pump = dt_lpump_new(cl, p->op, p->prefetch)) == NULL)
                 return luaL_error(L, "out of memory (libcurl multi handle)");
+            if (p->concurrency > 1 && !p->win_checked)
+                window_check(L, p, cl);
             p->pump->L = L;
             p->pump->cl = cl;
             st = dt_pump_run(&p->pump->pump);
