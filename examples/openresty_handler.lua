@@ -116,7 +116,10 @@ local function documents(job_id)
     for i, doc in ipairs(page) do parts[i] = cjson.encode(pick(doc, DOC_FIELDS)) end
     if #parts > 0 then
       ngx.print(count > 0 and "," or "", table.concat(parts, ","))
-      ngx.flush()
+      if not ngx.flush() then -- the client went away: stop asking the service
+        pages:close()
+        return
+      end
     end
     count = count + #page
     page, err = pages:next_page()
