@@ -8,13 +8,35 @@
 --                     timeout = 30, connect_timeout = 10, retries = 3, ca_file =, insecure = false,
 --                     user_agent =, proxy =, log = function(level, message) end,
 --                     page_size =, retry_base = 0.8, retry_max = 60, max_body = 16 MiB,
---                     max_headers = 64 KiB, max_pages = 1e6 }
+--                     max_headers = 64 KiB, max_pages = 1e6, prefetch = true, concurrency = 1 }
 --   c:job(id) / job:refresh() / c:document(job_id, doc_id) / job:document(doc_id)
 --   for doc in c:documents(job_id, { statuses =, ids =, created_after =, created_before =,
---                                    order_by =, top =, skip =, page_size =, continuation = }) do end
+--                                    order_by =, top =, skip =, page_size =, continuation =,
+--                                    prefetch = true, concurrency = 1 }) do end
+--     prefetch: page N+1 travels while the caller works through page N (one page ahead;
+--     the same requests, connection, checks, errors and continuation).
+--     concurrency = n (1..16): up to n pages fetched at once over a few kept-alive
+--     connections, documents still in exact order; only for a job that has ended, with a
+--     known total and no filters (one job lookup first); otherwise sequential, said
+--     through log("info", "concurrency n: ...; the listing runs sequentially").
 --   pages:next_page() / pages:continuation() / pages:close()
 --   obj.field (JSON names, nested tables, unknown fields too), obj:time(field), obj:response()
---   c:stats() -> { requests =, connections = } of the libcurl driver
+--   c:stats() -> { requests =, connections =, transfers = } of the libcurl driver (all its
+--     transfers share one multi handle, so one pool of kept-alive connections)
+--
+-- Game and app loops (src/lua_async.c): operations that never block.
+--   local op = c:documents_async(job_id, { <listing options>, on_documents = fn(op, docs),
+--                                          on_done = fn(op, err) })
+--   c:job_async(job_id, { on_done = }) / c:document_async(job_id, doc_id, { on_done = })
+--   op:step() -> done        once per frame: bounded work (at most a slice of one page's
+--                            parse), no sleep, no wait; a retry's Retry-After is a deadline
+--   op:take([t]) -> docs, n  the documents ready since the last take (t reused: no garbage)
+--   op.done, op.error, op.result (job/document ops), op.documents, op.pages, op.ready,
+--   op.waiting (a retry wait runs), op.cancelled
+--   op:cancel()              stops at once, frees its transfers; op:continuation() after it
+--   op:fds() -> { {fd =, read =, write =}, ... }, timeout_ms   for a host's poller (luv, an
+--                            engine): wait on those, at most timeout_ms (-1 none, 0 now), step
+--   Callbacks run inside step() only, never inside libcurl.
 --
 -- The job lifecycle (doctranslate.lifecycle, src/lua_lifecycle.c):
 --   c:start{ inputs = {{ source = { sourceUrl =, filter = { prefix =, suffix = }, language =,

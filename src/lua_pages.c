@@ -301,6 +301,7 @@ dt_op *dt_list_op_new(lua_State *L, int client_idx, const char *job_id, int opts
         int ps = q.page_size;
         if (dt_op_parse_continuation(cont, job_id, &q, &storage, &why) != 0) {
             free(storage);
+            storage = NULL;
             dt_usage(L, "bad option 'continuation': the token %s", why);
         }
         if (q.page_size < 0 || ps != cl->page_size)
