@@ -403,7 +403,7 @@ end
 
 -- The terminal's width from `stty size` (stdin or /dev/tty), nil when unknown.
 function cli.terminal_columns()
-  local p = io.popen("stty size </dev/tty 2>/dev/null")
+  local p = io.popen("{ stty size </dev/tty; } 2>/dev/null")
   if not p then return nil end
   local out = p:read("*a") or ""
   p:close()
@@ -884,6 +884,11 @@ function cli.main(argv, env)
   if dt.is_error(result) then
     say_error(error_lines(result))
     return cli.EXIT_SERVICE
+  end
+  if tostring(result):find("interrupted!", 1, true) then -- Ctrl-C: end the line a bar may be on
+    if ctx.tty then stdout:write("\n") end
+    say_error({ "doctranslate: interrupted" })
+    return 130
   end
   say_error({ "doctranslate: internal error: " .. tostring(result) })
   return cli.EXIT_SERVICE

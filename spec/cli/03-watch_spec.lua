@@ -68,6 +68,23 @@ describe("doctranslate watch", function()
     assert.is_truthy(r.err:find("did not end within 1.5 s", 1, true), r.err)
   end)
 
+  it("Ctrl-C: exit 130, the bar's line ended, no stack trace", function()
+    local id = emu.create_job{ documents = 10, duration = 30 }.id
+    local out, err = os.tmpname(), os.tmpname()
+    local q = emu.shell_quote
+    os.execute(("env DOCTRANSLATE_ENDPOINT=%s DOCTRANSLATE_KEY=%s DOCTRANSLATE_CA_FILE=%s %s %s watch %s --tty"
+      .. " >%s 2>%s & p=$!; sleep 1.5; kill -INT $p; wait $p; echo $? >>%s"):format(q(emu.https), q(emu.key),
+      q(emu.ca), q(H.LUA), q(H.BIN), q(id), q(out), q(err), q(err)))
+    local fo, fe = io.open(out), io.open(err)
+    local o, e = fo:read("*a"), fe:read("*a")
+    fo:close()
+    fe:close()
+    os.remove(out)
+    os.remove(err)
+    assert.equal("doctranslate: interrupted\n130\n", e)
+    assert.matches("\r\27%[2K%[[#.]+%][^\r]*\n$", o)
+  end)
+
   it("an unknown job: exit 3 before any progress line", function()
     local r = H.run("watch", H.UNKNOWN)
     assert.equal(3, r.code)
