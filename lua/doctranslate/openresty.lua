@@ -384,13 +384,16 @@ local function read_body(r, status, headers, version, cap)
   return concat(parts), false
 end
 
+local IDEMPOTENT = { GET = true, HEAD = true, DELETE = true, PUT = true, OPTIONS = true }
+
 local function connect_error(kind_err, where, err)
   if err == "timeout" then return nil, "timeout", "timed out while " .. where end
   return nil, kind_err, where .. " failed: " .. tostring(err)
 end
 
 -- One attempt. Returns the response, or nil, kind, message, retryable (a
--- kept-alive connection the server had closed before answering).
+-- kept-alive connection the server had closed: the send failed, or an
+-- idempotent request got no byte back).
 function Transport:attempt(req, scheme, host, port, authority, target)
   local sock = tcp()
   local connect_host = host == "localhost" and "127.0.0.1" or host
@@ -454,7 +457,11 @@ function Transport:attempt(req, scheme, host, port, authority, target)
   if not status then
     local kind, msg = headers, version
     sock:close()
-    if reused and not r.got_any and kind == "network" then return nil, kind, msg, true end
+    -- the server may have acted on a request it did not answer: only an
+    -- idempotent one is sent again
+    if reused and not r.got_any and kind == "network" and IDEMPOTENT[req.method or "GET"] then
+      return nil, kind, msg, true
+    end
     if kind == "network" then msg = "reading the response head failed: " .. tostring(msg) end
     return nil, kind, msg
   end
