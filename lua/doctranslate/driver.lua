@@ -225,6 +225,24 @@ function Job:cancel()
   return self
 end
 
+--- The client this job reads through (the Lua-transport client).
+function Job:client()
+  return state_of(self, "job").client
+end
+
+--- Takes the state another read of the same job gave (a proxy or a core Job).
+function Job:adopt(other)
+  local js = state_of(self, "job")
+  local os_ = private[other]
+  local raw = os_ and os_.raw or other
+  local mt = type(raw) == "userdata" and getmetatable(raw)
+  if type(mt) ~= "table" or mt.__name ~= "doctranslate.Job" or job_id_of(raw) ~= js.id then
+    usage("bad argument 'other': a read of the same job expected")
+  end
+  js.raw = raw
+  return self
+end
+
 function Job:documents(opts)
   local js = state_of(self, "job")
   return js.client:documents(js.id, opts)
