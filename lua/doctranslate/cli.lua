@@ -37,7 +37,7 @@ local VALUE = {
   status = true, id = true, order = true, ["order-by"] = true, top = true, skip = true,
   ["page-size"] = true, ["created-after"] = true, ["created-before"] = true, continuation = true,
   source = true, target = true, ["source-language"] = true, prefix = true, suffix = true,
-  ["storage-type"] = true, interval = true, ["max-wait"] = true, type = true,
+  ["storage-type"] = true, interval = true, ["max-wait"] = true, type = true, concurrency = true,
 }
 local FLAG = { insecure = true, verbose = true, tty = true, ["no-tty"] = true, json = true,
                help = true, version = true }
@@ -119,7 +119,8 @@ The job's documents, printed as each page arrives: a table, or one JSON object a
   --created-after T    --created-before T   ISO-8601 date-times
   --top N  --skip N    at most N documents / skip the first N
   --page-size N        documents per request, 1..100 (service default 50)
-  --continuation TOK   resume a listing where a token (printed on an interrupted --json run) points
+  --continuation TOK   resume a listing where a token (printed when a listing fails) points
+  --concurrency N      fetch up to N pages at once (1..16; an ended job listed without filters)
   --json               JSON lines
 
 Exit: 0 when the listing completed (whatever the documents' statuses).
@@ -200,7 +201,7 @@ local COMMAND_OPTIONS = {
   status = { "json" },
   doc = { "json" },
   docs = { "status", "id", "order", "order-by", "created-after", "created-before", "top", "skip",
-           "page-size", "continuation", "json" },
+           "page-size", "continuation", "concurrency", "json" },
   jobs = { "status", "id", "order", "order-by", "created-after", "created-before", "top", "skip",
            "page-size", "continuation", "json" },
   start = { "source", "target", "source-language", "prefix", "suffix", "storage-type", "json" },
@@ -350,7 +351,7 @@ local function listing_options(opts)
       if opts[n] ~= nil then usage("option --continuation: the token carries the listing's options; "
         .. "--%s cannot be added", n) end
     end
-    return { continuation = opts.continuation }
+    return { continuation = opts.continuation, concurrency = number_opt(opts, "concurrency", 1, 16, true) }
   end
   local o = {
     statuses = list_opt(opts.status),
@@ -360,6 +361,7 @@ local function listing_options(opts)
     top = number_opt(opts, "top", 0, 2^53, true),
     skip = number_opt(opts, "skip", 0, 2^53, true),
     page_size = number_opt(opts, "page-size", 1, 100, true),
+    concurrency = number_opt(opts, "concurrency", 1, 16, true),
   }
   local field, dir = opts["order-by"], opts.order
   if dir ~= nil and dir ~= "asc" and dir ~= "desc" then usage("option --order: asc or desc expected") end

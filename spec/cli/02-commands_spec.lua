@@ -180,6 +180,16 @@ describe("doctranslate docs", function()
     assert.equal(3, #last)
   end)
 
+  it("--concurrency N: the same documents in the same order as the sequential listing", function()
+    local seq = H.run("docs", H.FIXTURE_BIG, "--json", "--page-size", "100")
+    emu.clear_requests()
+    local par = H.run("docs", H.FIXTURE_BIG, "--json", "--page-size", "100", "--concurrency", "4")
+    assert.equal(0, par.code, par.err)
+    assert.same(ids_of(H.json_lines(seq.out)), ids_of(H.json_lines(par.out)))
+    local r = H.run("docs", H.FIXTURE_BIG, "--concurrency", "17")
+    assert.equal(2, r.code)
+  end)
+
   it("--created-after / --created-before narrow by date", function()
     local asc = H.json_lines(H.run("docs", H.FIXTURE_BIG, "--json", "--order", "asc", "--top", "10").out)
     local r = H.run("docs", H.FIXTURE_BIG, "--json", "--order", "asc", "--created-after", asc[3].createdDateTimeUtc,
