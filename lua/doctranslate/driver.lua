@@ -184,11 +184,23 @@ local function wrap_result(client, v)
   return v
 end
 
+-- Fields read through to the core's Job. Its methods written in Lua (wait,
+-- failures, ...) take the proxy as they find it; one written in C that this
+-- file does not wrap would get the proxy instead of its userdata (or move its
+-- bytes with libcurl): it is a usage error that says so.
 function JobMT.__index(self, key)
   local m = Job[key]
   if m ~= nil then return m end
   local js = private[self]
-  return js and js.raw[key]
+  if js == nil then return nil end
+  local v = js.raw[key]
+  if type(v) == "function" and debug.getinfo(v, "S").what == "C" then
+    return function()
+      usage("job:" .. tostring(key) .. "() belongs to the libcurl driver; a job read through a Lua transport"
+        .. " offers refresh, documents, document, cancel, time, response, client, adopt and the Lua methods")
+    end
+  end
+  return v
 end
 
 function JobMT.__tostring(self)
