@@ -23,7 +23,7 @@
 -- Transport options (dt.new): keepalive_timeout (seconds idle in the pool,
 -- default 60), keepalive_pool_size (connections kept per origin and worker,
 -- default 32) and pace (seconds of parsing per event-loop iteration before
--- the driver yields with ngx.sleep, default 0.002; false: never). A proxy is
+-- the driver yields with ngx.sleep, default 0.001; false: never). A proxy is
 -- not supported here (usage error).
 --
 -- The interface the driver uses:
@@ -98,7 +98,7 @@ function M.new(conf, usage)
     ca_file = conf.ca_file,
     keepalive_ms = floor((conf.keepalive_timeout or 60) * 1000 + 0.5),
     pool_size = conf.keepalive_pool_size or 32,
-    pace_s = conf.pace == nil and 0.002 or conf.pace,
+    pace_s = conf.pace == nil and 0.001 or conf.pace,
     sessions = {},      -- TLS sessions per pool, for faster new handshakes
     requests = 0,
     connections = 0,
