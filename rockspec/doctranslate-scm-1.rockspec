@@ -1,0 +1,73 @@
+-- Builds and installs from a checkout, offline:
+--   luarocks make rockspec/doctranslate-scm-1.rockspec --tree <dir>
+-- `make rockspec-check` (run by `make rock-check`) fails when a src/*.c or a
+-- lua/doctranslate/**.lua is missing from the lists below.
+rockspec_format = "3.0"
+package = "doctranslate"
+version = "scm-1"
+
+source = {
+  url = "git+https://git.example.invalid/doctranslate.git",
+  branch = "main",
+}
+
+description = {
+  summary = "Track Azure AI Translator Document Translation jobs from Lua",
+  detailed = [[
+A C core (libcurl, json-c) builds the requests, pages through document lists,
+retries and parses the answers; a thin Lua layer sits on top. It runs on
+Lua 5.1 to 5.4 and LuaJIT, drives the same state machine over OpenResty
+cosockets, and offers a non-blocking API for game and app loops. A CLI,
+doctranslate, checks on jobs from a shell.
+]],
+  license = "MIT",
+  labels = { "azure", "translation", "http", "libcurl" },
+}
+
+dependencies = {
+  "lua >= 5.1, < 5.5",
+}
+
+external_dependencies = {
+  CURL = { header = "curl/curl.h", library = "curl" },
+  JSONC = { header = "json-c/json.h", library = "json-c" },
+}
+
+build = {
+  type = "builtin",
+  modules = {
+    ["doctranslate"] = "lua/doctranslate.lua",
+    ["doctranslate.cli"] = "lua/doctranslate/cli.lua",
+    ["doctranslate.cli.json"] = "lua/doctranslate/cli/json.lua",
+    ["doctranslate.driver"] = "lua/doctranslate/driver.lua",
+    ["doctranslate.lifecycle"] = "lua/doctranslate/lifecycle.lua",
+    ["doctranslate.openresty"] = "lua/doctranslate/openresty.lua",
+    ["doctranslate.core"] = {
+      sources = {
+        "src/compat.c",
+        "src/dt_buf.c",
+        "src/dt_curl.c",
+        "src/dt_date.c",
+        "src/dt_json.c",
+        "src/dt_multi.c",
+        "src/dt_op.c",
+        "src/dt_url.c",
+        "src/lua_async.c",
+        "src/lua_core.c",
+        "src/lua_error.c",
+        "src/lua_lifecycle.c",
+        "src/lua_obj.c",
+        "src/lua_pages.c",
+      },
+      defines = { "_POSIX_C_SOURCE=200809L" },
+      incdirs = { "src", "$(CURL_INCDIR)", "$(JSONC_INCDIR)" },
+      libdirs = { "$(CURL_LIBDIR)", "$(JSONC_LIBDIR)" },
+      libraries = { "curl", "json-c" },
+    },
+  },
+  install = {
+    bin = {
+      ["doctranslate"] = "bin/doctranslate",
+    },
+  },
+}
