@@ -100,8 +100,8 @@ define run_all_luas
 endef
 
 # test-all's own emulator (ports apart from `make test`'s, so both may run at once).
-TEST_ALL_HTTP_PORT  ?= 19480
-TEST_ALL_HTTPS_PORT ?= 19443
+TEST_ALL_HTTP_PORT  ?= 19780
+TEST_ALL_HTTPS_PORT ?= 19743
 TEST_ALL_EMU_DIR    ?= $(BUILD_DIR)/emu-all
 TEST_ALL_EMU_ARGS    = EMULATOR_HTTP_PORT=$(TEST_ALL_HTTP_PORT) EMULATOR_HTTPS_PORT=$(TEST_ALL_HTTPS_PORT) \
                        EMULATOR_DIR=$(TEST_ALL_EMU_DIR)
@@ -125,8 +125,8 @@ ROCK_LUA        ?= $(LUA)
 ROCK_DIR        ?= $(BUILD_DIR)/rock
 # Debian keeps curl/curl.h under /usr/include/<multiarch>: say where, the LuaRocks way.
 ROCK_VARS       ?= CURL_INCDIR=$(shell pkg-config --variable=includedir libcurl 2>/dev/null || echo /usr/include)
-ROCK_HTTP_PORT  ?= 19380
-ROCK_HTTPS_PORT ?= 19343
+ROCK_HTTP_PORT  ?= 19880
+ROCK_HTTPS_PORT ?= 19843
 ROCK_EMU_ARGS    = EMULATOR_HTTP_PORT=$(ROCK_HTTP_PORT) EMULATOR_HTTPS_PORT=$(ROCK_HTTPS_PORT) \
                    EMULATOR_DIR=$(ROCK_DIR)/emulator
 
