@@ -158,7 +158,7 @@ rock-check: rockspec-check
 	( cd "$$root/src" && $(LUAROCKS) --lua-version=$$abi make $(ROCKSPEC) --tree "$$root/tree" \
 	    $(ROCK_VARS) ) > "$$root/make.log" 2>&1 || { cat "$$root/make.log"; exit 1; }; \
 	grep -E '^(doctranslate .* is now installed|.*depends on)' "$$root/make.log"; \
-	stop() { $(MAKE) --no-print-directory emulator-stop $(ROCK_EMU_ARGS) >/dev/null 2>&1 || true; }; \
+	stop() { $(MAKE) -C $(CURDIR) --no-print-directory emulator-stop $(ROCK_EMU_ARGS) >/dev/null 2>&1 || true; }; \
 	trap stop EXIT; trap 'exit 130' INT TERM; \
 	$(MAKE) --no-print-directory emulator-start $(ROCK_EMU_ARGS) >/dev/null || exit 1; \
 	eval "$$(env -u LUA_PATH -u LUA_CPATH $(LUAROCKS) --lua-version=$$abi path --tree "$$root/tree")"; \

@@ -7,9 +7,22 @@ local tree = assert(os.getenv("DT_ROCK_TREE"), "DT_ROCK_TREE is not set")
 local dt = require "doctranslate"
 local core = require "doctranslate.core"
 
+-- package.searchpath, which Lua 5.1 lacks
+local function searchpath(name, path)
+  local base = name:gsub("%.", "/")
+  for template in path:gmatch("[^;]+") do
+    local file = template:gsub("%?", base)
+    local fh = io.open(file, "rb")
+    if fh then
+      fh:close()
+      return file
+    end
+  end
+end
+
 -- where each module was found: inside the tree, never in a checkout
 local function origin(name, path)
-  local file = package.searchpath(name, path)
+  local file = searchpath(name, path)
   assert(file and file:sub(1, #tree) == tree, name .. " was not loaded from the tree: " .. tostring(file))
   return file
 end
