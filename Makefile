@@ -38,12 +38,13 @@ HDRS        = $(wildcard src/*.h)
 # Debian packages the build, the specs, the emulator and the demo need.
 DEB_PACKAGES ?= lua$(LUA_VERSION) liblua$(LUA_VERSION)-dev libcurl4-openssl-dev libjson-c-dev \
                 pkg-config lua-cjson lua-socket lua-busted lua-check nginx libnginx-mod-http-lua \
+                libnginx-mod-http-ndk libluajit2-5.1-dev luajit2 \
                 openssl curl ca-certificates make gcc
 
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/spec/?.lua;;
 export LUA_CPATH := $(CURDIR)/?.so;;
 
-.PHONY: all deps test check-test demo clean distclean lint
+.PHONY: all deps test check-test demo clean distclean
 
 all: $(CORE_SO)
 
@@ -74,6 +75,7 @@ include mk/*.mk
 BUSTED_FLAGS ?=
 test: deps
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory openresty-core
 	@$(MAKE) --no-print-directory emulator-start
 	@status=0; $(MAKE) --no-print-directory check-test || status=$$?; \
 	  $(MAKE) --no-print-directory emulator-stop; exit $$status
@@ -89,10 +91,7 @@ demo: deps
 	@status=0; $(LUA) examples/demo.lua || status=$$?; \
 	  $(MAKE) --no-print-directory emulator-stop; exit $$status
 
-lint:
-	luacheck lua spec bench emulator bin examples
-
-clean:
+clean: clean-openresty
 	rm -rf $(BUILD_DIR)/obj-* doctranslate
 
 distclean: clean emulator-stop
