@@ -24,10 +24,10 @@
 # (a running `make test` or demo is left alone) and always stops it, and ends
 # with one line: "<target>: PASS|FAIL ... in N s".
 #
-# Knobs: QA_TIMEOUT (s, per busted run), QA_BUSTED_FLAGS (e.g. a spec file or
-# --tags), VALGRIND_SPECS (the spec files/dirs for test-valgrind, default the
-# whole suite), DT_GC_STRESS_EVERY (see tools/sanitizer-prelude.lua),
-# ASAN_CC (gcc; clang works too).
+# Knobs: QA_SPECS (spec files/dirs, e.g. QA_SPECS=spec/core/03-list_spec.lua),
+# QA_BUSTED_FLAGS (e.g. --tags=x), QA_TIMEOUT (s, per run), QA_GC_STRESS and
+# DT_GC_STRESS_EVERY (see tools/sanitizer-prelude.lua), ASAN_CC (gcc; clang
+# works too), LUA_VERSION / LUA as for the build.  tools/README.md has more.
 
 # On top of the Makefile's DEB_PACKAGES (libasan/libubsan come with gcc;
 # valgrind pulls libc6-dbg, which it needs on Debian).
@@ -35,6 +35,9 @@ QA_PACKAGES ?= gcc clang cppcheck valgrind lua-check lua-busted
 
 QA_TIMEOUT      ?= 1800
 QA_BUSTED_FLAGS ?=
+# Spec files or directories for every run (empty: the whole suite for the
+# plain ASan pass, QA_CORE_SPECS for the others)
+QA_SPECS        ?=
 # test-asan's second pass: 1 = generational GC + a collector step every
 # DT_GC_STRESS_EVERY instructions; 2 = a full collection instead (slower)
 QA_GC_STRESS    ?= 1
@@ -197,14 +200,14 @@ test-asan:
 # Three runs against one emulator: the whole suite; the specs that load the
 # core (ASAN_GC_SPECS) with the collector under stress; tools/gc-pressure.lua
 # (lifetimes, hostile answers) under stress.
-ASAN_GC_SPECS ?= $(QA_CORE_SPECS)
+ASAN_GC_SPECS ?= $(or $(QA_SPECS),$(QA_CORE_SPECS))
 test-asan-run:
 	@set -o pipefail; rm -rf $(ASAN_DIR)/reports-* $(ASAN_DIR)/run-*.log; \
 	stop() { $(MAKE) --no-print-directory emulator-stop $(call qa_emu_args,$(ASAN_HTTP_PORT),$(ASAN_HTTPS_PORT),$(ASAN_EMU_DIR)) >/dev/null 2>&1 || true; }; \
 	trap stop EXIT; trap 'exit 130' INT TERM; \
 	$(MAKE) --no-print-directory emulator-start $(call qa_emu_args,$(ASAN_HTTP_PORT),$(ASAN_HTTPS_PORT),$(ASAN_EMU_DIR)) || exit 1; \
 	status=0; \
-	{ $(call asan_run,plain,,$(BUSTED_BIN) $(BUSTED_FLAGS) $(QA_BUSTED_FLAGS)); } || status=1; \
+	{ $(call asan_run,plain,,$(BUSTED_BIN) $(BUSTED_FLAGS) $(QA_BUSTED_FLAGS) $(QA_SPECS)); } || status=1; \
 	{ $(call asan_run,gc-stress,DT_GC_STRESS=$(QA_GC_STRESS),$(BUSTED_BIN) $(BUSTED_FLAGS) $(QA_BUSTED_FLAGS) $(ASAN_GC_SPECS)); } || status=1; \
 	{ $(call asan_run,gc-pressure,DT_GC_STRESS=$(QA_GC_STRESS),tools/gc-pressure.lua); } || status=1; \
 	exit $$status
@@ -222,7 +225,7 @@ VALGRIND_EMU_DIR    ?= $(BUILD_DIR)/emu-valgrind
 # time the emulator's clock and fail when valgrind slows the Lua side 20x).
 # Together with tools/gc-pressure.lua they reach the same C lines as the whole
 # suite (make coverage-c).
-VALGRIND_SPECS ?= $(QA_CORE_SPECS)
+VALGRIND_SPECS ?= $(or $(QA_SPECS),$(QA_CORE_SPECS))
 VALGRIND_FLAGS = --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
                  --show-leak-kinds=definite --suppressions=$(CURDIR)/tools/valgrind.supp \
                  --num-callers=40 --track-origins=yes --keep-debuginfo=yes \
@@ -293,7 +296,7 @@ coverage-c:
 	stop() { $(MAKE) --no-print-directory emulator-stop $$args >/dev/null 2>&1 || true; }; \
 	trap stop EXIT; trap 'exit 130' INT TERM; \
 	$(MAKE) --no-print-directory emulator-start $$args >/dev/null || exit 1; \
-	for script in "$(BUSTED_BIN) $(BUSTED_FLAGS) $(QA_BUSTED_FLAGS)" tools/gc-pressure.lua; do \
+	for script in "$(BUSTED_BIN) $(BUSTED_FLAGS) $(QA_BUSTED_FLAGS) $(QA_SPECS)" tools/gc-pressure.lua; do \
 	  env $(call qa_emu_env,$(COVERAGE_HTTP_PORT),$(COVERAGE_HTTPS_PORT),$(COVERAGE_EMU_DIR)) \
 	    DT_CORE_SO=$(abspath $(COVERAGE_SO)) timeout -k 10 $(QA_TIMEOUT) \
 	    $(LUA) -e "dofile'$(QA_PRELUDE)'" $$script > $(COVERAGE_DIR)/run.log 2>&1 \
