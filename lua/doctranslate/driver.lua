@@ -237,6 +237,18 @@ function Job:cancel()
   return self
 end
 
+--- Waits for the job to end (see doctranslate.lifecycle), sleeping through
+-- the transport (ngx.sleep under OpenResty) unless opts.sleep says otherwise.
+function Job:wait(opts)
+  local lifecycle = require "doctranslate.lifecycle"
+  if opts ~= nil and type(opts) ~= "table" then return lifecycle.wait(self, opts) end
+  local t = state_of(state_of(self, "job").client, "client").transport
+  local o = {}
+  for k, v in pairs(opts or {}) do o[k] = v end
+  if o.sleep == nil and t.sleep then o.sleep = function(s) t:sleep(s) end end
+  return lifecycle.wait(self, o)
+end
+
 --- The client this job reads through (the Lua-transport client).
 function Job:client()
   return state_of(self, "job").client

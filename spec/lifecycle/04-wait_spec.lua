@@ -203,4 +203,23 @@ describe("job:wait", function()
     assert.is_true(slept >= 1)
     assert.equals(slept, t.requests - before) -- one poll after each sleep, all through the transport
   end)
+
+  it("sleeps through the transport's own sleep when no sleep is given", function()
+    local t = { requests = 0, sleeps = 0 }
+    function t.request(_, req)
+      t.requests = t.requests + 1
+      return L.send(req)
+    end
+    function t.sleep(_, s)
+      t.sleeps = t.sleeps + 1
+      core.sleep(s)
+    end
+    local c = L.dt.new{ endpoint = emu.http, key = emu.key, api_version = "2024-05-01", transport = t }
+    local job = assert(c:job(emu.create_job{ documents = 6, duration = 2 }.id))
+    local before = t.requests
+    assert(job:wait{ interval = 0, timeout = 20 })
+    assert.equals("Succeeded", job.status)
+    assert.is_true(t.sleeps >= 1)
+    assert.equals(t.sleeps, t.requests - before)
+  end)
 end)
