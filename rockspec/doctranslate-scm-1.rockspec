@@ -18,7 +18,11 @@ A C core (libcurl, json-c) builds the requests, pages through document lists,
 retries and parses the answers; a thin Lua layer sits on top. It runs on
 Lua 5.1 to 5.4 and LuaJIT, drives the same state machine over OpenResty
 cosockets, and offers a non-blocking API for game and app loops. A CLI,
-doctranslate, checks on jobs from a shell.
+doctranslate, checks on jobs from a shell. The service's int64 counters are
+integers on Lua 5.3/5.4 and plain numbers on Lua 5.1, 5.2 and LuaJIT, exact
+to 2^53 (job.summary.total == 120 holds everywhere).
+On Debian and Ubuntu, curl/curl.h lives under /usr/include/<multiarch>: add
+CURL_INCDIR=$(pkg-config --variable=includedir libcurl) to the command.
 ]],
   license = "MIT",
   labels = { "azure", "translation", "http", "libcurl" },
