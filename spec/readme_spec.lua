@@ -37,6 +37,14 @@ local function blocks(text)
   return out
 end
 
+-- The blocks read the emulator's address, key and CA with os.getenv; a run without the Makefile's
+-- exports (plain `busted`) gets the same defaults as spec/support/emulator.lua.
+local DEFAULTS = { DT_EMULATOR_HTTP = emu.http, DT_EMULATOR_HTTPS = emu.https, DT_EMULATOR_KEY = emu.key,
+                   DT_EMULATOR_CA = emu.ca }
+local block_os = setmetatable({
+  getenv = function(name) return os.getenv(name) or DEFAULTS[name] end,
+}, { __index = os })
+
 local readme = read("README.md")
 local all = blocks(readme)
 
@@ -73,6 +81,7 @@ describe("README.md", function()
       it(name .. " runs against the emulator", function()
         local printed = {}
         local env = setmetatable({
+          os = block_os,
           print = function(...)
             local t = {}
             for k = 1, select("#", ...) do t[k] = tostring((select(k, ...))) end
