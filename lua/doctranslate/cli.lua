@@ -606,12 +606,12 @@ end
 function commands.jobs(ctx, c)
   local pages = c:jobs(listing_options(ctx.opts))
   stream(ctx, pages,
-    ("%-36s  %-16s  %-24s  %7s  %7s  %6s  %7s  %7s"):format("job", "status", "created", "total", "success",
+    ("%-36s  %-16s  %-28s  %7s  %7s  %6s  %7s  %7s"):format("job", "status", "created", "total", "success",
       "failed", "running", "waiting"),
     function(j)
       local s = j.summary or {}
-      return ("%-36s  %-16s  %-24s  %7d  %7d  %6d  %7d  %7d"):format(j.id, clip(j.status, 16),
-        clip(j.createdDateTimeUtc, 24), s.total or 0, s.success or 0, s.failed or 0, s.inProgress or 0,
+      return ("%-36s  %-16s  %-28s  %7d  %7d  %6d  %7d  %7d"):format(j.id, clip(j.status, 16),
+        clip(j.createdDateTimeUtc, 28), s.total or 0, s.success or 0, s.failed or 0, s.inProgress or 0,
         s.notYetStarted or 0)
     end, job_value, ORDERS.job)
   return cli.EXIT_OK
