@@ -291,16 +291,17 @@ coverage-c:
 	$(MAKE) --no-print-directory qa-deps || exit 1; \
 	$(MAKE) --no-print-directory -s all CFLAGS="-O0 -g --coverage" LDFLAGS="--coverage" \
 	  OBJ_DIR=$(COVERAGE_DIR)/obj CORE_SO=$(COVERAGE_SO) >/dev/null || exit 1; \
-	rm -f $(COVERAGE_DIR)/obj/*.gcda; rm -rf $(COVERAGE_DIR)/gcov; mkdir -p $(COVERAGE_DIR)/gcov; \
+	rm -f $(COVERAGE_DIR)/obj/*.gcda $(COVERAGE_DIR)/run*.log; rm -rf $(COVERAGE_DIR)/gcov; mkdir -p $(COVERAGE_DIR)/gcov; \
 	args="$(call qa_emu_args,$(COVERAGE_HTTP_PORT),$(COVERAGE_HTTPS_PORT),$(COVERAGE_EMU_DIR))"; \
 	stop() { $(MAKE) --no-print-directory emulator-stop $$args >/dev/null 2>&1 || true; }; \
 	trap stop EXIT; trap 'exit 130' INT TERM; \
 	$(MAKE) --no-print-directory emulator-start $$args >/dev/null || exit 1; \
-	for script in "$(BUSTED_BIN) $(BUSTED_FLAGS) $(QA_BUSTED_FLAGS) $(QA_SPECS)" tools/gc-pressure.lua; do \
+	for run in "suite $(BUSTED_BIN) $(BUSTED_FLAGS) $(QA_BUSTED_FLAGS) $(QA_SPECS)" "gc-pressure tools/gc-pressure.lua"; do \
+	  set -- $$run; log=$(COVERAGE_DIR)/run-$$1.log; shift; \
 	  env $(call qa_emu_env,$(COVERAGE_HTTP_PORT),$(COVERAGE_HTTPS_PORT),$(COVERAGE_EMU_DIR)) \
 	    DT_CORE_SO=$(abspath $(COVERAGE_SO)) timeout -k 10 $(QA_TIMEOUT) \
-	    $(LUA) -e "dofile'$(QA_PRELUDE)'" $$script > $(COVERAGE_DIR)/run.log 2>&1 \
-	    || echo "coverage-c: '$$script' failed (coverage still counted; see $(COVERAGE_DIR)/run.log)"; \
+	    $(LUA) -e "dofile'$(QA_PRELUDE)'" "$$@" > $$log 2>&1 \
+	    || echo "coverage-c: $$* failed (its coverage still counts; see $$log)"; \
 	done; \
 	( cd $(COVERAGE_DIR)/gcov && gcov -f -o $(abspath $(COVERAGE_DIR))/obj $(abspath $(LINT_SRCS)) ) > $(COVERAGE_DIR)/gcov.txt 2>/dev/null; \
 	grep -E -A1 "^File '([^']*/)?src/" $(COVERAGE_DIR)/gcov.txt | grep -v '^--' | paste - - \
