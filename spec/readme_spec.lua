@@ -1,6 +1,8 @@
 -- Every ```lua block of README.md runs against the emulator, so the README cannot rot.
 --
--- Blocks fenced ```lua norun are skipped (the OpenResty one needs nginx); there must be few.
+-- A block fenced ```lua openresty is a module for nginx: it is saved as my_jobs.lua and served
+-- by a real nginx (spec/openresty/nginx.lua starts it) with the configuration its comment shows.
+-- Blocks fenced ```lua norun are only compiled; there must be few.
 -- Each block runs on its own, in a fresh environment over the globals, with print captured;
 -- the blocks find the emulator through DT_EMULATOR_HTTPS, DT_EMULATOR_KEY and DT_EMULATOR_CA
 -- (or spec/support/emulator.lua, which reads the same variables).
@@ -27,7 +29,8 @@ local function blocks(text)
     else
       local info = line:match("^```(.*)$")
       if info and info:match("^lua") then
-        current = { line = n, info = info, lines = {}, norun = info:match("norun") ~= nil }
+        current = { line = n, info = info, lines = {}, norun = info:match("norun") ~= nil,
+                    openresty = info:match("openresty") ~= nil }
       elseif info and info ~= "" and not info:match("^%a*$") then
         error("README.md line " .. n .. ": unexpected fence info '" .. info .. "'")
       end
@@ -47,6 +50,74 @@ local block_os = setmetatable({
 
 local readme = read("README.md")
 local all = blocks(readme)
+
+-- The nginx.conf the OpenResty block's comment describes, with spec/openresty/nginx.lua's @fields@.
+local NGINX_CONF = [[
+load_module @NDK_MODULE@;
+load_module @LUA_MODULE@;
+@USER_LINE@
+worker_processes 1;
+pid @PREFIX@/nginx.pid;
+error_log @PREFIX@/logs/error.log warn;
+env DT_ENDPOINT;
+env DT_KEY;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path @PREFIX@/temp/body;
+    proxy_temp_path @PREFIX@/temp/proxy;
+    fastcgi_temp_path @PREFIX@/temp/fastcgi;
+    uwsgi_temp_path @PREFIX@/temp/uwsgi;
+    scgi_temp_path @PREFIX@/temp/scgi;
+    lua_package_path "@LUA_PATH@;;";
+    lua_package_cpath "@LUA_CPATH@;;";
+    lua_ssl_trusted_certificate @CA_FILE@;
+    lua_ssl_verify_depth 4;
+    init_by_lua_block { require("my_jobs").init() }
+    server {
+        listen 127.0.0.1:@PORT@;
+        location /documents { content_by_lua_block { require("my_jobs").documents() } }
+    }
+}
+]]
+
+local function write(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+local function run_in_nginx(b)
+  local N = require "openresty.nginx"
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. emu.shell_quote(dir)))
+  write(dir .. "/my_jobs.lua", table.concat(b.lines, "\n"))
+  write(dir .. "/nginx.conf.in", NGINX_CONF)
+  local srv
+  local ok, err = pcall(function()
+    srv = N.start{ endpoint = emu.https, key = emu.key, trusted = emu.ca, conf = dir .. "/nginx.conf.in",
+                   lua_path = dir .. "/?.lua" }
+    local status, _, body = srv:get("/documents?job=0aea2ca5-0e55-4338-b701-f53ea3891e5c", 60)
+    assert.equal(200, status, body)
+    local ids, n = {}, 0
+    for line in body:gmatch("[^\n]+") do
+      local d = emu.decode(line)
+      assert.is_nil(d.error, line)
+      if not ids[d.id] then n = n + 1 end
+      ids[d.id] = true
+    end
+    assert.equal(1000, n)
+    -- an unknown job: the error line, not a 500
+    status, _, body = srv:get("/documents?job=00000000-0000-0000-0000-000000000000")
+    assert.equal(200, status)
+    assert.matches('"error":"The requested translation job was not found."', body, 1, true)
+    assert.is_nil(srv:error_log():find(emu.key, 1, true))
+  end)
+  if srv then srv:stop() end
+  os.execute("rm -rf " .. emu.shell_quote(dir))
+  assert(ok, err)
+end
 
 describe("README.md", function()
   setup(function()
@@ -72,7 +143,11 @@ describe("README.md", function()
 
   for i, b in ipairs(all) do
     local name = ("block %d (line %d)"):format(i, b.line)
-    if b.norun then
+    if b.openresty then
+      it(name .. " serves a job's documents from a real nginx", function()
+        run_in_nginx(b)
+      end)
+    elseif b.norun then
       it(name .. " compiles (norun)", function()
         local chunk, err = (loadstring or load)(table.concat(b.lines, "\n"), "=README.md:" .. b.line)
         assert(chunk, err)
