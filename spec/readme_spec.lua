@@ -133,6 +133,18 @@ describe("README.md", function()
     assert.is_true(skipped <= 2, "norun blocks: " .. skipped)
   end)
 
+  it("shows the command line's real output", function()
+    local H = require "cli.helper"
+    local cmd, shown = readme:match("\n(bin/doctranslate docs [^\n]+)\n```\n\n```\n(.-)```")
+    assert.is_string(cmd, "the CLI example and its output block")
+    local args = {}
+    for a in cmd:gmatch("%S+") do args[#args + 1] = a end
+    table.remove(args, 1)
+    local r = H.run(args)
+    assert.equal(0, r.code, r.err)
+    assert.equal(shown, r.out)
+  end)
+
   it("keeps the two commands first", function()
     local first = readme:find("\n## ", 1, true)
     assert.is_truthy(first)
