@@ -338,8 +338,15 @@ static void start_ahead(dt_pump *p)
     }
 }
 
-/* Parses at most parse_budget more bytes of slot cur's 2xx body. Returns 1
- * while more remains; 0 when done (*root, or NULL with why). */
+#define DT_PARSE_CHUNK 4096
+
+static int over_slice(const dt_pump *p)
+{
+    return p->slice > 0 && dt_now() - p->poll_started >= p->slice;
+}
+
+/* Parses slot cur's 2xx body a chunk at a time until the poll's slice is
+ * used. Returns 1 while more remains; 0 when done (*root, or NULL with why). */
 static int parse_some(dt_pump *p, dt_curl *c, struct json_object **root, char *why, size_t wn)
 {
     const char *body = c->body.data;
@@ -355,14 +362,17 @@ static int parse_some(dt_pump *p, dt_curl *c, struct json_object **root, char *w
         }
         json_tokener_set_flags(p->tok, JSON_TOKENER_STRICT);
     }
-    chunk = len - p->parsed;
-    if (chunk > p->parse_budget)
-        chunk = p->parse_budget;
-    *root = json_tokener_parse_ex(p->tok, body + p->parsed, (int)chunk);
-    jerr = json_tokener_get_error(p->tok);
-    if (jerr == json_tokener_continue && p->parsed + chunk < len) {
+    for (;;) {
+        chunk = len - p->parsed;
+        if (chunk > DT_PARSE_CHUNK)
+            chunk = DT_PARSE_CHUNK;
+        *root = json_tokener_parse_ex(p->tok, body + p->parsed, (int)chunk);
+        jerr = json_tokener_get_error(p->tok);
+        if (jerr != json_tokener_continue || p->parsed + chunk >= len)
+            break;
         p->parsed += chunk;
-        return 1;
+        if (over_slice(p))
+            return 1;
     }
     end = p->parsed + json_tokener_get_parse_end(p->tok);
     json_tokener_free(p->tok);
@@ -395,7 +405,7 @@ static int finish(dt_pump *p)
     dt_op *op = p->op;
     struct json_object *root = NULL;
     char why[160];
-    int incremental = p->parse_budget > 0 && c->body.len > 0 && c->body.len <= 0x7fffffff &&
+    int incremental = p->slice > 0 && c->body.len > 0 && c->body.len <= 0x7fffffff &&
                       op->body == NULL && dt_curl_answer_2xx(c, c->rc);
     why[0] = '\0';
     if (incremental && parse_some(p, c, &root, why, sizeof why))
@@ -468,9 +478,10 @@ static int start_request(dt_pump *p)
 dt_pump_state dt_pump_poll(dt_pump *p)
 {
     dt_op *op = p->op;
-    int round, had = p->cur >= 0 && p->x[p->cur]->done;
+    int round;
     if (p->mt == NULL)
         return DT_PUMP_ERROR;
+    p->poll_started = dt_now();
     if (p->cur >= 0 || p->nahead > 0)
         dt_multi_pump(p->mt);
     for (round = 0; round < 8; round++) {
@@ -478,10 +489,10 @@ dt_pump_state dt_pump_poll(dt_pump *p)
         if (p->cur >= 0) {
             if (!p->x[p->cur]->done)
                 return DT_PUMP_BUSY;
-            if (round == 0 && !had && p->parse_budget > 0)
-                return DT_PUMP_BUSY; /* received in this poll: the parse starts at the next */
             if (finish(p)) /* the one parse (or part of one) of this poll */
                 return DT_PUMP_BUSY;
+            if (over_slice(p))
+                return dt_op_has_items(op) ? DT_PUMP_READY : DT_PUMP_BUSY;
         }
         if (p->wait_until > 0) {
             if (dt_now() < p->wait_until)

@@ -84,9 +84,11 @@ typedef struct dt_pump {
     long long win_end;          /* the offset where the list ends (the job's total, top) */
     long long win_next, win_stride;
     const char *fallback;       /* why windows were given up */
-    /* parse_budget > 0: a 2xx body is parsed that many bytes per poll (a
-     * frame's work stays bounded); 0: at once */
-    size_t parse_budget;
+    /* slice > 0: a poll stops after about that many seconds of work: a 2xx
+     * body is parsed a few KiB at a time across polls, and a page that ends
+     * late in a poll sends what comes next at the following one; 0: no bound */
+    double slice;
+    double poll_started;
     struct json_tokener *tok;   /* the parse under way, or NULL */
     size_t parsed;              /* bytes of the body parsed so far */
     /* the last ended transfer, for the log */

@@ -12,9 +12,9 @@
 
 #define DT_ASYNC_MT "doctranslate.Async"
 #define DT_ASYNC_FDS 64
-/* bytes of a page parsed per step: a 100-document page (~45 KB) takes a few
- * frames of well under a millisecond each instead of one of about one */
-#define DT_ASYNC_PARSE_BUDGET 24576
+/* seconds of work a step aims at: a page's parse is spread over steps of
+ * about this much (a 100-document page of ~40 KB takes one to three) */
+#define DT_ASYNC_SLICE 0.0002
 
 enum { A_RUNNING = 0, A_DONE, A_FAILED, A_CANCELLED };
 
@@ -318,7 +318,7 @@ static int async_step(lua_State *L)
         a->pump = dt_lpump_new(cl, a->op, a->prefetch);
         if (a->pump == NULL)
             return luaL_error(L, "out of memory (libcurl multi handle)");
-        a->pump->pump.parse_budget = DT_ASYNC_PARSE_BUDGET;
+        a->pump->pump.slice = DT_ASYNC_SLICE;
     }
     a->pump->L = L;
     a->pump->cl = cl;

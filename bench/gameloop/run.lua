@@ -6,7 +6,9 @@
 --   lua5.4 bench/gameloop/run.lua  (against a running emulator: DT_EMULATOR_HTTP)
 --
 -- Knobs (environment): GAMELOOP_DOCUMENTS (1000), GAMELOOP_LATENCY_MS (200),
--- GAMELOOP_PAGE_SIZE (100), GAMELOOP_ROUNDS (3), GAMELOOP_HZ (60).
+-- GAMELOOP_PAGE_SIZE (100), GAMELOOP_ROUNDS (3), GAMELOOP_HZ (60), GAMELOOP_GC ("incremental",
+-- Lua's default, or "generational": the collector mode of the host; finalizing the documents of
+-- pages the game dropped happens inside whatever allocates, op:take() included).
 local here = (arg and arg[0] or ""):match("^(.*)/bench/gameloop/[^/]*$") or "."
 package.path = here .. "/lua/?.lua;" .. here .. "/lua/?/init.lua;" .. here .. "/spec/?.lua;" .. package.path
 package.cpath = here .. "/?.so;" .. package.cpath
@@ -20,7 +22,9 @@ local LATENCY = tonumber(os.getenv("GAMELOOP_LATENCY_MS")) or 200
 local PS = tonumber(os.getenv("GAMELOOP_PAGE_SIZE")) or 100
 local ROUNDS = tonumber(os.getenv("GAMELOOP_ROUNDS")) or 3
 local HZ = tonumber(os.getenv("GAMELOOP_HZ")) or 60
+local GC = os.getenv("GAMELOOP_GC") or "incremental"
 local now, sleep = core.monotonic, core.sleep
+if _VERSION ~= "Lua 5.1" and _VERSION ~= "Lua 5.2" and _VERSION ~= "Lua 5.3" then collectgarbage(GC) end
 
 local function pct(sorted, p)
   if #sorted == 0 then return 0 end
@@ -62,8 +66,8 @@ local function round()
            requests = c:stats().requests, connections = c:stats().connections }
 end
 
-print(("gameloop: %d documents, page size %d, %d ms added per page, %d Hz, %d rounds, %s")
-  :format(N, PS, LATENCY, HZ, ROUNDS, dt.curl_version))
+print(("gameloop: %d documents, page size %d, %d ms added per page, %d Hz, %d rounds, %s, %s, GC %s")
+  :format(N, PS, LATENCY, HZ, ROUNDS, _VERSION, dt.curl_version, GC))
 print(("%-6s %7s %10s %10s %10s %9s %9s %6s"):format("round", "frames", "p50 ms", "p99 ms", "max ms",
   "wall s", "requests", "conns"))
 local all = {}
