@@ -311,6 +311,9 @@ static void start_ahead(dt_pump *p)
             p->win_state = 2;
             p->win_next = sk;
             p->win_stride = op->received;
+            if (op->conf->max_pages > 0 &&
+                p->win_end > op->q.skip + op->conf->max_pages * p->win_stride)
+                p->win_end = op->q.skip + op->conf->max_pages * p->win_stride; /* no page past the cap */
         }
     }
     if (p->win_state == 2) {

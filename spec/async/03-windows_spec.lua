@@ -137,6 +137,20 @@ describe("concurrency = n", function()
     assert.same(H.listing(H.client(), id, { page_size = 10 }), got)
   end)
 
+  it("asks for no page past max_pages", function()
+    local id = H.job{ documents = 100 }
+    local c = H.client{ max_pages = 3 }
+    emu.clear_requests()
+    local got = {}
+    local ok, err = pcall(function()
+      for doc in c:documents(id, { page_size = 10, concurrency = 8 }) do got[#got + 1] = doc.id end
+    end)
+    assert.is_false(ok)
+    assert.equal("protocol", err.kind)
+    assert.equal(30, #got)
+    assert.equal(3, #docs_requests(id))
+  end)
+
   it("rejects a bad value as a usage error", function()
     local c = H.client()
     for _, v in ipairs{ 0, 17, 2.5, "4" } do
