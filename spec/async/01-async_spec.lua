@@ -84,6 +84,54 @@ describe("c:documents_async", function()
     assert.is_nil(done_err)
   end)
 
+  it("raises a failing callback's error from step (never inside libcurl), and goes on", function()
+    local id = H.job{ documents = 30 }
+    local c = H.client{ log = function() error("a broken log function") end }
+    local calls, got = 0, {}
+    local op = c:documents_async(id, {
+      page_size = 10,
+      on_documents = function(_, docs)
+        calls = calls + 1
+        for _, d in ipairs(docs) do got[#got + 1] = d.id end
+        if calls == 1 then error("the game's bug") end
+      end,
+    })
+    local raised = 0
+    local deadline = core.monotonic() + 20
+    while true do
+      local ok, done = pcall(op.step, op)
+      if not ok then
+        raised = raised + 1
+        assert.truthy(tostring(done):find("the game's bug", 1, true))
+      elseif done then
+        break
+      end
+      assert(core.monotonic() < deadline)
+      core.sleep(0.001)
+    end
+    assert.equal(1, raised)
+    assert.equal(30, #got)
+    assert.equal(30, H.distinct(got))
+    assert.is_nil(op.error)
+  end)
+
+  it("reuses the table given to take and says what it holds", function()
+    local id = H.job{ documents = 12 }
+    local c = H.client()
+    local op = c:documents_async(id, { page_size = 5 })
+    local t = { "stale", "stale", "stale", "stale", "stale", "stale", "stale" }
+    local seen = 0
+    while not op:step() do
+      local docs, n = op:take(t)
+      assert.equal(t, docs)
+      assert.equal(n, #docs)
+      seen = seen + n
+      core.sleep(0.001)
+    end
+    assert.equal(12, seen)
+    assert.truthy(tostring(op):find("doctranslate.Async: done (12 documents, 3 pages)", 1, true))
+  end)
+
   it("honours top and skip and resumes from its continuation", function()
     local id = H.job{ documents = 40 }
     local c = H.client()
