@@ -403,6 +403,10 @@ local function machine()
     :match('"version"%s*:%s*"([^"]+)"') or "?"
   say(("machine: %s, %s cores, %s; %s, node %s, %s, @azure-rest/ai-translation-document %s")
     :format(model, cores, kernel, _VERSION, node, curl, js))
+  local commit = run_capture("git rev-parse --short HEAD 2>/dev/null"):gsub("%s+$", "")
+  local dirty = run_capture("git status --porcelain -- src lua 2>/dev/null") ~= ""
+  say(("code: commit %s%s"):format(commit ~= "" and commit or "?",
+    dirty and " with uncommitted changes in src/ or lua/" or ""))
   local load = (read_file("/proc/loadavg") or ""):match("^(%S+ %S+ %S+)") or "?"
   say(("load average at start: %s (other%% in the tables: CPU of other processes during a run,"
     .. " in %% of one core; high values mean a disturbed run)"):format(load))
