@@ -43,9 +43,11 @@ QA_SPECS        ?=
 QA_GC_STRESS    ?= 1
 BUSTED_BIN       = $(shell command -v $(BUSTED) 2>/dev/null || echo /usr/bin/busted)
 QA_PRELUDE       = $(CURDIR)/tools/sanitizer-prelude.lua
-# The spec directories that load the C core (test-asan's GC-stress pass,
-# test-valgrind): all but the emulator's own specs and the support code.
-QA_CORE_SPECS ?= $(patsubst %/,%,$(filter-out spec/emulator/ spec/support/,$(wildcard spec/*/)))
+# The spec directories that run the C core inside busted's own process
+# (test-asan's GC-stress pass, test-valgrind): all but the emulator's own
+# specs (curl CLI only), the CLI's (it runs in child processes: covered by
+# the plain ASan pass) and the support code.
+QA_CORE_SPECS ?= $(patsubst %/,%,$(filter-out spec/emulator/ spec/cli/ spec/support/,$(wildcard spec/*/)))
 # Spec directories and Lua sources that exist (luacheck refuses missing paths).
 LUACHECK_DIRS    = $(wildcard lua spec bench emulator bin examples)
 
@@ -143,8 +145,13 @@ endif
 ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1:log_path=$(abspath $(ASAN_DIR))/report \
            LSAN_OPTIONS=suppressions=$(CURDIR)/tools/lsan.supp:print_suppressions=0 \
            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(abspath $(ASAN_DIR))/report \
-           LD_PRELOAD=$(ASAN_RUNTIMES):$(abspath $(ASAN_DIR))/preload.so \
-           DT_CORE_SO=$(abspath $(ASAN_SO))
+           LD_PRELOAD=$(ASAN_PRELOAD) DT_CORE_SO=$(abspath $(ASAN_SO)) \
+           LUA_CPATH='$(abspath $(ASAN_DIR))/?.so;;' \
+           DT_CLI_LUA=$(CURDIR)/tools/asan-lua DT_ASAN_PRELOAD=$(ASAN_PRELOAD) DT_ASAN_LUA=$(LUA)
+# Child processes: the specs' curl and shells run without the runtimes (see
+# tools/asan-preload.c); the CLI specs' Lua runs with them (tools/asan-lua)
+# and, through LUA_CPATH, with the instrumented core.
+ASAN_PRELOAD = $(ASAN_RUNTIMES):$(abspath $(ASAN_DIR))/preload.so
 
 # Emulator on its own ports and directory, stopped on any exit: $(call qa_emulator,port,port,dir)
 qa_emu_args = EMULATOR_HTTP_PORT=$(1) EMULATOR_HTTPS_PORT=$(2) EMULATOR_DIR=$(3)
@@ -220,9 +227,11 @@ VALGRIND_HTTP_PORT  ?= 19180
 VALGRIND_HTTPS_PORT ?= 19143
 VALGRIND_EMU_DIR    ?= $(BUILD_DIR)/emu-valgrind
 # The spec files or directories run under valgrind: every spec directory that
-# loads the C core, i.e. all but spec/emulator (the emulator's own specs talk
-# to it with the curl CLI and never load doctranslate.core; several of them
-# time the emulator's clock and fail when valgrind slows the Lua side 20x).
+# runs the C core in busted's process, i.e. all but spec/emulator (the
+# emulator's own specs talk to it with the curl CLI and never load
+# doctranslate.core; several time the emulator's clock and fail when valgrind
+# slows the Lua side 20x) and spec/cli (the CLI runs in child processes,
+# which memcheck does not follow).
 # Together with tools/gc-pressure.lua they reach the same C lines as the whole
 # suite (make coverage-c).
 VALGRIND_SPECS ?= $(or $(QA_SPECS),$(QA_CORE_SPECS))
@@ -253,6 +262,7 @@ test-valgrind:
 define valgrind_run
 	echo "== test-valgrind: $(1)"; \
 	env $(call qa_emu_env,$(VALGRIND_HTTP_PORT),$(VALGRIND_HTTPS_PORT),$(VALGRIND_EMU_DIR)) DT_CORE_SO=$(abspath $(VALGRIND_SO)) \
+	  LUA_CPATH='$(abspath $(VALGRIND_DIR))/?.so;;' \
 	  timeout -k 10 $(QA_TIMEOUT) valgrind $(VALGRIND_FLAGS) $(LUA) -e "dofile'$(QA_PRELUDE)'" $(2) \
 	  2>&1 | tee $(VALGRIND_DIR)/run-$(1).log; \
 	rc=$${PIPESTATUS[0]}; [ $$rc -eq 0 ] || echo "test-valgrind: $(1): exit $$rc"; [ $$rc -eq 0 ]
@@ -299,7 +309,7 @@ coverage-c:
 	for run in "suite $(BUSTED_BIN) $(BUSTED_FLAGS) $(QA_BUSTED_FLAGS) $(QA_SPECS)" "gc-pressure tools/gc-pressure.lua"; do \
 	  set -- $$run; log=$(COVERAGE_DIR)/run-$$1.log; shift; \
 	  env $(call qa_emu_env,$(COVERAGE_HTTP_PORT),$(COVERAGE_HTTPS_PORT),$(COVERAGE_EMU_DIR)) \
-	    DT_CORE_SO=$(abspath $(COVERAGE_SO)) timeout -k 10 $(QA_TIMEOUT) \
+	    DT_CORE_SO=$(abspath $(COVERAGE_SO)) LUA_CPATH='$(abspath $(COVERAGE_DIR))/?.so;;' timeout -k 10 $(QA_TIMEOUT) \
 	    $(LUA) -e "dofile'$(QA_PRELUDE)'" "$$@" > $$log 2>&1 \
 	    || echo "coverage-c: $$* failed (its coverage still counts; see $$log)"; \
 	done; \
