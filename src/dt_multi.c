@@ -204,6 +204,24 @@ void dt_pump_close(dt_pump *p)
     p->mt = NULL;
 }
 
+void dt_pump_abandon(dt_pump *p)
+{
+    int i;
+    for (i = 0; i < DT_PUMP_SLOTS; i++) {
+        free(p->ahead_url[i]);
+        p->ahead_url[i] = NULL;
+        p->ahead_skip[i] = -1;
+        if (p->x[i] != NULL) {
+            dt_curl_abandon(p->x[i]);
+            free(p->x[i]);
+            p->x[i] = NULL;
+        }
+    }
+    p->nahead = 0;
+    p->mt = NULL; /* the parent's: neither unreferenced nor cleaned up here */
+    dt_pump_close(p);
+}
+
 static dt_curl *slot(dt_pump *p, int i)
 {
     const char *why = NULL;

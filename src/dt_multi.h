@@ -125,5 +125,9 @@ double dt_pump_due(const dt_pump *p);
 dt_pump_state dt_pump_run(dt_pump *p);
 /* Stops every transfer and frees the handles; idempotent. */
 void dt_pump_close(dt_pump *p);
+/* In a forked child: forgets the parent's handles and multi (their sockets
+ * are the parent's) and frees the rest; op's request, if one was under way,
+ * is sent again by the next pump. */
+void dt_pump_abandon(dt_pump *p);
 
 #endif

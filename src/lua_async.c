@@ -102,6 +102,17 @@ dt_lpump *dt_lpump_new(dt_client *cl, dt_op *op, int prefetch)
     return lp;
 }
 
+/* The pump of an operation begun before a fork is the parent's: a child
+ * starts over with its own (after_fork renewed the client's multi handle). */
+dt_lpump *dt_lpump_check(dt_lpump *lp, dt_client *cl)
+{
+    if (lp == NULL || lp->pump.mt == cl->multi)
+        return lp;
+    dt_pump_abandon(&lp->pump);
+    free(lp);
+    return NULL;
+}
+
 void dt_lpump_free(dt_lpump *lp)
 {
     if (lp == NULL)
@@ -314,6 +325,7 @@ static int async_step(lua_State *L)
     ci = lua_gettop(L);
     if (cl == NULL)
         return dt_usage(L, "the operation's client is closed");
+    a->pump = dt_lpump_check(a->pump, cl);
     if (a->pump == NULL) {
         a->pump = dt_lpump_new(cl, a->op, a->prefetch);
         if (a->pump == NULL)

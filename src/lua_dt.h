@@ -119,6 +119,7 @@ dt_op *dt_list_op_new(lua_State *L, int client_idx, const char *job_id, int opts
 dt_multi *dt_client_multi(dt_client *cl);
 dt_lpump *dt_lpump_new(dt_client *cl, dt_op *op, int prefetch);
 void dt_lpump_free(dt_lpump *lp);
+dt_lpump *dt_lpump_check(dt_lpump *lp, dt_client *cl);
 void dt_lpump_event(void *ud, dt_pump_event ev, dt_pump *p);
 void dt_async_open(lua_State *L);
 

@@ -357,6 +357,7 @@ static int fill(lua_State *L, dt_pages *p)
             dt_pump_state st;
             if (cl == NULL)
                 return dt_usage(L, "the listing's client is closed");
+            p->pump = dt_lpump_check(p->pump, cl);
             if (p->pump == NULL && (p->pump = dt_lpump_new(cl, p->op, p->prefetch)) == NULL)
                 return luaL_error(L, "out of memory (libcurl multi handle)");
             if (p->concurrency > 1 && !p->win_checked)
