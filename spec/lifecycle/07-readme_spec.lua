@@ -24,7 +24,13 @@ describe("README lifecycle examples", function()
   end)
 
   local function run(code)
-    local chunk = assert(load(code, "=readme", "t", env))
+    local chunk
+    if setfenv then -- Lua 5.1 (LuaJIT too): load() takes no string, no env
+      chunk = assert(loadstring(code, "=readme"))
+      setfenv(chunk, env)
+    else
+      chunk = assert(load(code, "=readme", "t", env))
+    end
     return chunk()
   end
 
