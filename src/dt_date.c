@@ -127,12 +127,19 @@ int dt_parse_http_date(const char *s, double *out)
 
 int dt_format_iso8601(double t, char *out, size_t size)
 {
-    double whole = floor(t);
-    long long secs = (long long)whole, days = secs / 86400, rem = secs % 86400, y;
-    int ms = (int)floor((t - whole) * 1000.0 + 0.5);
+    double whole;
+    long long secs, days, rem, y;
+    int ms;
     unsigned m, d;
-    if (!isfinite(t) || size < 32)
+    /* years 0000..9999 only; checked before any conversion to an integer
+     * (a NaN, an infinity or a huge t made the cast undefined) */
+    if (!isfinite(t) || t < -62167219200.0 || t >= 253402300800.0 || size < 32)
         return -1;
+    whole = floor(t);
+    secs = (long long)whole;
+    days = secs / 86400;
+    rem = secs % 86400;
+    ms = (int)floor((t - whole) * 1000.0 + 0.5);
     if (rem < 0) {
         rem += 86400;
         days -= 1;
