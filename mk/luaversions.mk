@@ -84,13 +84,15 @@ core-all:
 	    CORE_SO=$(BUILD_DIR)/$$lua/doctranslate/core.so $(BUILD_DIR)/$$lua/doctranslate/core.so || exit 1; \
 	done
 
-# busted per Lua: its log in build/test-all/<lua>.log, one summary line each.
+# busted per Lua: its log in build/test-all/<lua>.log, one summary line each. Each core is brought
+# up to date right before its run (a shared checkout's sources may change during the runs).
 TEST_ALL_DIR ?= $(BUILD_DIR)/test-all
 define run_all_luas
 	status=0; mkdir -p $(TEST_ALL_DIR); \
 	for lua in $(LUAS); do \
 	  log=$(TEST_ALL_DIR)/$$lua.log; cpath='$(abspath $(BUILD_DIR))'/$$lua/?.so; t0=$$(date +%s); \
-	  LUA_CPATH="$$cpath;;" $(BUSTED) --lua=$$lua --cpath="$$cpath" $(BUSTED_FLAGS) >$$log 2>&1; rc=$$?; \
+	  $(MAKE) --no-print-directory -s core-all LUAS=$$lua >$$log 2>&1 || { cat $$log; status=1; continue; }; \
+	  LUA_CPATH="$$cpath;;" $(BUSTED) --lua=$$lua --cpath="$$cpath" $(BUSTED_FLAGS) >>$$log 2>&1; rc=$$?; \
 	  summary=$$(sed 's/\x1b\[[0-9;]*m//g' $$log | grep -E '^[0-9]+ success(es)? / ' | tail -n 1); \
 	  printf '%-7s %s  [%ss wall, busted exit %s]\n' $$lua "$${summary:-no busted summary, see $$log}" \
 	    $$(( $$(date +%s) - t0 )) $$rc; \
@@ -107,7 +109,7 @@ TEST_ALL_EMU_ARGS    = EMULATOR_HTTP_PORT=$(TEST_ALL_HTTP_PORT) EMULATOR_HTTPS_P
                        EMULATOR_DIR=$(TEST_ALL_EMU_DIR)
 
 test-all: deps-all
-	@$(MAKE) --no-print-directory core-all openresty-core
+	@$(MAKE) --no-print-directory openresty-core
 	@stop() { $(MAKE) --no-print-directory emulator-stop $(TEST_ALL_EMU_ARGS) >/dev/null 2>&1 || true; }; \
 	trap stop EXIT; trap 'exit 130' INT TERM; \
 	$(MAKE) --no-print-directory emulator-start $(TEST_ALL_EMU_ARGS) >/dev/null || exit 1; \
@@ -115,7 +117,7 @@ test-all: deps-all
 	  DT_EMULATOR_HTTPS=https://127.0.0.1:$(TEST_ALL_HTTPS_PORT) DT_EMULATOR_CA=$(abspath $(TEST_ALL_EMU_DIR))/ca.pem; \
 	$(run_all_luas); exit $$status
 
-check-test-all: core-all
+check-test-all:
 	@$(run_all_luas); exit $$status
 
 # ---- LuaRocks -------------------------------------------------------------------------------
