@@ -338,7 +338,8 @@ local function stats(rows, field)
   for _, r in ipairs(rows) do v[#v + 1] = r[field] end
   table.sort(v)
   if #v == 0 then return nil end
-  local med = (#v % 2 == 1) and v[(#v + 1) // 2] or (v[#v // 2] + v[#v // 2 + 1]) / 2
+  local h = math.floor(#v / 2) -- not #v // 2: a syntax error before Lua 5.3
+  local med = (#v % 2 == 1) and v[h + 1] or (v[h] + v[h + 1]) / 2
   return { med = med, min = v[1], max = v[#v] }
 end
 
