@@ -1,0 +1,336 @@
+/* libFuzzer harness: the response parser and the paging state machine.
+ *
+ * An input is a script of responses that a hostile or broken service sends to
+ * one operation (a document listing, the job list, one job, one document),
+ * driven through dt_op_step / dt_op_feed (or dt_op_feed_parsed) for as many
+ * pages as the script holds:
+ *
+ *   ["!" c0 c1 c2 c3]          optional configuration bytes (see conf_from)
+ *   chunk ("\n@@\n" chunk)*    one chunk per response
+ *
+ * A chunk is "!net", "!timeout" or "!proto" (the request failed without a
+ * response), or "NNN\n" + "name: value\n"* + "\n" + body (status, headers,
+ * body), or anything else: a 200 whose whole body is the chunk (so a raw
+ * recording is a valid input).
+ *
+ * Beyond "no sanitizer report", the harness checks properties the module
+ * promises (issue 7): every request goes to the configured origin, the key is
+ * sent only there and never appears in an error, a listing never hands out
+ * more than top, a continuation token always parses back.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dt_op.h"
+#include "dt_url.h"
+#include "dt_json.h"
+#include "dt_date.h"
+#include "fuzz_common.h"
+
+#define SECRET_KEY "FUZZSECRETKEY0123456789abcdef"
+#define SECRET_TOKEN "FUZZSECRETTOKEN.eyJhbGciOi"
+#define ENDPOINT "https://fuzz.cognitiveservices.azure.com"
+#define SEP "\n@@\n"
+#define MAX_STEPS 400
+
+/* writable copies: dt_conf holds char * */
+static char v_dated[] = "2024-05-01", v_11[] = "v1.1", v_10[] = "v1.0";
+static char *const versions[] = {v_dated, v_11, v_10, v_dated};
+static char key_str[] = SECRET_KEY, token_str[] = SECRET_TOKEN, region_str[] = "westeurope",
+            ua_str[] = "doctranslate-fuzz";
+
+typedef struct script {
+    const char *p, *end;
+} script;
+
+/* The next chunk of the script; 0 when none is left. */
+static int next_chunk(script *s, const char **c, size_t *n)
+{
+    const char *hit;
+    if (s->p == NULL || s->p > s->end)
+        return 0;
+    hit = s->p;
+    for (;;) {
+        hit = memchr(hit, '\n', (size_t)(s->end - hit));
+        if (hit == NULL || (size_t)(s->end - hit) < 4 || memcmp(hit, SEP, 4) == 0)
+            break;
+        hit++;
+    }
+    if (hit == NULL || (size_t)(s->end - hit) < 4) {
+        *c = s->p;
+        *n = (size_t)(s->end - s->p);
+        s->p = NULL;
+        return 1;
+    }
+    *c = s->p;
+    *n = (size_t)(hit - s->p);
+    s->p = hit + 4;
+    return 1;
+}
+
+/* Set when the script itself carries a secret (a service that echoes it):
+ * then its presence in an error is the service's text, not a leak. */
+static int input_has_secret;
+
+static int has_secret(const char *s)
+{
+    return !input_has_secret && s != NULL &&
+           (strstr(s, SECRET_KEY) != NULL || strstr(s, SECRET_TOKEN) != NULL);
+}
+
+static int mem_has(const uint8_t *d, size_t n, const char *needle)
+{
+    size_t k = strlen(needle), i;
+    for (i = 0; i + k <= n; i++)
+        if (d[i] == (uint8_t)needle[0] && memcmp(d + i, needle, k) == 0)
+            return 1;
+    return 0;
+}
+
+static void check_error(const dt_error *e)
+{
+    FUZZ_CHECK(e->kind != DT_ERR_NONE, "an operation ended in error with no kind");
+    FUZZ_CHECK(dt_err_kind_name(e->kind) != NULL, "kind %d has no name", (int)e->kind);
+    FUZZ_CHECK(!has_secret(e->message) && !has_secret(e->code) && !has_secret(e->target) &&
+                   !has_secret(e->apim_request_id) && !has_secret(e->x_requestid) &&
+                   !has_secret(e->client_request_id),
+               "the secret is in an error: %s", e->message ? e->message : "(null)");
+    if (e->inner != NULL)
+        (void)json_object_to_json_string(e->inner);
+}
+
+typedef struct hdr_check {
+    int on_origin;
+    int secret_sent;
+} hdr_check;
+
+static void on_header(void *ud, const char *name, const char *value)
+{
+    hdr_check *h = ud;
+    FUZZ_CHECK(name != NULL && value != NULL, "a NULL request header");
+    if (has_secret(value))
+        h->secret_sent = 1;
+}
+
+static void feed_chunk(dt_op *op, const char *c, size_t n, int parsed)
+{
+    long status = 200;
+    dt_resp *r;
+    const char *body = c, *end = c + n;
+    if (n >= 4 && c[0] == '!') {
+        if (n == 4 && memcmp(c, "!net", 4) == 0) {
+            dt_op_feed_error(op, DT_ERR_NETWORK, "connection reset by peer");
+            return;
+        }
+        if (n == 8 && memcmp(c, "!timeout", 8) == 0) {
+            dt_op_feed_error(op, DT_ERR_TIMEOUT, "operation timed out");
+            return;
+        }
+        if (n == 6 && memcmp(c, "!proto", 6) == 0) {
+            dt_op_feed_error(op, DT_ERR_PROTOCOL, "the body is over the size cap");
+            return;
+        }
+    }
+    if (n >= 4 && c[0] >= '0' && c[0] <= '9' && c[1] >= '0' && c[1] <= '9' && c[2] >= '0' &&
+        c[2] <= '9' && c[3] == '\n') {
+        status = (c[0] - '0') * 100 + (c[1] - '0') * 10 + (c[2] - '0');
+        r = dt_resp_new(status);
+        if (r == NULL)
+            abort();
+        body = c + 4;
+        /* headers up to the empty line */
+        while (body < end && *body != '\n') {
+            const char *eol = memchr(body, '\n', (size_t)(end - body)), *colon, *v;
+            if (eol == NULL)
+                eol = end;
+            colon = memchr(body, ':', (size_t)(eol - body));
+            if (colon != NULL) {
+                v = colon + 1;
+                while (v < eol && *v == ' ')
+                    v++;
+                if (dt_resp_add(r, body, (size_t)(colon - body), v, (size_t)(eol - v)) != 0)
+                    abort();
+            }
+            body = eol < end ? eol + 1 : end;
+        }
+        if (body < end)
+            body++; /* the empty line */
+    } else {
+        r = dt_resp_new(200);
+        if (r == NULL)
+            abort();
+    }
+    if (parsed && status >= 200 && status < 300 && op->kind != DT_OP_START) {
+        /* the path of a driver that parses the body itself */
+        char why[160];
+        struct json_object *root = dt_json_parse(body, (size_t)(end - body), why, sizeof why);
+        dt_op_feed_parsed(op, r, root, why);
+    } else {
+        /* no NUL after the body: the parser must respect len */
+        char *copy = malloc((size_t)(end - body) + 1);
+        if (copy == NULL)
+            abort();
+        memcpy(copy, body, (size_t)(end - body));
+        dt_op_feed(op, r, copy, (size_t)(end - body));
+        free(copy);
+    }
+}
+
+static void look_at_document(struct json_object *doc)
+{
+    static const char *const dates[] = {"createdDateTimeUtc", "lastActionDateTimeUtc"};
+    size_t i;
+    double t;
+    if (doc == NULL)
+        return;
+    (void)dt_json_str(doc, "id");
+    (void)dt_json_str(doc, "status");
+    (void)dt_json_get(doc, "summary");
+    for (i = 0; i < sizeof dates / sizeof dates[0]; i++) {
+        const char *s = dt_json_str(doc, dates[i]);
+        if (s != NULL)
+            (void)dt_parse_iso8601(s, &t);
+    }
+}
+
+static void check_continuation(const dt_op *op, const char *job_id)
+{
+    char *tok = dt_op_continuation(op), *storage = NULL;
+    const char *why = NULL;
+    dt_list_query q;
+    if (tok == NULL)
+        return; /* out of memory only */
+    FUZZ_CHECK(!has_secret(tok), "the secret is in a continuation token");
+    FUZZ_CHECK(dt_op_parse_continuation(tok, op->list_jobs ? NULL : job_id, &q, &storage, &why) == 0,
+               "the token %s does not parse back: %s", tok, why ? why : "?");
+    FUZZ_CHECK(q.skip == op->q.skip + op->handed, "token skip %lld, expected %lld", q.skip,
+               op->q.skip + op->handed);
+    free(storage);
+    free(tok);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const char job_id[] = "8a2e4e60-0000-4a5e-9e3f-000000000001";
+    uint8_t c0 = 0, c1 = 0xff, c2 = 0, c3 = 0;
+    dt_conf conf;
+    dt_list_query q;
+    dt_op *op;
+    script s;
+    int steps, parsed;
+    const char *why = NULL;
+
+    input_has_secret = mem_has(data, size, SECRET_KEY) || mem_has(data, size, SECRET_TOKEN);
+    if (size >= 5 && data[0] == '!') {
+        c0 = data[1];
+        c1 = data[2];
+        c2 = data[3];
+        c3 = data[4];
+        data += 5;
+        size -= 5;
+    }
+    memset(&conf, 0, sizeof conf);
+    conf.endpoint = dt_url_normalize_endpoint(ENDPOINT "/translator/", &why);
+    FUZZ_CHECK(conf.endpoint != NULL, "the endpoint does not normalise: %s", why);
+    FUZZ_CHECK(dt_url_origin(conf.endpoint, &conf.origin) == 0, "no origin");
+    conf.api_version = versions[(c0 >> 2) & 3];
+    if (c0 & 0x20) {
+        conf.token = token_str;
+        conf.token_refresh = 1;
+    } else {
+        conf.key = key_str;
+    }
+    conf.region = region_str;
+    conf.user_agent = ua_str;
+    conf.retries = 3;
+    conf.retry_base = 0.8;
+    conf.retry_max = 60;
+    conf.max_pages = (c0 & 0x40) ? 3 : 0;
+    conf.rng = 0x9e3779b97f4a7c15ULL;
+    parsed = (c0 & 0x10) != 0;
+
+    memset(&q, 0, sizeof q);
+    q.top = c1 == 0xff ? -1 : (long long)c1;
+    q.skip = c2;
+    /* 1..100: the range the Lua layer lets through (lua_core.c, lua_pages.c) */
+    q.page_size = (c3 & 0x80) ? -1 : (c3 & 0x7f) % 100 + 1;
+    switch (c0 & 3) {
+    case 0:
+        op = dt_op_new_documents(&conf, job_id, &q);
+        break;
+    case 1:
+        op = dt_op_new_jobs(&conf, &q);
+        break;
+    case 2:
+        op = dt_op_new_job(&conf, job_id);
+        break;
+    default:
+        op = dt_op_new_document(&conf, job_id, "d0c00000-0000-0000-0000-000000000001");
+        break;
+    }
+    FUZZ_CHECK(op != NULL, "no operation");
+
+    s.p = (const char *)data;
+    s.end = (const char *)data + size;
+    for (steps = 0; steps < MAX_STEPS; steps++) {
+        dt_step st = dt_op_step(op);
+        if (st == DT_STEP_REQUEST) {
+            dt_origin o;
+            hdr_check h = {0, 0};
+            const char *c;
+            size_t n;
+            FUZZ_CHECK(op->url != NULL, "a request with no URL");
+            FUZZ_CHECK(dt_url_origin(op->url, &o) == 0 && dt_origin_equal(&o, &conf.origin),
+                       "a request to another origin: %s", op->url);
+            h.on_origin = 1;
+            dt_op_headers(op, on_header, &h);
+            FUZZ_CHECK(!h.secret_sent || h.on_origin, "the secret went elsewhere");
+            if (!next_chunk(&s, &c, &n))
+                break;
+            feed_chunk(op, c, n, parsed);
+        } else if (st == DT_STEP_WAIT) {
+            FUZZ_CHECK(op->wait >= 0 && op->wait <= conf.retry_max,
+                       "a wait of %g s (retry_max %g)", op->wait, conf.retry_max);
+        } else if (st == DT_STEP_READY) {
+            if (op->kind == DT_OP_DOCUMENTS) {
+                size_t i, take;
+                FUZZ_CHECK(op->items != NULL && op->offset <= op->count &&
+                               op->count <= json_object_array_length(op->items),
+                           "a page slot out of bounds: offset %zu count %zu", op->offset,
+                           op->count);
+                take = op->count - op->offset;
+                if ((c3 & 0x0f) != 0 && take > (size_t)(c3 & 0x0f))
+                    take = (size_t)(c3 & 0x0f);
+                for (i = op->offset; i < op->offset + take; i++)
+                    look_at_document(json_object_array_get_idx(op->items, i));
+                dt_op_consumed(op, take);
+                FUZZ_CHECK(q.top < 0 || op->handed <= q.top, "handed %lld documents, top %lld",
+                           op->handed, q.top);
+                check_continuation(op, job_id);
+            } else {
+                FUZZ_CHECK(op->root != NULL && dt_json_str(op->root, "id") != NULL,
+                           "a result with no id");
+                look_at_document(op->root);
+                dt_op_release(op);
+            }
+        } else if (st == DT_STEP_ERROR) {
+            check_error(&op->err);
+            break;
+        } else {
+            FUZZ_CHECK(st == DT_STEP_DONE, "an unknown step %d", (int)st);
+            break;
+        }
+        (void)dt_op_needs_io(op);
+        (void)dt_op_has_items(op);
+    }
+    if (op->kind == DT_OP_DOCUMENTS)
+        check_continuation(op, job_id);
+    dt_op_free(op);
+    free(conf.endpoint);
+    return 0;
+}
