@@ -16,7 +16,8 @@
  * Beyond "no sanitizer report", the harness checks properties the module
  * promises (issue 7): every request goes to the configured origin, the key is
  * sent only there and never appears in an error, a listing never hands out
- * more than top, a continuation token always parses back.
+ * more than top, a continuation token always parses back, no id is handed
+ * out twice (K2, tolerated unless FUZZ_STRICT=1: see fuzz/README.md).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -179,6 +180,36 @@ static void feed_chunk(dt_op *op, const char *c, size_t n, int parsed)
     }
 }
 
+/* Every id the listing handed out (issue 7: each id once, or a typed error). */
+typedef struct id_set {
+    char **v;
+    size_t n, cap;
+} id_set;
+
+static int id_set_add(id_set *s, const char *id)
+{
+    size_t i;
+    for (i = 0; i < s->n; i++)
+        if (strcmp(s->v[i], id) == 0)
+            return 0;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 16;
+        s->v = realloc(s->v, s->cap * sizeof *s->v);
+        if (s->v == NULL)
+            abort();
+    }
+    s->v[s->n++] = fuzz_strndup(id, strlen(id));
+    return 1;
+}
+
+static void id_set_free(id_set *s)
+{
+    size_t i;
+    for (i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+}
+
 static void look_at_document(struct json_object *doc)
 {
     static const char *const dates[] = {"createdDateTimeUtc", "lastActionDateTimeUtc"};
@@ -224,6 +255,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     script s;
     int steps, parsed;
     const char *why = NULL;
+    id_set handed = {NULL, 0, 0};
 
     input_has_secret = mem_has(data, size, SECRET_KEY) || mem_has(data, size, SECRET_TOKEN);
     if (size >= 5 && data[0] == '!') {
@@ -306,8 +338,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 take = op->count - op->offset;
                 if ((c3 & 0x0f) != 0 && take > (size_t)(c3 & 0x0f))
                     take = (size_t)(c3 & 0x0f);
-                for (i = op->offset; i < op->offset + take; i++)
-                    look_at_document(json_object_array_get_idx(op->items, i));
+                for (i = op->offset; i < op->offset + take; i++) {
+                    struct json_object *doc = json_object_array_get_idx(op->items, i);
+                    const char *id = dt_json_str(doc, "id");
+                    look_at_document(doc);
+                    /* known defect K2 (fuzz/README.md): dt_op compares ids
+                     * with the previous page only, so a repeat two or more
+                     * pages later is handed out again */
+                    if (id != NULL && !id_set_add(&handed, id))
+                        FUZZ_KNOWN(0, "K2: the listing handed out %s twice", id);
+                }
                 dt_op_consumed(op, take);
                 FUZZ_CHECK(q.top < 0 || op->handed <= q.top, "handed %lld documents, top %lld",
                            op->handed, q.top);
@@ -331,6 +371,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (op->kind == DT_OP_DOCUMENTS)
         check_continuation(op, job_id);
     dt_op_free(op);
+    id_set_free(&handed);
     free(conf.endpoint);
     return 0;
 }
