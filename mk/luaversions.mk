@@ -69,7 +69,7 @@ $(LUA_OBJ_STAMP): lua-stamp-force
 $(LUA_CORE_STAMP): lua-stamp-force
 	$(call write_stamp,$(abspath $(OBJ_DIR)))
 
-.PHONY: lua-stamp-force deps-all core-all test-all check-test-all rockspec-check rock-check
+.PHONY: lua-stamp-force deps-all core-all test-all check-test-all rockspec-check rock-deps rock-check
 lua-stamp-force:
 
 deps-all:
@@ -150,7 +150,13 @@ rockspec-check:
 
 # luarocks make builds in the folder it is run from (objects in src/, doctranslate/core.so):
 # it runs in a copy, so the checkout's own build is never touched.
-rock-check: rockspec-check
+ROCK_DEB_PACKAGES = luarocks libcurl4-openssl-dev libjson-c-dev pkg-config $(call lua_debs,$(notdir $(ROCK_LUA))) \
+                    $(if $(filter luajit,$(notdir $(ROCK_LUA))),$(call lua_debs,lua5.1)) \
+                    nginx libnginx-mod-http-lua curl make gcc
+rock-deps:
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES='$(strip $(ROCK_DEB_PACKAGES))'
+
+rock-check: rock-deps rockspec-check
 	@abi=$(call lua_abi,$(notdir $(ROCK_LUA))); root=$(abspath $(ROCK_DIR)); \
 	rm -rf "$$root" && mkdir -p "$$root/src" "$$root/tree" "$$root/run" || exit 1; \
 	cp -R rockspec src lua bin "$$root/src/" || exit 1; \
