@@ -24,6 +24,14 @@ local LUA = env "BENCH_LUA" or "lua5.4"
 local OUT = (env "BENCH_RESULTS" or "bench/results") .. "/callgrind-" .. os.date("!%Y%m%d-%H%M%S")
 os.execute("mkdir -p '" .. OUT .. "'")
 
+-- Everything printed also goes to OUT/summary.txt.
+local summary = assert(io.open(OUT .. "/summary.txt", "w"))
+local function print(...)
+  local line = table.concat({ ... }, "\t")
+  io.write(line, "\n")
+  summary:write(line, "\n")
+end
+
 local function q(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
@@ -162,5 +170,22 @@ for _, peer in ipairs(peers) do
       end
     end
     print(("  (start-up and one page: %d instructions)"):format(b.total))
+    if peer.name == "ours" then
+      -- Where it goes: the top functions by self cost over the whole N-document run.
+      local ann = capture("callgrind_annotate --inclusive=no --threshold=100 --auto=no "
+        .. q(OUT .. "/ours-" .. N .. ".out"))
+      print(("  top functions by self cost, whole run of %d documents (Ir / document):"):format(N))
+      local shown = 0
+      for line in ann:gmatch("[^\n]+") do
+        local ir, fn = line:match("^%s*([%d,]+) %b()%s+(.-)%s*$")
+        if ir and not fn:find("PROGRAM TOTALS", 1, true) then
+          fn = fn:gsub("^.-:([^:]+)$", "%1") -- drop the source file; keep function [object]
+          print(("    %9.0f  %s"):format(tonumber((ir:gsub(",", ""))) / N, fn))
+          shown = shown + 1
+          if shown == 12 then break end
+        end
+      end
+    end
   end
 end
+summary:close()
