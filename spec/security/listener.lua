@@ -1,0 +1,124 @@
+-- A second, hostile HTTP server for spec/security, run as its own process (a blocking libcurl
+-- client in the spec's process could not be answered by a server in that same process).
+--
+--   local L = require "security.listener"
+--   local srv = L.start()          -- srv.port, srv.url; every request it receives is logged
+--   srv:requests()                 -- the raw requests received so far (strings)
+--   srv:stop()
+--
+-- What it answers depends on the request path (the job id a client asks for):
+--   .../huge-header   200 with one 200 KiB header        .../deep        JSON nested 10,000 deep
+--   .../many-headers  200 with 100 headers of 1 KiB
+--   .../long-string   a job whose id is 8 MiB long       .../trickle     1 byte a second
+--   .../redirect-to/<port>  302 to 127.0.0.1:<port>      otherwise       404 with a service error
+local L = {}
+
+local SERVER = [=[
+local socket = require "socket"
+local port_file, log_file = arg[1], arg[2]
+local srv = assert(socket.bind("127.0.0.1", 0))
+local _, port = srv:getsockname()
+local fh = assert(io.open(port_file .. ".tmp", "w")); fh:write(port); fh:close()
+os.rename(port_file .. ".tmp", port_file)
+local function answer(c, status, headers, body)
+  local out = { "HTTP/1.1 " .. status .. "\r\n" }
+  for _, h in ipairs(headers) do out[#out + 1] = h .. "\r\n" end
+  out[#out + 1] = "Content-Length: " .. #body .. "\r\nConnection: close\r\n\r\n"
+  c:send(table.concat(out) .. body)
+end
+while true do
+  local c = srv:accept()
+  if c then
+    c:settimeout(5)
+    local lines = {}
+    while true do
+      local line = c:receive("*l")
+      if not line or line == "" then break end
+      lines[#lines + 1] = line
+    end
+    local log = io.open(log_file, "a")
+    log:write(table.concat(lines, "\n"), "\n\0\n")
+    log:close()
+    local path = (lines[1] or ""):match("^%S+%s+(%S+)") or ""
+    local json = { "Content-Type: application/json", "apim-request-id: 11111111-2222-4333-8444-555555555555" }
+    if path:find("huge%-header") then
+      local h = { "Content-Type: application/json", "X-Padding: " .. string.rep("p", 200 * 1024) }
+      answer(c, "200 OK", h, '{"id":"x","status":"Running"}')
+    elseif path:find("many%-headers") then
+      local h = { "Content-Type: application/json" }
+      for i = 1, 100 do h[#h + 1] = "X-Padding-" .. i .. ": " .. string.rep("p", 1024) end
+      answer(c, "200 OK", h, '{"id":"x","status":"Running"}')
+    elseif path:find("deep") then
+      answer(c, "200 OK", json, '{"id":"x","status":"Running","x":' .. string.rep("[", 10000) ..
+                                string.rep("]", 10000) .. "}")
+    elseif path:find("long%-string") then
+      answer(c, "200 OK", json, '{"id":"' .. string.rep("i", 8 * 1024 * 1024) .. '","status":"Running"}')
+    elseif path:find("trickle") then
+      local body = '{"id":"trickle","status":"Running"}'
+      c:send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " .. #body ..
+             "\r\nConnection: close\r\n\r\n")
+      for i = 1, #body do
+        if not c:send(body:sub(i, i)) then break end
+        socket.sleep(1)
+      end
+    elseif path:find("redirect%-to/%d+") then
+      local to = path:match("redirect%-to/(%d+)")
+      answer(c, "302 Found", { "Location: http://127.0.0.1:" .. to .. "/stolen" }, "")
+    else
+      answer(c, "404 Not Found", json, '{"error":{"code":"NotHere","message":"the other listener"}}')
+    end
+    c:close()
+  end
+end
+]=]
+
+local function read(path)
+  local fh = io.open(path, "rb")
+  if not fh then return nil end
+  local s = fh:read("*a")
+  fh:close()
+  return s
+end
+
+local Srv = {}
+Srv.__index = Srv
+
+function L.start(lua)
+  lua = lua or os.getenv("DT_SPEC_LUA") or "lua5.4"
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p '" .. dir .. "'"))
+  local script = dir .. "/server.lua"
+  local fh = assert(io.open(script, "w"))
+  fh:write(SERVER)
+  fh:close()
+  local self = setmetatable({ dir = dir, log = dir .. "/requests.log" }, Srv)
+  local cmd = string.format("%s '%s' '%s/port' '%s' >'%s/stderr' 2>&1 & echo $!", lua, script, dir,
+                            self.log, dir)
+  local p = assert(io.popen(cmd))
+  self.pid = tonumber(p:read("*l"))
+  p:close()
+  local socket = require "socket"
+  local deadline = socket.gettime() + 10
+  while not read(dir .. "/port") do
+    assert(socket.gettime() < deadline, "the listener did not start: " .. tostring(read(dir .. "/stderr")))
+    socket.sleep(0.02)
+  end
+  self.port = tonumber(read(dir .. "/port"))
+  self.url = "http://127.0.0.1:" .. self.port
+  return self
+end
+
+function Srv:requests()
+  local out = {}
+  for r in (read(self.log) or ""):gmatch("(.-)\n%z\n") do out[#out + 1] = r end
+  return out
+end
+
+function Srv:stop()
+  if self.pid then os.execute("kill " .. self.pid .. " 2>/dev/null") end
+  self.pid = nil
+  os.execute("rm -rf '" .. self.dir .. "'")
+end
+
+return L
