@@ -47,7 +47,8 @@ QA_PRELUDE       = $(CURDIR)/tools/sanitizer-prelude.lua
 # (test-asan's GC-stress pass, test-valgrind): all but the emulator's own
 # specs (curl CLI only), the CLI's (it runs in child processes: covered by
 # the plain ASan pass) and the support code.
-QA_CORE_SPECS ?= $(patsubst %/,%,$(filter-out spec/emulator/ spec/cli/ spec/support/,$(wildcard spec/*/)))
+QA_CORE_SPECS ?= $(patsubst %/,%,$(filter-out spec/emulator/ spec/cli/ spec/support/,$(wildcard spec/*/))) \
+                 $(wildcard spec/*_spec.lua)
 # Spec directories and Lua sources that exist (luacheck refuses missing paths).
 LUACHECK_DIRS    = $(wildcard lua spec bench emulator bin examples)
 
