@@ -10,7 +10,7 @@
 --   .../huge-header   200 with one 200 KiB header        .../deep        JSON nested 10,000 deep
 --   .../many-headers  200 with 100 headers of 1 KiB
 --   .../long-string   a job whose id is 8 MiB long       .../trickle     1 byte a second
---   .../redirect-to/<port>  302 to 127.0.0.1:<port>      otherwise       404 with a service error
+--   .../redirect-to-<port>  302 to 127.0.0.1:<port>      otherwise       404 with a service error
 local L = {}
 
 local SERVER = [=[
@@ -61,8 +61,8 @@ while true do
         if not c:send(body:sub(i, i)) then break end
         socket.sleep(1)
       end
-    elseif path:find("redirect%-to/%d+") then
-      local to = path:match("redirect%-to/(%d+)")
+    elseif path:find("redirect%-to%-%d+") then
+      local to = path:match("redirect%-to%-(%d+)")
       answer(c, "302 Found", { "Location: http://127.0.0.1:" .. to .. "/stolen" }, "")
     else
       answer(c, "404 Not Found", json, '{"error":{"code":"NotHere","message":"the other listener"}}')
