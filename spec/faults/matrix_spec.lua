@@ -175,7 +175,7 @@ local FAULTS = {}
 local function fault(col, spec) spec.col = col; FAULTS[#FAULTS + 1] = spec end
 
 fault("latency", { f = { action = "latency", ms = 900, times = -1 }, slow = true, expect = { kind = "timeout" } })
-fault("429 s", { f = { action = "status", status = 429, retry_after = 1 }, recovers = true,
+fault("429 s", { f = { action = "status", status = 429, retry_after = 1 }, recovers = true, waits = 1,
                  start_fails = { kind = "http", status = 429, body = "service", retry_after = 1 } })
 fault("429 date", { f = { action = "status", status = 429, retry_after = "date" }, recovers = true,
                     start_fails = { kind = "http", status = 429, body = "service" } })
@@ -183,7 +183,7 @@ for _, s in ipairs{ 500, 502, 503, 504 } do
   local start_ok = s ~= 502 -- a start is retried only on 500/503/504
   fault(tostring(s), { f = { action = "status", status = s }, recovers = true,
                        start_fails = not start_ok and { kind = "http", status = s, body = "service" } or nil })
-  fault(s .. " RA", { f = { action = "status", status = s, retry_after = 1 }, recovers = true,
+  fault(s .. " RA", { f = { action = "status", status = s, retry_after = 1 }, recovers = true, waits = 1,
                       start_fails = not start_ok and { kind = "http", status = s, body = "service",
                                                        retry_after = 1 } or nil })
 end
@@ -364,6 +364,8 @@ describe("fault matrix", function()
           assert.same(clean, op.view(v, st))
           local retries = #reqs - op.base
           assert.is_true(retries >= 1, "the fault fired and the call was retried")
+          -- Retry-After honoured (the backoff alone is a few hundredths of a second here)
+          if ft.waits then assert.is_true(elapsed >= ft.waits - 0.05, "waited " .. elapsed) end
           counts.exact = counts.exact + 1
           record(op, ft, retries == 0 and "ok" or ("ok/r" .. retries))
           return

@@ -84,7 +84,8 @@ local Srv = {}
 Srv.__index = Srv
 
 function L.start(lua)
-  lua = lua or os.getenv("DT_SPEC_LUA") or "lua5.4"
+  -- the Lua running the specs (it has LuaSocket)
+  lua = lua or os.getenv("DT_SPEC_LUA") or (rawget(_G, "jit") and "luajit") or ("lua" .. _VERSION:match("%d+%.%d+"))
   local dir = os.tmpname()
   os.remove(dir)
   assert(os.execute("mkdir -p '" .. dir .. "'"))
