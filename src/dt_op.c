@@ -362,6 +362,7 @@ void dt_op_free(dt_op *op)
     }
     free(op->prev_ids);
     free(op->cur_ids);
+    free(op->seen_set);
     dt_error_clear(&op->err);
     dt_error_clear(&op->pending);
     free(op);
@@ -526,6 +527,52 @@ static int seen(const uint64_t *set, size_t n, uint64_t h)
     return 0;
 }
 
+/* The set of every id this listing yielded (hashes; 0 stands for the free slot). */
+static int seen_has(const dt_op *op, uint64_t h)
+{
+    size_t i;
+    if (op->seen_set == NULL)
+        return 0;
+    h = h ? h : 1;
+    for (i = (size_t)(h & (op->seen_slots - 1)); op->seen_set[i] != 0; i = (i + 1) & (op->seen_slots - 1))
+        if (op->seen_set[i] == h)
+            return 1;
+    return 0;
+}
+
+static void seen_put(uint64_t *set, size_t slots, uint64_t h)
+{
+    size_t i;
+    h = h ? h : 1;
+    for (i = (size_t)(h & (slots - 1)); set[i] != 0 && set[i] != h; i = (i + 1) & (slots - 1))
+        ;
+    set[i] = h;
+}
+
+/* Adds h; past the cap (or out of memory) the set stops growing and stays as it is. */
+static void seen_add(dt_op *op, uint64_t h)
+{
+    if ((op->seen_n + 1) * 2 > op->seen_slots) {
+        size_t slots = op->seen_slots ? op->seen_slots * 2 : 256, i;
+        uint64_t *set;
+        if (slots > DT_SEEN_MAX_SLOTS)
+            return;
+        set = calloc(slots, sizeof *set);
+        if (set == NULL)
+            return;
+        for (i = 0; i < op->seen_slots; i++)
+            if (op->seen_set[i] != 0)
+                seen_put(set, slots, op->seen_set[i]);
+        free(op->seen_set);
+        op->seen_set = set;
+        op->seen_slots = slots;
+    }
+    if (!seen_has(op, h)) {
+        seen_put(op->seen_set, op->seen_slots, h);
+        op->seen_n++;
+    }
+}
+
 /* Judges a page: trims what cannot be trusted, sets the next request. */
 static void accept_page(dt_op *op, const char *current)
 {
@@ -534,7 +581,8 @@ static void accept_page(dt_op *op, const char *current)
     size_t n = json_object_array_length(op->items), i;
     uint64_t *swap;
 
-    /* ids: no document twice in this page or the previous one */
+    /* ids: no document twice in this listing (every id while the set has room, and always
+     * this page and the previous one) */
     if (n > op->ids_cap) {
         uint64_t *a = realloc(op->prev_ids, n * sizeof *a), *b;
         if (a != NULL)
@@ -556,13 +604,14 @@ static void accept_page(dt_op *op, const char *current)
         if (id == NULL)
             continue;
         h = hash_id(id);
-        if (seen(op->prev_ids, op->nprev, h) || seen(op->cur_ids, op->ncur, h)) {
+        if (seen(op->prev_ids, op->nprev, h) || seen(op->cur_ids, op->ncur, h) || seen_has(op, h)) {
             set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
                       "the service listed %s %s twice; the listing stops before the repeat",
                       op->list_jobs ? "job" : "document", id);
             break;
         }
         op->cur_ids[op->ncur++] = h;
+        seen_add(op, h);
     }
     op->count = i;
     op->received += (long long)n;

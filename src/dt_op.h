@@ -95,6 +95,10 @@ typedef enum dt_step {
 
 #define DT_LINK_RING 64
 #define DT_MAX_EMPTY_PAGES 5
+/* Slots of the set of ids a listing has yielded (8 bytes each, at most half full): a repeat
+ * anywhere in the first DT_SEEN_MAX_SLOTS / 2 ids is caught; past them, a repeat of the
+ * previous page still is. */
+#define DT_SEEN_MAX_SLOTS (1u << 20)
 
 typedef struct dt_op {
     dt_op_kind kind;
@@ -131,6 +135,8 @@ typedef struct dt_op {
     size_t nlinks;
     uint64_t *prev_ids, *cur_ids;
     size_t nprev, ncur, ids_cap;
+    uint64_t *seen_set;        /* open addressing, 0 = free; NULL until the first page */
+    size_t seen_slots, seen_n;
 } dt_op;
 
 /* Creates operations; NULL when out of memory. The strings are copied. */

@@ -171,6 +171,22 @@ describe("hostile loops", function()
   end
 end)
 
+describe("hostile repeats", function()
+  local other
+  lazy_setup(function() other = listener.start() end)
+  lazy_teardown(function() other:stop() end)
+
+  it("a document repeated two pages later (next links at the right offsets): a typed error", function()
+    local c = H.dt.new{ endpoint = other.url, key = "k", retries = 0, timeout = 5 }
+    local got, err = list(c:documents("dup-listing", { page_size = 2 }))
+    assert.same({ "d0", "d1", "d2", "d3" }, got)
+    assert.is_true(H.dt.is_error(err), "never a silent duplicate")
+    assert.equal("protocol", err.kind)
+    assert.truthy(err.message:find("d0 twice", 1, true), err.message)
+    assert.equal(3, #other:requests())
+  end)
+end)
+
 describe("caps", function()
   local other
   lazy_setup(function()

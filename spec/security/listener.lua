@@ -10,7 +10,8 @@
 --   .../huge-header   200 with one 200 KiB header        .../deep        JSON nested 10,000 deep
 --   .../many-headers  200 with 100 headers of 1 KiB
 --   .../long-string   a job whose id is 8 MiB long       .../trickle     1 byte a second
---   .../redirect-to-<port>  302 to 127.0.0.1:<port>      otherwise       404 with a service error
+--   .../redirect-to-<port>  302 to 127.0.0.1:<port>    .../dup-listing/documents  3 pages, a repeat
+--                                                      two pages apart      otherwise       404 with a service error
 local L = {}
 
 local SERVER = [=[
@@ -61,6 +62,20 @@ while true do
         if not c:send(body:sub(i, i)) then break end
         socket.sleep(1)
       end
+    elseif path:find("dup%-listing/documents") then
+      -- pages of two documents; the third repeats the first page's first document, with next links
+      -- at the right offsets (a repeat the previous page alone does not show)
+      local skip = tonumber(path:match("[?&]skip=(%d+)")) or 0
+      local host = ""
+      for _, l in ipairs(lines) do host = l:match("^[Hh]ost:%s*(%S+)") or host end
+      local ids = ({ [0] = { "d0", "d1" }, [2] = { "d2", "d3" }, [4] = { "d0", "d4" } })[skip] or {}
+      local items = {}
+      for i, id in ipairs(ids) do
+        items[i] = '{"id":"' .. id .. '","status":"Succeeded","path":"p","sourcePath":"s","to":"fr"}'
+      end
+      local next_link = skip < 4 and (',"@nextLink":"http://' .. host .. path:gsub("%?.*$", "") .. "?skip=" ..
+                                      (skip + 2) .. '&api-version=2026-03-01"') or ""
+      answer(c, "200 OK", json, '{"value":[' .. table.concat(items, ",") .. "]" .. next_link .. "}")
     elseif path:find("redirect%-to%-%d+") then
       local to = path:match("redirect%-to%-(%d+)")
       answer(c, "302 Found", { "Location: http://127.0.0.1:" .. to .. "/stolen" }, "")
