@@ -27,9 +27,13 @@ local function answer(c, status, headers, body)
   out[#out + 1] = "Content-Length: " .. #body .. "\r\nConnection: close\r\n\r\n"
   c:send(table.concat(out) .. body)
 end
-while true do
+-- it ends by itself after 300 s without a request, should the spec that started it die first
+srv:settimeout(1)
+local idle_since = socket.gettime()
+while socket.gettime() - idle_since < 300 do
   local c = srv:accept()
   if c then
+    idle_since = socket.gettime()
     c:settimeout(5)
     local lines = {}
     while true do

@@ -297,6 +297,7 @@ describe("secrets", function()
 
   it("a redirect to another host is not followed and does not carry the key", function()
     local second = listener.start()
+    finally(function() second:stop() end)
     local c, lines = client{ endpoint = other.url, timeout = 3 }
     local _, err = c:job("redirect-to-" .. second.port)
     assert.is_true(H.dt.is_error(err))
@@ -304,7 +305,6 @@ describe("secrets", function()
     clean_of(err, "redirect error")
     clean_of(lines, "log")
     assert.equal(0, #second:requests())
-    second:stop()
     -- the configured endpoint did get the key: the listener proves the check can see it
     local reqs = other:requests()
     assert.truthy(reqs[#reqs]:find(KEY, 1, true))
