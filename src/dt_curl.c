@@ -250,19 +250,19 @@ void dt_curl_finish(dt_curl *c, dt_op *op, CURLcode rc)
     }
     if (c->oversize) {
         snprintf(msg, sizeof msg, "the response body exceeds the cap of %zu bytes", c->max_body);
-        dt_op_feed_error(op, DT_ERR_PROTOCOL, msg);
+        dt_op_feed_error_resp(op, DT_ERR_PROTOCOL, msg, c->resp);
     } else if (c->header_overflow) {
         snprintf(msg, sizeof msg, "the response headers exceed the cap of %zu bytes",
                  c->max_headers);
-        dt_op_feed_error(op, DT_ERR_PROTOCOL, msg);
+        dt_op_feed_error_resp(op, DT_ERR_PROTOCOL, msg, c->resp);
     } else if (c->oom) {
-        dt_op_feed_error(op, DT_ERR_NETWORK, "out of memory while receiving the response");
+        dt_op_feed_error_resp(op, DT_ERR_NETWORK, "out of memory while receiving the response", c->resp);
     } else if (rc == CURLE_OPERATION_TIMEDOUT) {
         snprintf(msg, sizeof msg, "timed out: %s", c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
-        dt_op_feed_error(op, DT_ERR_TIMEOUT, msg);
+        dt_op_feed_error_resp(op, DT_ERR_TIMEOUT, msg, c->resp);
     } else {
         snprintf(msg, sizeof msg, "%s", c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
-        dt_op_feed_error(op, DT_ERR_NETWORK, msg);
+        dt_op_feed_error_resp(op, DT_ERR_NETWORK, msg, c->resp);
     }
 }
 

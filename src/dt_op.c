@@ -851,7 +851,7 @@ void dt_op_feed_parsed(dt_op *op, dt_resp *resp, struct json_object *root, const
     feed_root(op, resp, root, why);
 }
 
-void dt_op_feed_error(dt_op *op, dt_err_kind kind, const char *message)
+void dt_op_feed_error_resp(dt_op *op, dt_err_kind kind, const char *message, const dt_resp *r)
 {
     if (op->state != ST_INFLIGHT)
         return;
@@ -861,7 +861,17 @@ void dt_op_feed_error(dt_op *op, dt_err_kind kind, const char *message)
         schedule_retry(op, -1))
         return;
     set_error(op, &op->err, kind, NULL, "%s", message);
+    if (r != NULL) {
+        /* ids only: the status of an answer that never completed is not its result */
+        op->err.apim_request_id = dup_str(dt_resp_get(r, "apim-request-id"));
+        op->err.x_requestid = dup_str(dt_resp_get(r, "x-requestid"));
+    }
     op->state = ST_ERROR;
+}
+
+void dt_op_feed_error(dt_op *op, dt_err_kind kind, const char *message)
+{
+    dt_op_feed_error_resp(op, kind, message, NULL);
 }
 
 void dt_op_consumed(dt_op *op, size_t n)

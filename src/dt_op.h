@@ -167,6 +167,10 @@ void dt_op_feed_parsed(dt_op *op, dt_resp *resp, struct json_object *root, const
 /* The request failed without a response (kind: network or timeout, or
  * protocol for a body over the cap). */
 void dt_op_feed_error(dt_op *op, dt_err_kind kind, const char *message);
+/* The same, when the response's headers had arrived before the transfer
+ * failed (a reset mid-body, a cap, a timeout): the error keeps the service's
+ * request ids from them. r may be NULL; it is only read. */
+void dt_op_feed_error_resp(dt_op *op, dt_err_kind kind, const char *message, const dt_resp *r);
 
 /* Whether documents of a page are ready to hand out, and whether the
  * operation needs a transport before anything else can happen. */
