@@ -104,13 +104,20 @@ char *dt_url_normalize_endpoint(const char *endpoint, const char **why)
         *why = "must not carry a query, a fragment or spaces";
         return NULL;
     }
-    n = strlen(endpoint);
-    while (n > 0 && endpoint[n - 1] == '/')
-        n--;
-    if (n >= 11 && strncmp(endpoint + n - 11, "/translator", 11) == 0)
-        n -= 11;
-    while (n > 0 && endpoint[n - 1] == '/')
-        n--;
+    /* only the path may lose its slashes and "/translator": never the
+     * authority (a host may itself be called "translator") */
+    {
+        const char *auth = strstr(endpoint, "://");
+        const char *slash = auth ? strchr(auth + 3, '/') : NULL;
+        size_t path = slash ? (size_t)(slash - endpoint) : strlen(endpoint);
+        n = strlen(endpoint);
+        while (n > path && endpoint[n - 1] == '/')
+            n--;
+        if (n >= path + 11 && strncmp(endpoint + n - 11, "/translator", 11) == 0)
+            n -= 11;
+        while (n > path && endpoint[n - 1] == '/')
+            n--;
+    }
     out = malloc(n + 1);
     if (out == NULL) {
         *why = "out of memory";
