@@ -96,9 +96,10 @@ typedef enum dt_step {
 #define DT_LINK_RING 64
 #define DT_MAX_EMPTY_PAGES 5
 /* Slots of the set of ids a listing has yielded (8 bytes each, at most half full): a repeat
- * anywhere in the first DT_SEEN_MAX_SLOTS / 2 ids is caught; past them, a repeat of the
- * previous page still is. */
-#define DT_SEEN_MAX_SLOTS (1u << 20)
+ * anywhere in the first DT_SEEN_MAX_SLOTS / 2 ids (32,768: a real job holds at most 1,000
+ * documents) is caught; past them, a repeat of the previous page still is. The cap keeps a
+ * listing's memory flat however long it runs (512 KiB at most). */
+#define DT_SEEN_MAX_SLOTS (1u << 16)
 
 typedef struct dt_op {
     dt_op_kind kind;
