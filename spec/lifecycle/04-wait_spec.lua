@@ -52,7 +52,9 @@ describe("job:wait", function()
     assert.is_true(#reads <= elapsed + 2, "polls: " .. #reads .. " in " .. elapsed .. " s")
     for i = 2, #reads do
       local gap = seconds(reads[i].time) - seconds(reads[i - 1].time)
-      assert.is_true(gap >= 0.999, "a poll " .. gap .. " s after the previous one")
+      -- the emulator stamps requests with nginx's cached clock (milliseconds, refreshed per event
+      -- loop turn), which can lag by a few ms under load; a poll burst would show gaps near 0
+      assert.is_true(gap >= 0.99, "a poll " .. gap .. " s after the previous one")
     end
   end)
 
