@@ -574,6 +574,13 @@ static void seen_add(dt_op *op, uint64_t h)
 }
 
 /* Judges a page: trims what cannot be trusted, sets the next request. */
+/* A next-link member that is present, not null, and not a string. */
+static int link_is_bad(struct json_object *root, const char *key)
+{
+    struct json_object *v = dt_json_get(root, key);
+    return v != NULL && !json_object_is_type(v, json_type_string);
+}
+
 static void accept_page(dt_op *op, const char *current)
 {
     struct json_object *link_obj;
@@ -601,8 +608,13 @@ static void accept_page(dt_op *op, const char *current)
     for (i = 0; i < n; i++) {
         const char *id = dt_json_str(json_object_array_get_idx(op->items, i), "id");
         uint64_t h;
-        if (id == NULL)
-            continue;
+        if (id == NULL) {
+            /* not a document or job: the items before it are handed out, then the error */
+            set_error(op, &op->pending, DT_ERR_PARSE, op->resp,
+                      "item %zu of the page is not a %s with an \"id\" string", i + 1,
+                      op->list_jobs ? "job" : "document");
+            break;
+        }
         h = hash_id(id);
         if (seen(op->prev_ids, op->nprev, h) || seen(op->cur_ids, op->ncur, h) || seen_has(op, h)) {
             set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
@@ -631,6 +643,12 @@ static void accept_page(dt_op *op, const char *current)
     if (op->pending.kind != DT_ERR_NONE || op->top_left == 0)
         return;
 
+    /* a next link that is neither a string nor null would end the listing silently */
+    if (link_is_bad(op->root, "@nextLink") || link_is_bad(op->root, "nextLink")) {
+        set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
+                  "the service sent a next link that is not a string; the listing stops here");
+        return;
+    }
     link_obj = dt_json_get(op->root, "@nextLink");
     if (link_obj == NULL || !json_object_is_type(link_obj, json_type_string) ||
         json_object_get_string_len(link_obj) == 0)

@@ -185,6 +185,25 @@ describe("hostile repeats", function()
     assert.truthy(err.message:find("d0 twice", 1, true), err.message)
     assert.equal(3, #other:requests())
   end)
+
+  it("a next link that is not a string: the trusted documents, then a typed error (never a silent end)",
+    function()
+      local c = H.dt.new{ endpoint = other.url, key = "k", retries = 0, timeout = 5 }
+      local got, err = list(c:documents("numeric-link", { page_size = 2 }))
+      assert.same({ "n0" }, got)
+      assert.is_true(H.dt.is_error(err))
+      assert.equal("protocol", err.kind)
+      assert.truthy(err.message:find("not a string", 1, true), err.message)
+    end)
+
+  it("items that are not documents: the documents before them, then a parse error", function()
+    local c = H.dt.new{ endpoint = other.url, key = "k", retries = 0, timeout = 5 }
+    local got, err = list(c:documents("no-id", { page_size = 10 }))
+    assert.same({ "k0" }, got)
+    assert.is_true(H.dt.is_error(err))
+    assert.equal("parse", err.kind)
+    assert.truthy(err.message:find("item 2", 1, true), err.message)
+  end)
 end)
 
 describe("caps", function()

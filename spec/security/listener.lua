@@ -10,6 +10,7 @@
 --   .../huge-header   200 with one 200 KiB header        .../deep        JSON nested 10,000 deep
 --   .../many-headers  200 with 100 headers of 1 KiB
 --   .../long-string   a job whose id is 8 MiB long       .../trickle     1 byte a second
+--   .../numeric-link/documents  "@nextLink": 7          .../no-id/documents  items without an "id"
 --   .../redirect-to-<port>  302 to 127.0.0.1:<port>    .../dup-listing/documents  3 pages, a repeat
 --                                                      two pages apart      otherwise       404 with a service error
 local L = {}
@@ -66,6 +67,12 @@ while socket.gettime() - idle_since < 300 do
         if not c:send(body:sub(i, i)) then break end
         socket.sleep(1)
       end
+    elseif path:find("numeric%-link/documents") then
+      -- a next link that is not a string: the listing must not just end there
+      answer(c, "200 OK", json, '{"value":[{"id":"n0","status":"Succeeded"}],"@nextLink":7}')
+    elseif path:find("no%-id/documents") then
+      -- items that are not documents (no "id" string) after one that is
+      answer(c, "200 OK", json, '{"value":[{"id":"k0","status":"Succeeded"},1,"x",{}]}')
     elseif path:find("dup%-listing/documents") then
       -- pages of two documents; the third repeats the first page's first document, with next links
       -- at the right offsets (a repeat the previous page alone does not show)
