@@ -183,7 +183,8 @@ describe("job:wait", function()
     end
   end)
 
-  it("works on a Lua-transport client (the driver's jobs), sleeping as told", function()
+  -- A job read through a Lua transport (LuaSocket) that counts its requests and its sleeps.
+  local function counted_transport_job()
     local t = { requests = 0, sleeps = 0 }
     function t.request(_, req)
       t.requests = t.requests + 1
@@ -194,7 +195,11 @@ describe("job:wait", function()
       core.sleep(s)
     end
     local c = L.dt.new{ endpoint = emu.http, key = emu.key, api_version = "2024-05-01", transport = t }
-    local job = assert(c:job(emu.create_job{ documents = 6, duration = 2 }.id))
+    return t, assert(c:job(emu.create_job{ documents = 6, duration = 2 }.id))
+  end
+
+  it("works on a Lua-transport client (the driver's jobs), sleeping as told", function()
+    local t, job = counted_transport_job()
     local slept = 0
     local before = t.requests
     assert(job:wait{ interval = 0, timeout = 20, sleep = function(s)
@@ -207,17 +212,7 @@ describe("job:wait", function()
   end)
 
   it("sleeps through the transport's own sleep when no sleep is given", function()
-    local t = { requests = 0, sleeps = 0 }
-    function t.request(_, req)
-      t.requests = t.requests + 1
-      return L.send(req)
-    end
-    function t.sleep(_, s)
-      t.sleeps = t.sleeps + 1
-      core.sleep(s)
-    end
-    local c = L.dt.new{ endpoint = emu.http, key = emu.key, api_version = "2024-05-01", transport = t }
-    local job = assert(c:job(emu.create_job{ documents = 6, duration = 2 }.id))
+    local t, job = counted_transport_job()
     local before = t.requests
     assert(job:wait{ interval = 0, timeout = 20 })
     assert.equals("Succeeded", job.status)
