@@ -211,11 +211,13 @@ function Job:time(field) return state_of(self, "job").raw:time(field) end
 
 function Job:response() return state_of(self, "job").raw:response() end
 
---- Re-reads the job's status in place: the job, or nil, err.
-function Job:refresh()
+-- Runs the core client's single-shot job operation `method` (job_op, cancel_op) for this job
+-- through the transport and takes the job it reads in place: the job, or nil, err.
+local function job_call(self, method)
   local js = state_of(self, "job")
   local st = state_of(js.client, "client")
-  local op = core_client(st, true):job_op(js.id)
+  local cc = core_client(st, true)
+  local op = cc[method](cc, js.id)
   drive(st, op)
   local raw, err = op:result()
   op:close()
@@ -224,17 +226,14 @@ function Job:refresh()
   return self
 end
 
+--- Re-reads the job's status in place: the job, or nil, err.
+function Job:refresh()
+  return job_call(self, "job_op")
+end
+
 --- Asks the service to cancel the job; the job is updated in place: the job, or nil, err.
 function Job:cancel()
-  local js = state_of(self, "job")
-  local st = state_of(js.client, "client")
-  local op = core_client(st, true):cancel_op(js.id)
-  drive(st, op)
-  local raw, err = op:result()
-  op:close()
-  if raw == nil then return nil, err end
-  js.raw = raw
-  return self
+  return job_call(self, "cancel_op")
 end
 
 --- Waits for the job to end (see doctranslate.lifecycle), sleeping through
