@@ -5,6 +5,7 @@ local model = require "emulator.model"
 local store = require "emulator.store"
 local faults = require "emulator.faults"
 local service = require "emulator.service"
+local pagecache = require "emulator.pagecache"
 
 local floor = math.floor
 local concat = table.concat
@@ -194,7 +195,7 @@ local SETTING_TYPES = {
   latency_ms = "number",
   log_max = "int1", start_documents = "int0", start_duration = "number", start_fail_every = "int0",
   start_not_started = "number",
-  cancel_delay = "number",
+  cancel_delay = "number", page_cache_mb = "number",
 }
 
 local function set_settings()
@@ -227,6 +228,8 @@ function M.handle(_, uri)
   local rest = uri:sub(11) -- after "/_emulator"
   if rest == "/health" and method == "GET" then
     return json(200, { ok = true, pid = ngx.worker.pid() })
+  elseif rest == "/pagecache" and method == "GET" then
+    return json(200, pagecache.info(store.settings()))
   elseif rest == "/reset" and method == "POST" then
     store.clear_jobs()
     store.clear_faults()

@@ -44,7 +44,7 @@ local function send(ctx, status, body, headers, content_type)
     end
   end
   if status == 200 and body and body ~= "" and etag and ngx.req.get_method() == "GET" and not ctx.fault then
-    local tag = '"' .. util.sha256_hex(body) .. '"'
+    local tag = ctx.etag_body == body and ctx.etag or '"' .. util.sha256_hex(body) .. '"'
     h["ETag"] = tag
     local inm = ngx.var.http_if_none_match
     if inm and (inm == tag or inm == "*") then

@@ -6,6 +6,7 @@ local model = require "emulator.model"
 local store = require "emulator.store"
 local query = require "emulator.query"
 local formats = require "emulator.formats"
+local pagecache = require "emulator.pagecache"
 
 local floor, min, max = math.floor, math.min, math.max
 local concat = table.concat
@@ -444,6 +445,20 @@ function M.documents(ctx, r, params)
   p, status, body = M.list_params(r, params)
   if not p then return status, body end
   local st = now_state(spec)
+  -- The pages of an ended job never change: without a fault, they come from the page cache.
+  local key, settings
+  if not ctx.fault and model.TERMINAL[st.status] then
+    settings = store.settings()
+    -- 16 bytes that name the request (scheme, Host, path and query as sent): LuaJIT interns
+    -- strings with a hash of a few of their bytes, and a thousand long, alike URLs kept as keys
+    -- would share a handful of hash chains
+    key = ngx.md5_bin(base_url() .. ngx.var.request_uri)
+    local cached, etag = pagecache.get(key, settings)
+    if cached then
+      ctx.etag_body, ctx.etag = cached, etag
+      return 200, cached, { ["Retry-After"] = "1" }
+    end
+  end
   local sel = model.select(spec, st, { statuses = p.statuses, lo = p.lo, hi = p.hi, order = p.order,
                                        desc = p.desc, ids = p.ids })
   local style = style_for(spec)
@@ -467,7 +482,13 @@ function M.documents(ctx, r, params)
   end
   local link = next_skip and M.link(r, p, next_skip, next_top, style) or nil
   if action then link = M.fault_link(ctx, r, p, link, style) end
-  return 200, M.page_body(items, link, style), { ["Retry-After"] = "1" }
+  body = M.page_body(items, link, style)
+  if key then
+    local etag = '"' .. util.sha256_hex(body) .. '"'
+    pagecache.put(key, body, etag, settings)
+    ctx.etag_body, ctx.etag = body, etag
+  end
+  return 200, body, { ["Retry-After"] = "1" }
 end
 
 -- Next-link faults: foreign_next, loop_next, pingpong_next.
