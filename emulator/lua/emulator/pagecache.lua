@@ -12,7 +12,10 @@ local dict = ngx.shared.emulator
 
 local M = {}
 
-local entries = {} -- key -> { key, body, etag, newer, older }
+-- by_base[scheme://host][request_uri] = { body, etag, newer, older, base, uri }: two levels rather
+-- than one concatenated key, so that a lookup makes no new string (LuaJIT interns every string, and
+-- thousands of long, alike URLs built per request make its string table slow).
+local by_base = {}
 local newest, oldest = nil, nil
 local bytes, count = 0, 0
 local jobs_ver, settings_ver = -1, -1
@@ -21,7 +24,7 @@ local budget = 0
 M.stats = { hits = 0, misses = 0, stored = 0, flushes = 0, dropped = 0 }
 
 local function flush()
-  entries, newest, oldest, bytes, count = {}, nil, nil, 0, 0
+  by_base, newest, oldest, bytes, count = {}, nil, nil, 0, 0
   M.stats.flushes = M.stats.flushes + 1
 end
 
@@ -39,48 +42,54 @@ local function current(settings)
 end
 
 local function unlink(e)
-  if e[4] then e[4][5] = e[5] else newest = e[5] end
-  if e[5] then e[5][4] = e[4] else oldest = e[4] end
-  e[4], e[5] = nil, nil
+  if e[3] then e[3][4] = e[4] else newest = e[4] end
+  if e[4] then e[4][3] = e[3] else oldest = e[3] end
+  e[3], e[4] = nil, nil
 end
 
 local function push(e)
-  e[4], e[5] = nil, newest
-  if newest then newest[4] = e else oldest = e end
+  e[3], e[4] = nil, newest
+  if newest then newest[3] = e else oldest = e end
   newest = e
 end
 
--- The body and ETag of a cached page, or nil.
-function M.get(key, settings)
+-- The body and ETag of the page cached for this scheme://host and request URI, or nil.
+function M.get(base, uri, settings)
   if not current(settings) then return nil end
-  local e = entries[key]
+  local pages = by_base[base]
+  local e = pages and pages[uri]
   if e then
     if e ~= newest then
       unlink(e)
       push(e)
     end
     M.stats.hits = M.stats.hits + 1
-    return e[2], e[3]
+    return e[1], e[2]
   end
   M.stats.misses = M.stats.misses + 1
   return nil
 end
 
 -- Keeps a page (a body and its quoted ETag), dropping the least recently used ones past the budget.
-function M.put(key, body, etag, settings)
+function M.put(base, uri, body, etag, settings)
   if not current(settings) then return end
   local size = #body
-  if size > budget or entries[key] then return end
+  local pages = by_base[base]
+  if size > budget or (pages and pages[uri]) then return end
   while bytes + size > budget and oldest do
     local e = oldest
     unlink(e)
-    entries[e[1]] = nil
-    bytes, count = bytes - #e[2], count - 1
+    by_base[e[5]][e[6]] = nil
+    bytes, count = bytes - #e[1], count - 1
     M.stats.dropped = M.stats.dropped + 1
   end
-  local e = { key, body, etag }
+  if not pages then
+    pages = {}
+    by_base[base] = pages
+  end
+  local e = { body, etag, nil, nil, base, uri }
   push(e)
-  entries[key] = e
+  pages[uri] = e
   bytes, count = bytes + size, count + 1
   M.stats.stored = M.stats.stored + 1
 end

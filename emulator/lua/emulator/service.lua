@@ -446,14 +446,13 @@ function M.documents(ctx, r, params)
   if not p then return status, body end
   local st = now_state(spec)
   -- The pages of an ended job never change: without a fault, they come from the page cache.
-  local key, settings
+  -- The page is named by what shapes it: scheme and Host (absolute next links), path and query
+  -- as sent; the job and the settings are fixed while the cache lives.
+  local base, uri, settings
   if not ctx.fault and model.TERMINAL[st.status] then
     settings = store.settings()
-    -- 16 bytes that name the request (scheme, Host, path and query as sent): LuaJIT interns
-    -- strings with a hash of a few of their bytes, and a thousand long, alike URLs kept as keys
-    -- would share a handful of hash chains
-    key = ngx.md5_bin(base_url() .. ngx.var.request_uri)
-    local cached, etag = pagecache.get(key, settings)
+    base, uri = base_url(), ngx.var.request_uri
+    local cached, etag = pagecache.get(base, uri, settings)
     if cached then
       ctx.etag_body, ctx.etag = cached, etag
       return 200, cached, { ["Retry-After"] = "1" }
@@ -483,9 +482,9 @@ function M.documents(ctx, r, params)
   local link = next_skip and M.link(r, p, next_skip, next_top, style) or nil
   if action then link = M.fault_link(ctx, r, p, link, style) end
   body = M.page_body(items, link, style)
-  if key then
+  if base then
     local etag = '"' .. util.sha256_hex(body) .. '"'
-    pagecache.put(key, body, etag, settings)
+    pagecache.put(base, uri, body, etag, settings)
     ctx.etag_body, ctx.etag = body, etag
   end
   return 200, body, { ["Retry-After"] = "1" }

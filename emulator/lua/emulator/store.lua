@@ -164,7 +164,7 @@ store.DEFAULT_SETTINGS = {
   start_not_started = false, -- seconds a started job stays NotStarted (false: a tenth of its duration, at most 1)
   cancel_delay = 1,         -- seconds from Cancelling to Cancelled
   uncounted = false,        -- started jobs show total 0 (and no documents) while NotStarted
-  page_cache_mb = 64,       -- MiB of rendered pages of ended jobs kept per worker (0: off)
+  page_cache_mb = 128,      -- MiB of rendered pages of ended jobs kept per worker (0: off)
 }
 
 local settings_cache, settings_ver = nil, -1
