@@ -344,50 +344,46 @@ local function progress_text(s, st, i)
   return (format("%.2f", x):gsub("0+$", ""))
 end
 
--- A document's JSON text, in the recorded field order. The parts go through one reused buffer.
-local buf = {}
-function M.doc_json(s, st, i)
+-- Appends a document's JSON text, in the recorded field order, to a buffer (util.buffer).
+local put_date = util.put_date
+function M.doc_put(b, s, st, i)
   local status = M.doc_status(s, st, i)
   local ntg = s._ntargets
-  local tgi = i % ntg
-  local tg = s._targets[tgi + 1]
-  local name = format("/document-%07d.txt", floor(i / ntg))
-  local progress, cc, err = "0", "0", nil
-  if status == "Succeeded" then
-    progress, cc = "1", int(chars(s, i))
-  elseif status == "Failed" then
-    err = DOC_ERRORS[floor(i / max(s.fe, 1)) % #DOC_ERRORS + 1]
-  elseif status == "Running" then
-    progress = progress_text(s, st, i)
-  end
-  local t = buf
+  local tg = s._targets[i % ntg + 1]
+  local n = floor(i / ntg)
   if status ~= "Failed" then
-    t[1] = '{"path":'
-    t[2] = tg.path
-    t[3] = name
-    t[4] = '","sourcePath":'
+    b:put('{"path":', tg.path)
+    b:putf("/document-%07d.txt", n)
+    b:put('","sourcePath":', s._source)
   else
-    t[1], t[2], t[3], t[4] = '{"sourcePath":', "", "", ""
+    b:put('{"sourcePath":', s._source)
   end
-  t[5] = s._source
-  t[6] = name
-  t[7] = '","createdDateTimeUtc":"'
-  t[8] = date(s.d0 + i * s.dgap)
-  t[9] = '","lastActionDateTimeUtc":"'
-  t[10] = date(M.doc_last_action(s, st, i))
-  t[11] = '","status":"'
-  t[12] = status
-  t[13] = '","to":'
-  t[14] = tg.lang
-  t[15] = err and (',"error":' .. err .. ',"progress":') or ',"progress":'
-  t[16] = progress
-  t[17] = ',"id":"'
-  t[18] = format("%08x", i)
-  t[19] = s._idtail
-  t[20] = '","characterCharged":'
-  t[21] = cc
-  t[22] = s.extra_fields and ',"deploymentName":"default","imageCharged":0,"imageCharacterDetected":0}' or "}"
-  return concat(t, "", 1, 22)
+  b:putf("/document-%07d.txt", n)
+  b:put('","createdDateTimeUtc":"')
+  put_date(b, s.d0 + i * s.dgap)
+  b:put('","lastActionDateTimeUtc":"')
+  put_date(b, M.doc_last_action(s, st, i))
+  b:put('","status":"', status, '","to":', tg.lang)
+  if status == "Succeeded" then
+    b:put(',"progress":1')
+  elseif status == "Failed" then
+    b:put(',"error":', DOC_ERRORS[floor(i / max(s.fe, 1)) % #DOC_ERRORS + 1], ',"progress":0')
+  elseif status == "Running" then
+    b:put(',"progress":', progress_text(s, st, i))
+  else
+    b:put(',"progress":0')
+  end
+  b:putf(',"id":"%08x', i)
+  b:put(s._idtail, '","characterCharged":')
+  if status == "Succeeded" then b:putf("%d", chars(s, i)) else b:put("0") end
+  b:put(s.extra_fields and ',"deploymentName":"default","imageCharged":0,"imageCharacterDetected":0}' or "}")
+  return b
+end
+
+-- A document's JSON text.
+local doc_buf = util.buffer()
+function M.doc_json(s, st, i)
+  return M.doc_put(doc_buf:reset(), s, st, i):get()
 end
 
 -- A job's JSON text (TranslationStatus), in the recorded field order.

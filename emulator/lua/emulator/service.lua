@@ -352,17 +352,21 @@ function M.link(r, p, skip, top, style)
   return base_url() .. rel
 end
 
--- Serialises a page: items (array of JSON texts) and the next link (string, or nil on the last page).
-function M.page_body(items, link, style)
-  local t = { '{"value":[', concat(items, ","), "]" }
+-- Ends a page in a buffer after its "]": the next link (string, or nil on the last page), "}".
+local function page_end(b, link, style)
   if link then
     local enc = json_string(link)
-    for _, k in ipairs(style.keys) do t[#t + 1] = ',"' .. k .. '":' .. enc end
+    for _, k in ipairs(style.keys) do b:put(',"', k, '":', enc) end
   elseif style.null then
-    for _, k in ipairs(style.keys) do t[#t + 1] = ',"' .. k .. '":null' end
+    for _, k in ipairs(style.keys) do b:put(',"', k, '":null') end
   end
-  t[#t + 1] = "}"
-  return concat(t)
+  return b:put("}"):get()
+end
+
+-- Serialises a page: items (array of JSON texts) and the next link (string, or nil on the last page).
+local page_buf = util.buffer()
+function M.page_body(items, link, style)
+  return page_end(page_buf:reset():put('{"value":[', concat(items, ","), "]"), link, style)
 end
 
 -- The window of ranks a request covers: first rank, count, and the next page's skip and top (or nil).
@@ -464,24 +468,36 @@ function M.documents(ctx, r, params)
   local first, len, next_skip, next_top = window(sel.total, p)
   local fault = ctx.fault
   local action = fault and fault.action
-  local items = {}
-  if action == "empty_pages" then
-    next_skip, next_top = p.skip + p.size, max(1, (p.top or INT32) - p.size)
-  else
+  if not action then
+    -- the documents go straight into one buffer, then the next link
+    local b = page_buf:reset():put('{"value":[')
     for k = 0, len - 1 do
-      items[k + 1] = model.doc_json(spec, st, model.at(spec, sel, first + k))
+      if k > 0 then b:put(",") end
+      model.doc_put(b, spec, st, model.at(spec, sel, first + k))
     end
-    if action == "repeat_doc" and len > 0 then
-      if first > 0 then
-        items[1] = model.doc_json(spec, st, model.at(spec, sel, first - 1))
-      else
-        items[len] = items[1]
+    b:put("]")
+    local link = next_skip and M.link(r, p, next_skip, next_top, style) or nil
+    body = page_end(b, link, style)
+  else
+    local items = {}
+    if action == "empty_pages" then
+      next_skip, next_top = p.skip + p.size, max(1, (p.top or INT32) - p.size)
+    else
+      for k = 0, len - 1 do
+        items[k + 1] = model.doc_json(spec, st, model.at(spec, sel, first + k))
+      end
+      if action == "repeat_doc" and len > 0 then
+        if first > 0 then
+          items[1] = model.doc_json(spec, st, model.at(spec, sel, first - 1))
+        else
+          items[len] = items[1]
+        end
       end
     end
+    local link = next_skip and M.link(r, p, next_skip, next_top, style) or nil
+    link = M.fault_link(ctx, r, p, link, style)
+    body = M.page_body(items, link, style)
   end
-  local link = next_skip and M.link(r, p, next_skip, next_top, style) or nil
-  if action then link = M.fault_link(ctx, r, p, link, style) end
-  body = M.page_body(items, link, style)
   if base then
     local etag = '"' .. util.sha256_hex(body) .. '"'
     pagecache.put(base, uri, body, etag, settings)

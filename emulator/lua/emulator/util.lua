@@ -66,18 +66,23 @@ local function build_clock_texts()
   end
 end
 
--- Per-worker caches: the text of the last day, and of fractions (bounded: cleared when full).
-local last_day, last_day_text = nil, nil
+-- Per-worker caches of the texts of days and of fractions (bounded: cleared when full).
+local day_cache, day_count = {}, 0
 local frac_cache, frac_count = {}, 0
 
-local function second_text(secs)
+-- "YYYY-MM-DDT" of a day and "HH:MM:SS" of a second, for a count of seconds since 2020.
+local function day_and_clock(secs)
   local days = floor(secs / 86400)
-  if days ~= last_day then
+  local day = day_cache[days]
+  if not day then
+    if day_count >= 10000 then day_cache, day_count = {}, 0 end
     local y, m, d = civil(days + EPOCH_DAYS)
-    last_day, last_day_text = days, format("%04d-%02d-%02dT", y, m, d)
+    day = format("%04d-%02d-%02dT", y, m, d)
+    day_cache[days] = day
+    day_count = day_count + 1
   end
   if not clock_texts then build_clock_texts() end
-  return last_day_text .. clock_texts[secs - days * 86400]
+  return day, clock_texts[secs - days * 86400]
 end
 
 local function frac_text(frac)
@@ -89,11 +94,12 @@ local function frac_text(frac)
   return "." .. format("%0" .. digits .. "d", frac) .. "Z"
 end
 
--- "2024-10-11T01:26:30.1343348Z": UTC, up to 7 fractional digits, trailing zeros trimmed.
-function util.date(ticks)
+-- The three cached pieces of a date's text: day, clock and ".fffffffZ" (or "Z").
+local function date_parts(ticks)
   local secs = floor(ticks / TICKS)
   local frac = ticks - secs * TICKS
-  if frac == 0 then return second_text(secs) .. "Z" end
+  local day, clock = day_and_clock(secs)
+  if frac == 0 then return day, clock, "Z" end
   local tail = frac_cache[frac]
   if not tail then
     if frac_count >= 50000 then frac_cache, frac_count = {}, 0 end
@@ -101,7 +107,48 @@ function util.date(ticks)
     frac_cache[frac] = tail
     frac_count = frac_count + 1
   end
-  return second_text(secs) .. tail
+  return day, clock, tail
+end
+
+-- "2024-10-11T01:26:30.1343348Z": UTC, up to 7 fractional digits, trailing zeros trimmed.
+function util.date(ticks)
+  local day, clock, tail = date_parts(ticks)
+  return day .. clock .. tail
+end
+
+-- Appends a date's text to a buffer (see util.buffer) without making a string of it.
+function util.put_date(b, ticks)
+  local day, clock, tail = date_parts(ticks)
+  b:put(day, clock, tail)
+end
+
+-- A reusable text buffer: LuaJIT's string.buffer when the VM has it (it builds a text without
+-- interning every piece), else the same four methods over a table.
+function util.buffer()
+  local ok, sb = pcall(require, "string.buffer")
+  if ok and type(sb) == "table" and sb.new then return sb.new() end
+  local parts, n = {}, 0
+  local b = {}
+  function b.put(self, ...)
+    for k = 1, select("#", ...) do parts[n + k] = (select(k, ...)) end
+    n = n + select("#", ...)
+    return self
+  end
+  function b.putf(self, fmt, ...)
+    n = n + 1
+    parts[n] = format(fmt, ...)
+    return self
+  end
+  function b.reset(self)
+    n = 0
+    return self
+  end
+  function b.get()
+    local text = table.concat(parts, "", 1, n)
+    n = 0
+    return text
+  end
+  return b
 end
 
 -- Parses an ISO-8601 date-time (Z, an offset, or no zone = UTC; up to 7 fractional digits; a bare
