@@ -1,5 +1,6 @@
 -- wrk script: walks the pages of one job's document list, a different page on every request,
--- so that nothing can be served from a cache.
+-- wrapping around at the end. The first pass over an ended job renders every page; later passes are
+-- served from the emulator's page cache (setting page_cache_mb: 0 measures rendering alone).
 --
 --   wrk -t1 -c8 -d10s -s emulator/bench/pages.lua "$DT_EMULATOR_HTTP" -- <job id> [documents] [page size]
 -- luacheck: globals init request wrk
