@@ -161,6 +161,7 @@ static const char *read_list_opts(lua_State *L, int opts_idx, dt_client *cl, dt_
     int others = 0, keep, nkeep = 0;
     x->prefetch = cl->prefetch;
     x->concurrency = cl->concurrency > 0 ? cl->concurrency : 1;
+    x->deadline = cl->conf.deadline;
     q->statuses = q->ids = q->created_after = q->created_before = q->order_by = NULL;
     q->top = -1;
     q->skip = 0;
@@ -216,6 +217,12 @@ static const char *read_list_opts(lua_State *L, int opts_idx, dt_client *cl, dt_
                 dt_usage(L, "bad option 'concurrency': an integer in 1..16 expected");
             x->concurrency = (int)n;
             others--;
+        } else if (strcmp(k, "deadline") == 0) {
+            if (lua_type(L, v) != LUA_TNUMBER || !(lua_tonumber(L, v) >= 0) ||
+                lua_tonumber(L, v) > 86400)
+                dt_usage(L, "bad option 'deadline': seconds in 0..86400 expected (0: none)");
+            x->deadline = lua_tonumber(L, v);
+            others--;
         } else if (async && (strcmp(k, "on_documents") == 0 || strcmp(k, "on_done") == 0)) {
             others--; /* read by lua_async.c */
         } else if (strcmp(k, "continuation") == 0) {
@@ -231,7 +238,7 @@ static const char *read_list_opts(lua_State *L, int opts_idx, dt_client *cl, dt_
     }
     if (continuation != NULL && others > 0)
         dt_usage(L, "bad option 'continuation': the token carries the listing's options; "
-                    "only page_size, prefetch and concurrency may be given with it");
+                    "only page_size, prefetch, concurrency and deadline may be given with it");
     return continuation;
 }
 
@@ -312,6 +319,7 @@ dt_op *dt_list_op_new(lua_State *L, int client_idx, const char *job_id, int opts
     lua_settop(L, top);
     if (op == NULL)
         luaL_error(L, "out of memory");
+    op->deadline = x->deadline;
     return op;
 }
 
@@ -488,12 +496,14 @@ static void emit_header(void *ud, const char *name, const char *value)
 static int holder_next_request(lua_State *L)
 {
     dt_pages *p = check_open(L, 1);
+    double left;
     dt_step s;
     p->external = 1;
     dt_lpump_free(p->pump); /* driven from Lua from now on */
     p->pump = NULL;
     if (dt_op_has_items(p->op))
         return 0;
+    left = dt_op_deadline(p->op, dt_now()); /* the clock is the driver's (dt_op.h) */
     s = dt_op_step(p->op);
     /* a token due (function tokens): fetched now; a failure is fed to the op */
     while (s == DT_STEP_REQUEST && !dt_auth_ready_ref(L, p->client_ref, p->op))
@@ -518,6 +528,11 @@ static int holder_next_request(lua_State *L)
     lua_newtable(L);
     dt_op_headers(p->op, emit_header, L);
     lua_setfield(L, -2, "headers");
+    if (left >= 0) {
+        /* what is left of the deadline, when a transport must end this request */
+        lua_pushnumber(L, left > 0.001 ? left : 0.001);
+        lua_setfield(L, -2, "timeout");
+    }
     luaL_getmetatable(L, DT_REQUEST_MT);
     lua_setmetatable(L, -2);
     return 1;
@@ -589,7 +604,10 @@ static int holder_feed_error(lua_State *L)
         return dt_usage(L, "bad argument 'kind': network, timeout or protocol expected");
     if (!dt_op_inflight(p->op))
         return dt_usage(L, "feed_error() without a request: call next_request() first");
-    dt_op_feed_error(p->op, k, msg);
+    if (k == DT_ERR_TIMEOUT && p->op->deadline_at > 0 && dt_now() >= p->op->deadline_at - 0.005)
+        dt_op_expire(p->op, NULL); /* the request's timeout was what was left */
+    else
+        dt_op_feed_error(p->op, k, msg);
     lua_pushboolean(L, 1);
     return 1;
 }
