@@ -277,6 +277,13 @@ void dt_curl_finish(dt_curl *c, dt_op *op, CURLcode rc)
         snprintf(msg, sizeof msg, "the response headers exceed the cap of %zu bytes",
                  c->max_headers);
         dt_op_feed_error_resp(op, DT_ERR_PROTOCOL, msg, c->resp);
+    } else if (rc == CURLE_OUT_OF_MEMORY && !c->oom && c->resp != NULL && c->body.len == 0) {
+        /* libcurl buffers each header line whole and refuses one over its
+         * fixed cap with this code: the answer is malformed, memory is fine */
+        snprintf(msg, sizeof msg,
+                 "a response header line exceeds libcurl's cap of %d bytes (CURL_MAX_HTTP_HEADER)",
+                 (int)CURL_MAX_HTTP_HEADER);
+        dt_op_feed_error_resp(op, DT_ERR_PROTOCOL, msg, c->resp);
     } else if (c->oom) {
         dt_op_feed_error_resp(op, DT_ERR_NETWORK, "out of memory while receiving the response", c->resp);
     } else if (rc == CURLE_OPERATION_TIMEDOUT && at_deadline(op)) {
