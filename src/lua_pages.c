@@ -30,11 +30,16 @@ static dt_pages *check_holder(lua_State *L, int idx)
     return p;
 }
 
+#define CLOSED_LISTING "the listing is closed (a for loop closes it when it ends or breaks, on " \
+                       "Lua 5.4); its continuation() resumes it"
+
 static dt_pages *check_open(lua_State *L, int idx)
 {
     dt_pages *p = check_holder(L, idx);
+    if ((p->closed || p->op == NULL) && dt_testudata(L, idx, DT_PAGES_MT) != NULL)
+        dt_usage(L, "%s", CLOSED_LISTING);
     if (p->closed || p->op == NULL)
-        dt_usage(L, "the listing is closed");
+        dt_usage(L, "the operation is closed");
     return p;
 }
 
@@ -404,13 +409,17 @@ static void push_next_doc(lua_State *L, dt_pages *p)
     dt_push_item(L, p->client_ref, p->op);
 }
 
-/* for doc in pages do ... end: raises the error value */
+/* for doc in pages do ... end: raises the error value. A closed listing
+ * raises the usage error next_page raises: a loop cannot tell "closed" from
+ * "no more documents", so a listing reused after a break (Lua 5.4's for
+ * closes its listing when it ends or breaks) or after close() would look
+ * complete. A for loop never calls it after closing: only a caller does. */
 static int pages_call(lua_State *L)
 {
     dt_pages *p = check_holder(L, 1);
     int r;
     if (p->closed || p->op == NULL)
-        return 0;
+        return dt_usage(L, "%s", CLOSED_LISTING);
     r = fill(L, p);
     if (r == 0)
         return 0;
