@@ -319,7 +319,7 @@ dt_op *dt_list_op_new(lua_State *L, int client_idx, const char *job_id, int opts
         if (q.page_size < 0 || ps != cl->page_size)
             q.page_size = ps;
     }
-    op = dt_op_new_documents(&cl->conf, job_id, &q);
+    op = job_id != NULL ? dt_op_new_documents(&cl->conf, job_id, &q) : dt_op_new_jobs(&cl->conf, &q);
     free(storage);
     lua_settop(L, top);
     if (op == NULL)
@@ -485,6 +485,11 @@ static int pages_tostring(lua_State *L)
                         p->op->kind == DT_OP_JOB ? "job status" : "document status",
                         p->op->job_id ? p->op->job_id : "?",
                         p->external ? " (driven by next_request/feed)" : "");
+        return 1;
+    }
+    if (p->op->list_jobs) {
+        lua_pushfstring(L, "doctranslate.Pages: the job list (%d jobs handed out, %d pages)",
+                        (int)p->op->handed, (int)p->op->pages);
         return 1;
     }
     lua_pushfstring(L, "doctranslate.Pages: job %s (%d documents handed out, %d pages)",
