@@ -170,3 +170,49 @@ describe("the deadline of a listing", function()
     assert.same(want, resume(c, id, pages:continuation(), ids))
   end)
 end)
+
+describe("job:wait{ deadline = }", function()
+  before_each(function() emu.reset() end)
+
+  -- a clock the wait reads and its sleep moves, so the spec does not sleep; the polls are real
+  local function fake_clock()
+    local t = 100
+    return function() return t end, function(s) t = t + s end
+  end
+
+  it("ends the wait when no poll could come before the deadline, naming it", function()
+    local id = H.job{ documents = 4, duration = 60 }
+    local c = H.client()
+    local job = assert(c:job(id))
+    local now_fn, sleep_fn = fake_clock()
+    emu.clear_requests()
+    local got, err = job:wait{ deadline = 2.5, interval = 1, now = now_fn, sleep = sleep_fn }
+    assert.is_nil(got)
+    assert.equal("timeout", err.kind)
+    assert.matches("the deadline of 2.5 s passed while waiting for the job " .. id, err.message, 1, true)
+    assert.equal(2, #H.requests("/batches/" .. id)) -- at 101 and 102; 103 is past 102.5
+  end)
+
+  it("ends the wait when a poll itself ran past the deadline", function()
+    local id = H.job{ documents = 4, duration = 60 }
+    local job = assert(H.client():job(id))
+    emu.fault{ route = "job", action = "latency", ms = 1500 } -- the next poll takes 1.5 s
+    emu.clear_requests()
+    local t0 = now()
+    -- the real clock; a sleep that does not sleep, so the first poll starts at once
+    local got, err = job:wait{ deadline = 1.2, timeout = 60, interval = 0.1, sleep = function() end }
+    assert.is_nil(got)
+    assert.matches("deadline of 1.2 s passed", err.message, 1, true)
+    assert.equal(1, #H.requests("/batches/" .. id))
+    assert.is_true(now() - t0 < 3)
+  end)
+
+  it("returns the job when it ends before the deadline", function()
+    local id = H.job{ documents = 2 }
+    local job = assert(H.client():job(id))
+    assert.equal(job, job:wait{ deadline = 5 })
+    local ok, err = pcall(job.wait, job, { deadline = -1 })
+    assert.is_false(ok)
+    assert.equal("usage", err.kind)
+  end)
+end)
