@@ -855,7 +855,9 @@ void dt_op_feed(dt_op *op, dt_resp *resp, const char *body, size_t len)
             return;
         }
         if (retryable_status(op, s, resp) && schedule_retry(op, header_delay(resp))) {
-            note_retry(op, DT_ERR_HTTP, "an HTTP error status", resp);
+            char what[32];
+            snprintf(what, sizeof what, "HTTP %ld", s);
+            note_retry(op, DT_ERR_HTTP, what, resp);
             dt_resp_unref(resp);
             return;
         }

@@ -107,7 +107,7 @@ describe("the deadline of a listing", function()
     local ids, err, pages = list_until_error(c, id, { deadline = 2 })
     local took = now() - t0
     assert_deadline_error(err, "2")
-    assert.matches("last try failed", err.message, 1, true)
+    assert.matches("the last try failed: HTTP 429", err.message, 1, true)
     assert.is_true(took < 1.5, "waited " .. took .. " s")
     assert.equal(PS, #ids)
     assert.matches("^%x+%-", err["apim-request-id"]) -- of the 429 answer
