@@ -549,11 +549,6 @@ dt_pump_state dt_pump_poll(dt_pump *p)
     return DT_PUMP_BUSY;
 }
 
-int dt_pump_busy(const dt_pump *p)
-{
-    return p->cur >= 0 || p->nahead > 0;
-}
-
 double dt_pump_due(const dt_pump *p)
 {
     double d;
