@@ -1,4 +1,4 @@
-/* fork() for specs: a Lua module with fork and wait, compiled by the
+/* fork() for specs: a Lua module with fork, wait and _exit, compiled by the
  * spec that needs it (spec/core/13-fork_spec.lua), so that a client used
  * before a fork can be used in the child the way a preforking server does. */
 #define _POSIX_C_SOURCE 200809L
@@ -34,6 +34,13 @@ static int l_wait(lua_State *L)
     return 1;
 }
 
+/* _exit(code): ends the child without running the parent's exit handlers */
+static int l_exit(lua_State *L)
+{
+    _exit((int)luaL_optinteger(L, 1, 0));
+    return 0;
+}
+
 int luaopen_fork(lua_State *L);
 int luaopen_fork(lua_State *L)
 {
@@ -42,5 +49,7 @@ int luaopen_fork(lua_State *L)
     lua_setfield(L, -2, "fork");
     lua_pushcfunction(L, l_wait);
     lua_setfield(L, -2, "wait");
+    lua_pushcfunction(L, l_exit);
+    lua_setfield(L, -2, "_exit");
     return 1;
 }
