@@ -95,6 +95,7 @@ int dt_curl_open(dt_curl *c, const dt_curl_opts *o, const char **why)
     }
     c->max_body = o->max_body;
     c->max_headers = o->max_headers;
+    c->timeout_ms = o->timeout_ms;
     curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c->easy, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(c->easy, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -185,6 +186,26 @@ double dt_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The client's timeout, or what is left of op's deadline when that is less
+ * (at least 1 ms: 0 would mean no timeout at all). */
+static long request_timeout_ms(const dt_curl *c, const dt_op *op)
+{
+    double left;
+    long ms;
+    if (op->deadline_at <= 0)
+        return c->timeout_ms;
+    left = ceil((op->deadline_at - dt_now()) * 1000.0);
+    ms = left < 1 ? 1 : left > 86400000.0 ? 86400000L : (long)left;
+    return c->timeout_ms > 0 && c->timeout_ms < ms ? c->timeout_ms : ms;
+}
+
+/* Whether a transfer that timed out ran into op's deadline (its timeout was
+ * cut to what was left); curl's timer may fire a few ms early. */
+static int at_deadline(const dt_op *op)
+{
+    return op->deadline_at > 0 && dt_now() >= op->deadline_at - 0.005;
+}
+
 void dt_curl_prepare(dt_curl *c, dt_op *op)
 {
     dt_curl_prepare_as(c, op, NULL);
@@ -222,6 +243,7 @@ void dt_curl_prepare_url(dt_curl *c, dt_op *op, const char *url, const char *cli
         curl_easy_setopt(c->easy, CURLOPT_CUSTOMREQUEST, op->method);
     }
     curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, c->headers);
+    curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, request_timeout_ms(c, op));
     c->requests++;
     if (c->multi != NULL)
         c->multi->requests++;
@@ -255,8 +277,17 @@ void dt_curl_finish(dt_curl *c, dt_op *op, CURLcode rc)
         snprintf(msg, sizeof msg, "the response headers exceed the cap of %zu bytes",
                  c->max_headers);
         dt_op_feed_error_resp(op, DT_ERR_PROTOCOL, msg, c->resp);
+    } else if (rc == CURLE_OUT_OF_MEMORY && !c->oom && c->resp != NULL && c->body.len == 0) {
+        /* libcurl buffers each header line whole and refuses one over its
+         * fixed cap with this code: the answer is malformed, memory is fine */
+        snprintf(msg, sizeof msg,
+                 "a response header line exceeds libcurl's cap of %d bytes (CURL_MAX_HTTP_HEADER)",
+                 (int)CURL_MAX_HTTP_HEADER);
+        dt_op_feed_error_resp(op, DT_ERR_PROTOCOL, msg, c->resp);
     } else if (c->oom) {
         dt_op_feed_error_resp(op, DT_ERR_NETWORK, "out of memory while receiving the response", c->resp);
+    } else if (rc == CURLE_OPERATION_TIMEDOUT && at_deadline(op)) {
+        dt_op_expire(op, c->resp);
     } else if (rc == CURLE_OPERATION_TIMEDOUT) {
         snprintf(msg, sizeof msg, "timed out: %s", c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
         dt_op_feed_error_resp(op, DT_ERR_TIMEOUT, msg, c->resp);

@@ -27,6 +27,7 @@ typedef struct dt_curl {
     dt_buf body;
     dt_resp *resp;            /* headers of the response being received */
     size_t max_body, max_headers, header_bytes;
+    long timeout_ms;          /* the client's timeout of a request, 0 = none */
     int oversize, header_overflow, oom;
     long requests;            /* requests sent */
     long connects;            /* new connections opened */

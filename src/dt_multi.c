@@ -524,6 +524,7 @@ dt_pump_state dt_pump_poll(dt_pump *p)
             start_ahead(p);
             return DT_PUMP_READY;
         }
+        dt_op_deadline(op, dt_now()); /* the clock is the driver's (dt_op.h) */
         s = dt_op_step(op);
         switch (s) {
         case DT_STEP_REQUEST:
@@ -546,11 +547,6 @@ dt_pump_state dt_pump_poll(dt_pump *p)
         }
     }
     return DT_PUMP_BUSY;
-}
-
-int dt_pump_busy(const dt_pump *p)
-{
-    return p->cur >= 0 || p->nahead > 0;
 }
 
 double dt_pump_due(const dt_pump *p)

@@ -116,8 +116,6 @@ dt_pump_state dt_pump_poll(dt_pump *p);
  * offset, so every check of op still applies. Armed until op's first page
  * shows that the service pages by skip; else given up (DT_PUMP_EV_SEQUENTIAL). */
 void dt_pump_windows(dt_pump *p, int n, long long end);
-/* Whether a transfer of p is in flight. */
-int dt_pump_busy(const dt_pump *p);
 /* Seconds until p has something to do on its own, for a host's poller: 0
  * now, a retry wait's rest, or -1 when only its sockets can wake it. */
 double dt_pump_due(const dt_pump *p);

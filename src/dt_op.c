@@ -187,6 +187,7 @@ static void new_call(dt_op *op)
              (unsigned long long)(b & 0xFFFFFFFFFFFFULL));
     op->attempt = 0;
     op->auth_retried = 0;
+    dt_error_clear(&op->retried);
 }
 
 static dt_op *op_alloc(dt_conf *conf, dt_op_kind kind)
@@ -199,6 +200,7 @@ static dt_op *op_alloc(dt_conf *conf, dt_op_kind kind)
     op->method = "GET";
     op->err.retry_after = -1;
     op->pending.retry_after = -1;
+    op->retried.retry_after = -1;
     op->q.top = -1;
     op->q.page_size = -1;
     op->top_left = -1;
@@ -252,6 +254,7 @@ static dt_op *list_new(dt_conf *conf, const char *job_id, const dt_list_query *q
     op->q.created_before = op->own[3] = dup_str(q->created_before);
     op->q.order_by = op->own[4] = dup_str(q->order_by);
     op->top_left = q->top;
+    op->deadline = conf->deadline;
     if (op->job_id == NULL || (q->statuses && !op->q.statuses) || (q->ids && !op->q.ids) ||
         (q->created_after && !op->q.created_after) ||
         (q->created_before && !op->q.created_before) || (q->order_by && !op->q.order_by)) {
@@ -365,6 +368,7 @@ void dt_op_free(dt_op *op)
     free(op->seen_set);
     dt_error_clear(&op->err);
     dt_error_clear(&op->pending);
+    dt_error_clear(&op->retried);
     free(op);
 }
 
@@ -465,6 +469,20 @@ static int retryable_status(const dt_op *op, long s, const dt_resp *r)
 }
 
 /* ----------------------------------------------------------------- feed */
+
+/* Keeps what a retried failure said (its ids, when headers had arrived) for
+ * a deadline that passes before the call succeeds. */
+static void note_retry(dt_op *op, dt_err_kind kind, const char *message, const dt_resp *r)
+{
+    if (op->deadline <= 0)
+        return;
+    set_error(op, &op->retried, kind, NULL, "%s", message);
+    if (r != NULL) {
+        op->retried.apim_request_id = dup_str(dt_resp_get(r, "apim-request-id"));
+        op->retried.x_requestid = dup_str(dt_resp_get(r, "x-requestid"));
+        op->retried.status = r->status;
+    }
+}
 
 static void fail(dt_op *op)
 {
@@ -837,6 +855,9 @@ void dt_op_feed(dt_op *op, dt_resp *resp, const char *body, size_t len)
             return;
         }
         if (retryable_status(op, s, resp) && schedule_retry(op, header_delay(resp))) {
+            char what[32];
+            snprintf(what, sizeof what, "HTTP %ld", s);
+            note_retry(op, DT_ERR_HTTP, what, resp);
             dt_resp_unref(resp);
             return;
         }
@@ -876,8 +897,10 @@ void dt_op_feed_error_resp(dt_op *op, dt_err_kind kind, const char *message, con
     drop_slot(op);
     /* a start that may have reached the service is never sent again */
     if ((kind == DT_ERR_NETWORK || kind == DT_ERR_TIMEOUT) && op->kind != DT_OP_START &&
-        schedule_retry(op, -1))
+        schedule_retry(op, -1)) {
+        note_retry(op, kind, message, r);
         return;
+    }
     set_error(op, &op->err, kind, NULL, "%s", message);
     if (r != NULL) {
         /* ids only: the status of an answer that never completed is not its result */
@@ -905,6 +928,57 @@ void dt_op_release(dt_op *op)
     drop_slot(op);
     if (op->state == ST_READY)
         op->state = ST_DONE;
+}
+
+/* ------------------------------------------------------------- deadline */
+
+void dt_op_expire(dt_op *op, const dt_resp *r)
+{
+    dt_error *e = &op->err;
+    const dt_error *last = &op->retried;
+    const char *ra = r ? dt_resp_get(r, "apim-request-id") : NULL;
+    const char *rx = r ? dt_resp_get(r, "x-requestid") : NULL;
+    if (op->state == ST_DONE || op->state == ST_ERROR)
+        return;
+    if (op->state == ST_READY && (op->kind != DT_OP_DOCUMENTS || op->url == NULL ||
+                                  op->pending.kind != DT_ERR_NONE))
+        return; /* complete: the result, or the last page, is in the slot */
+    if (op->state == ST_READY && op->offset < op->count)
+        e = &op->pending; /* the page received goes out first */
+    if (last->kind != DT_ERR_NONE)
+        set_error(op, e, DT_ERR_TIMEOUT, NULL,
+                  "the deadline of %g s passed (the last try failed: %s)", op->deadline,
+                  last->message ? last->message : dt_err_kind_name(last->kind));
+    else
+        set_error(op, e, DT_ERR_TIMEOUT, NULL, "the deadline of %g s passed", op->deadline);
+    if (ra == NULL && rx == NULL) {
+        ra = last->apim_request_id;
+        rx = last->x_requestid;
+    }
+    e->apim_request_id = dup_str(ra);
+    e->x_requestid = dup_str(rx);
+    if (e == &op->pending)
+        return;
+    drop_slot(op);
+    op->state = ST_ERROR;
+}
+
+double dt_op_deadline(dt_op *op, double now)
+{
+    double left;
+    if (op->deadline <= 0)
+        return -1;
+    if (op->deadline_at <= 0)
+        op->deadline_at = now + op->deadline;
+    left = op->deadline_at - now;
+    if (op->state == ST_DONE || op->state == ST_ERROR || op->pending.kind != DT_ERR_NONE)
+        return left > 0 ? left : 0;
+    if (left <= 0 || (op->state == ST_WAIT && op->wait >= left)) {
+        dt_op_expire(op, NULL);
+        if (op->state == ST_ERROR || op->pending.kind != DT_ERR_NONE)
+            return 0;
+    }
+    return left > 0 ? left : 0;
 }
 
 /* --------------------------------------------------------- continuation */

@@ -23,6 +23,7 @@ typedef struct dt_conf {
     double retry_base;  /* first backoff, seconds (0.8) */
     double retry_max;   /* cap of any wait, seconds (60) */
     long long max_pages; /* pages per listing, 0 = no cap */
+    double deadline;    /* seconds of a whole listing by default, 0 = none */
     int token_refresh;  /* the token comes from a function the driver calls */
     int token_stale;    /* a 401 said the token expired: get a new one first */
     double token_expires; /* epoch seconds the token stops working, 0 = unknown */
@@ -115,6 +116,9 @@ typedef struct dt_op {
     double wait;        /* seconds, valid after DT_STEP_WAIT */
     dt_error err;       /* terminal error */
     dt_error pending;   /* error delivered once the trusted documents are out */
+    double deadline;    /* seconds for the whole operation, 0 = none (see dt_op_deadline) */
+    double deadline_at; /* on the driver's clock: set at the first dt_op_deadline call */
+    dt_error retried;   /* the last failure that was retried: its ids outlive it */
 
     /* result slot: the object (job/document) or the page root */
     struct json_object *root;
@@ -172,6 +176,18 @@ void dt_op_feed_error(dt_op *op, dt_err_kind kind, const char *message);
  * failed (a reset mid-body, a cap, a timeout): the error keeps the service's
  * request ids from them. r may be NULL; it is only read. */
 void dt_op_feed_error_resp(dt_op *op, dt_err_kind kind, const char *message, const dt_resp *r);
+
+/* The deadline. dt_op has no clock: its driver passes now (monotonic
+ * seconds, dt_now() in C) before each dt_op_step. The first call starts the
+ * clock. Returns the seconds left (< 0: no deadline). When the deadline has
+ * passed, or the retry wait the op asks for would pass it, the op ends with a
+ * timeout error that names the deadline, and 0 is returned; documents of a
+ * page already received are handed out first (the error is pending), so a
+ * continuation taken after the error repeats and loses nothing. */
+double dt_op_deadline(dt_op *op, double now);
+/* Ends op at its deadline now (a transfer whose timeout was cut to what was
+ * left ran out). r: the headers received, for the service's ids, or NULL. */
+void dt_op_expire(dt_op *op, const dt_resp *r);
 
 /* Whether documents of a page are ready to hand out, and whether the
  * operation needs a transport before anything else can happen. */

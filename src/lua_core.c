@@ -107,7 +107,9 @@ dt_step dt_drive(lua_State *L, dt_client *cl, dt_op *op)
 {
     after_fork(cl);
     for (;;) {
-        dt_step s = dt_op_step(op);
+        dt_step s;
+        dt_op_deadline(op, dt_now()); /* the clock is the driver's (dt_op.h) */
+        s = dt_op_step(op);
         if (s == DT_STEP_REQUEST) {
             char *red;
             if (cl->closed)
@@ -323,6 +325,9 @@ static int client_new(lua_State *L)
         } else if (strcmp(k, "timeout") == 0) {
             opt_number(L, -1, k, 0.001, 86400, &v);
             cl->copts.timeout_ms = (long)ceil(v * 1000);
+        } else if (strcmp(k, "deadline") == 0) {
+            opt_number(L, -1, k, 0.001, 86400, &v);
+            cl->conf.deadline = v;
         } else if (strcmp(k, "connect_timeout") == 0) {
             opt_number(L, -1, k, 0.001, 86400, &v);
             cl->copts.connect_timeout_ms = (long)ceil(v * 1000);

@@ -69,6 +69,7 @@ typedef struct dt_lpump {
 typedef struct dt_list_extra {
     int prefetch;
     int concurrency;
+    double deadline; /* seconds, 0 = none */
 } dt_list_extra;
 
 /* lua_error.c */

@@ -30,11 +30,16 @@ static dt_pages *check_holder(lua_State *L, int idx)
     return p;
 }
 
+#define CLOSED_LISTING "the listing is closed (a for loop closes it when it ends or breaks, on " \
+                       "Lua 5.4); its continuation() resumes it"
+
 static dt_pages *check_open(lua_State *L, int idx)
 {
     dt_pages *p = check_holder(L, idx);
+    if ((p->closed || p->op == NULL) && dt_testudata(L, idx, DT_PAGES_MT) != NULL)
+        dt_usage(L, "%s", CLOSED_LISTING);
     if (p->closed || p->op == NULL)
-        dt_usage(L, "the listing is closed");
+        dt_usage(L, "the operation is closed");
     return p;
 }
 
@@ -161,6 +166,7 @@ static const char *read_list_opts(lua_State *L, int opts_idx, dt_client *cl, dt_
     int others = 0, keep, nkeep = 0;
     x->prefetch = cl->prefetch;
     x->concurrency = cl->concurrency > 0 ? cl->concurrency : 1;
+    x->deadline = cl->conf.deadline;
     q->statuses = q->ids = q->created_after = q->created_before = q->order_by = NULL;
     q->top = -1;
     q->skip = 0;
@@ -216,6 +222,12 @@ static const char *read_list_opts(lua_State *L, int opts_idx, dt_client *cl, dt_
                 dt_usage(L, "bad option 'concurrency': an integer in 1..16 expected");
             x->concurrency = (int)n;
             others--;
+        } else if (strcmp(k, "deadline") == 0) {
+            if (lua_type(L, v) != LUA_TNUMBER || !(lua_tonumber(L, v) >= 0) ||
+                lua_tonumber(L, v) > 86400)
+                dt_usage(L, "bad option 'deadline': seconds in 0..86400 expected (0: none)");
+            x->deadline = lua_tonumber(L, v);
+            others--;
         } else if (async && (strcmp(k, "on_documents") == 0 || strcmp(k, "on_done") == 0)) {
             others--; /* read by lua_async.c */
         } else if (strcmp(k, "continuation") == 0) {
@@ -231,7 +243,7 @@ static const char *read_list_opts(lua_State *L, int opts_idx, dt_client *cl, dt_
     }
     if (continuation != NULL && others > 0)
         dt_usage(L, "bad option 'continuation': the token carries the listing's options; "
-                    "only page_size, prefetch and concurrency may be given with it");
+                    "only page_size, prefetch, concurrency and deadline may be given with it");
     return continuation;
 }
 
@@ -307,11 +319,12 @@ dt_op *dt_list_op_new(lua_State *L, int client_idx, const char *job_id, int opts
         if (q.page_size < 0 || ps != cl->page_size)
             q.page_size = ps;
     }
-    op = dt_op_new_documents(&cl->conf, job_id, &q);
+    op = job_id != NULL ? dt_op_new_documents(&cl->conf, job_id, &q) : dt_op_new_jobs(&cl->conf, &q);
     free(storage);
     lua_settop(L, top);
     if (op == NULL)
         luaL_error(L, "out of memory");
+    op->deadline = x->deadline;
     return op;
 }
 
@@ -396,13 +409,17 @@ static void push_next_doc(lua_State *L, dt_pages *p)
     dt_push_item(L, p->client_ref, p->op);
 }
 
-/* for doc in pages do ... end: raises the error value */
+/* for doc in pages do ... end: raises the error value. A closed listing
+ * raises the usage error next_page raises: a loop cannot tell "closed" from
+ * "no more documents", so a listing reused after a break (Lua 5.4's for
+ * closes its listing when it ends or breaks) or after close() would look
+ * complete. A for loop never calls it after closing: only a caller does. */
 static int pages_call(lua_State *L)
 {
     dt_pages *p = check_holder(L, 1);
     int r;
     if (p->closed || p->op == NULL)
-        return 0;
+        return dt_usage(L, "%s", CLOSED_LISTING);
     r = fill(L, p);
     if (r == 0)
         return 0;
@@ -470,6 +487,11 @@ static int pages_tostring(lua_State *L)
                         p->external ? " (driven by next_request/feed)" : "");
         return 1;
     }
+    if (p->op->list_jobs) {
+        lua_pushfstring(L, "doctranslate.Pages: the job list (%d jobs handed out, %d pages)",
+                        (int)p->op->handed, (int)p->op->pages);
+        return 1;
+    }
     lua_pushfstring(L, "doctranslate.Pages: job %s (%d documents handed out, %d pages)",
                     p->op->job_id ? p->op->job_id : "?", (int)p->op->handed, (int)p->op->pages);
     return 1;
@@ -488,12 +510,14 @@ static void emit_header(void *ud, const char *name, const char *value)
 static int holder_next_request(lua_State *L)
 {
     dt_pages *p = check_open(L, 1);
+    double left;
     dt_step s;
     p->external = 1;
     dt_lpump_free(p->pump); /* driven from Lua from now on */
     p->pump = NULL;
     if (dt_op_has_items(p->op))
         return 0;
+    left = dt_op_deadline(p->op, dt_now()); /* the clock is the driver's (dt_op.h) */
     s = dt_op_step(p->op);
     /* a token due (function tokens): fetched now; a failure is fed to the op */
     while (s == DT_STEP_REQUEST && !dt_auth_ready_ref(L, p->client_ref, p->op))
@@ -518,6 +542,11 @@ static int holder_next_request(lua_State *L)
     lua_newtable(L);
     dt_op_headers(p->op, emit_header, L);
     lua_setfield(L, -2, "headers");
+    if (left >= 0) {
+        /* what is left of the deadline, when a transport must end this request */
+        lua_pushnumber(L, left > 0.001 ? left : 0.001);
+        lua_setfield(L, -2, "timeout");
+    }
     luaL_getmetatable(L, DT_REQUEST_MT);
     lua_setmetatable(L, -2);
     return 1;
@@ -589,7 +618,10 @@ static int holder_feed_error(lua_State *L)
         return dt_usage(L, "bad argument 'kind': network, timeout or protocol expected");
     if (!dt_op_inflight(p->op))
         return dt_usage(L, "feed_error() without a request: call next_request() first");
-    dt_op_feed_error(p->op, k, msg);
+    if (k == DT_ERR_TIMEOUT && p->op->deadline_at > 0 && dt_now() >= p->op->deadline_at - 0.005)
+        dt_op_expire(p->op, NULL); /* the request's timeout was what was left */
+    else
+        dt_op_feed_error(p->op, k, msg);
     lua_pushboolean(L, 1);
     return 1;
 }

@@ -289,7 +289,7 @@ end
 -- The for-loop step: raises the error value, as the core's iterator does.
 function PagesMT.__call(self)
   local ps = state_of(self, "listing")
-  if ps.closed then return nil end
+  if ps.closed then return ps.raw() end -- the core's usage error, as from next_page
   drive(ps.st, ps.raw)
   local item = ps.raw()
   if ps.jobs then return wrap_result(ps.client, item) end
@@ -306,7 +306,7 @@ end
 --- The next page (array of documents, .next_link), nil when done, or nil, err.
 function Pages:next_page()
   local ps = state_of(self, "listing")
-  if ps.closed then usage("the listing is closed") end
+  if ps.closed then return ps.raw:next_page() end -- raises the core's usage error
   drive(ps.st, ps.raw)
   local page, err = ps.raw:next_page()
   if page and ps.jobs then

@@ -62,12 +62,13 @@ local function counted(job)
   return (tonumber(s.success) or 0) + (tonumber(s.failed) or 0) + (tonumber(s.cancelled) or 0)
 end
 
-local WAIT_OPTIONS = { timeout = "number", interval = "number", on_progress = "function", sleep = "function",
-                       now = "function" }
+local WAIT_OPTIONS = { timeout = "number", deadline = "number", interval = "number", on_progress = "function",
+                       sleep = "function", now = "function" }
 
---- job:wait{ timeout = s, interval = s, on_progress = function(job) end, sleep =, now = }
+--- job:wait{ timeout = s, deadline = s, interval = s, on_progress = function(job) end, sleep =, now = }
 -- Polls the job until its status is terminal and returns it; nil, err (kind
--- "timeout") when the next poll would come after the timeout; nil, err when a
+-- "timeout") when the next poll would come after the timeout, or when the
+-- deadline (the whole wait, polls included) passes first; nil, err when a
 -- poll fails (after the core's retries). Never polls faster than the service's
 -- Retry-After nor than interval (default 1 s). A stale read that goes back
 -- (Running, then NotStarted; fewer documents done) is polled past, and
@@ -85,8 +86,17 @@ function L.wait(job, opts)
   if opts.timeout ~= nil and (opts.timeout ~= opts.timeout or opts.timeout < 0) then
     usage("bad option 'timeout': a number of seconds >= 0 expected")
   end
+  if opts.deadline ~= nil and (opts.deadline ~= opts.deadline or opts.deadline < 0) then
+    usage("bad option 'deadline': a number of seconds >= 0 expected")
+  end
   local sleep, now, on_progress = opts.sleep or L.default_sleep(), opts.now or core.monotonic, opts.on_progress
   local deadline = opts.timeout and now() + opts.timeout
+  -- deadline: the whole wait, polls included (timeout: when the last poll may start)
+  local limit = opts.deadline and now() + opts.deadline
+  local function past_limit()
+    return core.error("timeout", string.format("the deadline of %g s passed while waiting for the job %s (status %s)",
+      opts.deadline, tostring(job.id), tostring(job.status)))
+  end
   local best_rank, best_done = 0, -1
 
   local function progressed()
@@ -112,10 +122,12 @@ function L.wait(job, opts)
         tostring(job.id), opts.timeout, tostring(job.status)))
       return nil, err
     end
+    if limit and now() + delay >= limit then return nil, past_limit() end
     sleep(delay)
     local ok, err = job:refresh()
     if not ok then return nil, err end
     if progressed() and on_progress then on_progress(job) end
+    if limit and now() > limit and not L.TERMINAL[job.status] then return nil, past_limit() end
   end
   return job
 end

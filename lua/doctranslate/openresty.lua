@@ -33,6 +33,7 @@
 --   t:pace()           yields when this loop iteration has worked long enough
 --   t:now()            a monotonic clock (seconds)
 --   t:request(req)     -> { status =, headers =, body = } or nil, kind, message
+--                         (req.timeout, when set: seconds left of the deadline)
 --   t:stats()          -> { requests =, connections = } of this worker
 -- luacheck: read globals ngx
 
@@ -399,8 +400,11 @@ function Transport:attempt(req, scheme, host, port, authority, target)
   local connect_host = host == "localhost" and "127.0.0.1" or host
   local tls_tag = scheme == "https" and (self.verify and "verify" or "noverify") .. "|" .. (self.ca_file or "") or ""
   local pool = "doctranslate|" .. scheme .. "|" .. host .. "|" .. port .. "|" .. tls_tag
-  sock:settimeouts(self.connect_ms, floor(self.timeout * 1000 + 0.5), floor(self.timeout * 1000 + 0.5))
-  local deadline = mono() + self.timeout
+  -- req.timeout: what is left of a listing's deadline, when less than the client's timeout
+  local timeout = req.timeout and req.timeout < self.timeout and req.timeout or self.timeout
+  local connect_ms = min(self.connect_ms, floor(timeout * 1000) + 1)
+  sock:settimeouts(connect_ms, floor(timeout * 1000) + 1, floor(timeout * 1000) + 1)
+  local deadline = mono() + timeout
   local ok, err = sock:connect(connect_host, port, { pool = pool, pool_size = self.pool_size })
   if not ok then return connect_error("network", "connect to " .. authority, err) end
   local reused = (sock:getreusedtimes() or 0) > 0

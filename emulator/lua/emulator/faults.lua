@@ -9,7 +9,7 @@ M.ROUTES = { job = true, document = true, documents = true, jobs = true, start =
              formats = true, storagesources = true, any = true }
 M.ACTIONS = { status = true, latency = true, reset = true, truncate = true, nonjson = true, html = true,
               empty = true, trickle = true, oversize = true, foreign_next = true, loop_next = true,
-              pingpong_next = true, empty_pages = true, repeat_doc = true }
+              pingpong_next = true, empty_pages = true, repeat_doc = true, big_header = true }
 local LIST_ONLY = { foreign_next = true, loop_next = true, pingpong_next = true, empty_pages = true,
                     repeat_doc = true }
 local LIST_ROUTES = { documents = true, jobs = true }
@@ -57,6 +57,9 @@ function M.validate(f)
   elseif a == "oversize" then
     f.bytes = f.bytes or 64 * 1024 * 1024
     if not is_int(f.bytes, 1) then return nil, "bytes must be an integer >= 1" end
+  elseif a == "big_header" then
+    f.bytes = f.bytes or 110 * 1024
+    if not is_int(f.bytes, 1) or f.bytes > 1024 * 1024 then return nil, "bytes must be an integer in 1..1048576" end
   elseif a == "foreign_next" then
     if type(f.next) ~= "string" or f.next == "" then return nil, "foreign_next needs next (a URL)" end
   elseif a == "truncate" then
@@ -171,6 +174,10 @@ function M.deliver(ctx, body)
   local f = ctx.fault
   local a = f and f.action
   local h = ngx.header
+  if a == "big_header" then
+    -- one header line longer than clients buffer (libcurl: 100 KiB), then the normal answer
+    h["X-Emulator-Padding"] = string.rep("h", f.bytes)
+  end
   if not body then
     h["Content-Length"] = 0
     return
