@@ -610,11 +610,15 @@ static void seen_add(dt_op *op, uint64_t h)
     if ((op->seen_n + 1) * 2 > op->seen_slots) {
         size_t slots = op->seen_slots ? op->seen_slots * 2 : 256, i;
         uint64_t *set;
-        if (slots > DT_SEEN_MAX_SLOTS)
+        if (slots > DT_SEEN_MAX_SLOTS) {
+            op->seen_full = 1;
             return;
+        }
         set = calloc(slots, sizeof *set);
-        if (set == NULL)
+        if (set == NULL) {
+            op->seen_full = 1;
             return;
+        }
         for (i = 0; i < op->seen_slots; i++)
             if (op->seen_set[i] != 0)
                 seen_put(set, slots, op->seen_set[i]);
@@ -675,7 +679,9 @@ static void accept_page(dt_op *op, const char *current)
             break;
         }
         h = page_hash(pg, &m->val);
-        if (seen(op->prev_ids, op->nprev, h) || seen(op->cur_ids, op->ncur, h) || seen_has(op, h)) {
+        /* while the set grows it holds every id so far, this page's and the previous one's */
+        if (seen_has(op, h) ||
+            (op->seen_full && (seen(op->prev_ids, op->nprev, h) || seen(op->cur_ids, op->ncur, h)))) {
             char *id = page_cstr(pg, &m->val);
             set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
                       "the service listed %s %s twice; the listing stops before the repeat",

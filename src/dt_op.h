@@ -141,6 +141,7 @@ typedef struct dt_op {
     size_t nprev, ncur, ids_cap;
     uint64_t *seen_set;        /* open addressing, 0 = free; NULL until the first page */
     size_t seen_slots, seen_n;
+    int seen_full;             /* the set stopped growing: ids past it are not in it */
 } dt_op;
 
 /* Creates operations; NULL when out of memory. The strings are copied. */

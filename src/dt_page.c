@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* where the reader stands in the page (see the hooks below) */
 enum { K_ARR = 0, K_OBJ = 1 };
@@ -43,8 +46,8 @@ static int oom(reader *r)
 static size_t skip_ws(const char *s, size_t pos, size_t len)
 {
     while (pos < len) {
-        char c = s[pos];
-        if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
+        unsigned char c = (unsigned char)s[pos];
+        if (c > ' ' || (c != ' ' && c != '\n' && c != '\r' && c != '\t'))
             break;
         pos++;
     }
@@ -73,16 +76,48 @@ static unsigned hex4(const char *s)
     return v;
 }
 
-/* A string whose opening quote is at *pos: *pos ends after the closing one. */
-static int read_string(reader *r, size_t *pos, dt_span *out)
+/* The first byte at or after p that is a quote, a backslash or a control
+ * byte; many bytes at a time (s[len] is a NUL, a control byte). */
+static size_t scan_plain(const unsigned char *s, size_t p, size_t len)
+{
+#ifdef __SSE2__
+    while (p + 16 <= len) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + p));
+        __m128i m = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                         _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+            _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F)));
+        int mask = _mm_movemask_epi8(m);
+        if (mask != 0)
+            return p + (size_t)__builtin_ctz((unsigned)mask);
+        p += 16;
+    }
+#else
+    while (p + 8 <= len) {
+        uint64_t w, q, b, hit;
+        memcpy(&w, s + p, 8);
+        q = w ^ 0x2222222222222222ULL;
+        b = w ^ 0x5C5C5C5C5C5C5C5CULL;
+        hit = (((q - 0x0101010101010101ULL) & ~q) | ((b - 0x0101010101010101ULL) & ~b) |
+               ((w - 0x2020202020202020ULL) & ~w)) & 0x8080808080808080ULL;
+        if (hit)
+            break; /* the byte loop below finds which */
+        p += 8;
+    }
+#endif
+    while (s[p] >= 0x20 && s[p] != '"' && s[p] != '\\')
+        p++;
+    return p;
+}
+
+/* The rest of a string from p, a backslash or a control byte (or the end):
+ * *pp ends at the closing quote. */
+static int string_rest(reader *r, size_t *pp, uint8_t *flags)
 {
     const unsigned char *s = (const unsigned char *)r->s;
-    size_t p = *pos + 1, start = p, len = r->len;
-    uint8_t flags = 0;
+    size_t p = *pp, len = r->len;
     for (;;) {
         unsigned c;
-        while (p < len && (c = s[p]) >= 0x20 && c != '"' && c != '\\')
-            p++;
         if (p >= len)
             return truncated(r);
         c = s[p];
@@ -91,7 +126,7 @@ static int read_string(reader *r, size_t *pos, dt_span *out)
         if (c < 0x20)
             return bad(r, p, "control character in a string");
         /* an escape */
-        flags = DT_JF_ESC;
+        *flags = DT_JF_ESC;
         if (p + 1 >= len)
             return truncated(r);
         switch (s[p + 1]) {
@@ -112,7 +147,21 @@ static int read_string(reader *r, size_t *pos, dt_span *out)
         default:
             return bad(r, p + 1, "invalid escape in a string");
         }
+        p = scan_plain(s, p, len);
     }
+    *pp = p;
+    return R_OK;
+}
+
+/* A string whose opening quote is at *pos: *pos ends after the closing one. */
+static int read_string(reader *r, size_t *pos, dt_span *out)
+{
+    const unsigned char *s = (const unsigned char *)r->s;
+    size_t start = *pos + 1, p = scan_plain(s, start, r->len);
+    uint8_t flags = 0;
+    int rc;
+    if ((s[p] != '"' || p >= r->len) && (rc = string_rest(r, &p, &flags)) != R_OK)
+        return rc;
     if (p - start > r->max_string) {
         snprintf(r->why, r->whysize,
                  "a JSON string longer than max_string (%zu bytes) at byte %zu", r->max_string,
@@ -181,7 +230,7 @@ static int read_number(reader *r, size_t *pos, dt_span *out, int at_root)
 }
 
 static int read_literal(reader *r, size_t *pos, const char *word, size_t wlen, dt_span *out,
-                        uint8_t type)
+                        uint8_t type, int at_root)
 {
     size_t i;
     for (i = 0; i < wlen; i++) {
@@ -190,6 +239,9 @@ static int read_literal(reader *r, size_t *pos, const char *word, size_t wlen, d
         if (r->s[*pos + i] != word[i])
             return bad(r, *pos + i, "unexpected character");
     }
+    /* a bare literal that ends the body is read as incomplete, as a number is */
+    if (at_root && *pos + wlen >= r->len)
+        return truncated(r);
     out->off = (uint32_t)*pos;
     out->len = (uint32_t)wlen;
     out->type = type;
@@ -308,6 +360,10 @@ static int read_page(reader *r)
     }
 
 value: /* pos < len: the first character of a value of level d + 1 */
+    if (s[pos] == '\0') {
+        rc = bad(r, pos, "NUL byte");
+        goto out;
+    }
     if (d + 1 > r->max_depth) {
         snprintf(r->why, r->whysize, "JSON nesting deeper than max_depth (%d) at byte %zu",
                  r->max_depth, pos);
@@ -338,13 +394,13 @@ value: /* pos < len: the first character of a value of level d + 1 */
         rc = read_string(r, &pos, &sp);
         break;
     case 't':
-        rc = read_literal(r, &pos, "true", 4, &sp, DT_J_TRUE);
+        rc = read_literal(r, &pos, "true", 4, &sp, DT_J_TRUE, d == 0);
         break;
     case 'f':
-        rc = read_literal(r, &pos, "false", 5, &sp, DT_J_FALSE);
+        rc = read_literal(r, &pos, "false", 5, &sp, DT_J_FALSE, d == 0);
         break;
     case 'n':
-        rc = read_literal(r, &pos, "null", 4, &sp, DT_J_NULL);
+        rc = read_literal(r, &pos, "null", 4, &sp, DT_J_NULL, d == 0);
         break;
     case '-': case '0': case '1': case '2': case '3': case '4':
     case '5': case '6': case '7': case '8': case '9':
@@ -587,8 +643,12 @@ const dt_pmember *dt_page_member(const dt_page *p, size_t i, const char *name, s
         return NULL;
     for (k = it->n; k-- > 0;) {
         const dt_pmember *m = &p->members[it->first + k];
-        if (dt_page_key_is(p->body, &m->key, name, nlen))
+        if (!(m->key.flags & DT_JF_ESC)) {
+            if (m->key.len == nlen && memcmp(p->body + m->key.off, name, nlen) == 0)
+                return m;
+        } else if (dt_page_key_is(p->body, &m->key, name, nlen)) {
             return m;
+        }
     }
     return NULL;
 }

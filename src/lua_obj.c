@@ -279,6 +279,10 @@ static dt_obj *obj_new(lua_State *L, const char *mt)
     return o;
 }
 
+/* The registry holds the Document metatable under this address too: a
+ * document is made per listed item, and a lookup by name costs a strcmp. */
+static char document_mt_key;
+
 dt_obj *dt_push_document(lua_State *L, struct json_object *json, dt_resp *resp)
 {
     dt_obj *o;
@@ -288,7 +292,8 @@ dt_obj *dt_push_document(lua_State *L, struct json_object *json, dt_resp *resp)
     o->client_ref = LUA_NOREF;
     o->json = json;
     o->resp = resp;
-    luaL_getmetatable(L, DT_DOCUMENT_MT);
+    lua_pushlightuserdata(L, &document_mt_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
     lua_setmetatable(L, -2);
     return o;
 }
@@ -321,9 +326,22 @@ static dt_obj *check_obj(lua_State *L, int idx)
     return o;
 }
 
+/* The object at idx when its metatable is upvalue 2 of the running C
+ * function (__index, __gc: no lookup by name), else as check_obj. */
+static dt_obj *fast_obj(lua_State *L, int idx)
+{
+    dt_obj *o = lua_touserdata(L, idx);
+    int same = 0;
+    if (o != NULL && lua_getmetatable(L, idx)) {
+        same = lua_rawequal(L, -1, lua_upvalueindex(2));
+        lua_pop(L, 1);
+    }
+    return same ? o : check_obj(L, idx);
+}
+
 static int obj_gc(lua_State *L)
 {
-    dt_obj *o = check_obj(L, 1);
+    dt_obj *o = fast_obj(L, 1);
     if (o->json != NULL)
         json_object_put(o->json);
     dt_page_unref(o->page);
@@ -339,10 +357,11 @@ static int obj_gc(lua_State *L)
     return 0;
 }
 
-/* __index: methods first (upvalue 1), then the JSON member of that name. */
+/* __index: methods first (upvalue 1), then the JSON member of that name.
+ * Upvalue 2 is the class's metatable: the check costs no lookup by name. */
 static int obj_index(lua_State *L)
 {
-    dt_obj *o = check_obj(L, 1);
+    dt_obj *o = fast_obj(L, 1);
     struct json_object *v;
     const char *key;
     lua_pushvalue(L, 2);
@@ -663,10 +682,17 @@ static void make_class(lua_State *L, const char *mt, const luaL_Reg *methods,
     if (strcmp(mt, DT_JOB_MT) == 0) {
         lua_pushvalue(L, -1);
         lua_setfield(L, LUA_REGISTRYINDEX, DT_JOB_MT ".methods");
+    } else {
+        lua_pushlightuserdata(L, &document_mt_key);
+        lua_pushvalue(L, -3);
+        lua_rawset(L, LUA_REGISTRYINDEX);
     }
-    lua_pushcclosure(L, obj_index, 1);
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, obj_index, 2);
     lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, obj_gc);
+    lua_pushnil(L); /* upvalue 1 unused */
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, obj_gc, 2);
     lua_setfield(L, -2, "__gc");
     lua_pushcfunction(L, tostring);
     lua_setfield(L, -2, "__tostring");
