@@ -519,14 +519,27 @@ static void http_error(dt_op *op, dt_resp *r, const char *body, size_t len)
         json_object_put(root);
 }
 
+/* A 64-bit hash of s[0..n), eight bytes a step, mixed at the end so that its
+ * low bits (the slot of the id set) depend on every byte. */
 static uint64_t hash_mem(const char *s, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ULL;
+    uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)n, w;
+    while (n >= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+        h ^= h >> 29;
+        s += 8;
+        n -= 8;
     }
+    if (n > 0) {
+        w = 0;
+        memcpy(&w, s, n);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+        h ^= h >> 29;
+    }
+    h ^= h >> 32;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
     return h;
 }
 
@@ -867,12 +880,9 @@ static void feed_root(dt_op *op, dt_resp *resp, struct json_object *root, const 
     op->state = ST_READY;
 }
 
-/* Judges a 2xx page of a listing, read in one pass (dt_page.h). */
-static void feed_page(dt_op *op, dt_resp *resp, const char *body, size_t len)
+/* Judges a 2xx page of a listing, read in one pass (dt_page.h): pg, or NULL with why. */
+static void judge_page(dt_op *op, dt_resp *resp, dt_page *pg, const char *why)
 {
-    char why[160];
-    dt_page *pg = dt_page_parse(body, len, dt_conf_max_depth(op->conf),
-                                dt_conf_max_string(op->conf), why, sizeof why);
     if (pg == NULL) {
         set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body is not usable JSON: %s", why);
         fail(op);
@@ -901,6 +911,32 @@ static void feed_page(dt_op *op, dt_resp *resp, const char *body, size_t len)
     if (op->state == ST_ERROR)
         return;
     op->state = ST_READY;
+}
+
+static void feed_page(dt_op *op, dt_resp *resp, const char *body, size_t len)
+{
+    char why[160];
+    judge_page(op, resp, dt_page_parse(body, len, dt_conf_max_depth(op->conf),
+                                       dt_conf_max_string(op->conf), why, sizeof why), why);
+}
+
+void dt_op_feed_buf(dt_op *op, dt_resp *resp, dt_buf *b)
+{
+    long s = resp ? resp->status : 0;
+    if (op->state == ST_INFLIGHT && op->kind == DT_OP_DOCUMENTS && s >= 200 && s < 300 &&
+        b->data != NULL && b->len > 0) {
+        char why[160];
+        size_t len = b->len, cap = b->cap;
+        char *body = dt_buf_take(b); /* NUL terminated */
+        (void)dt_buf_reserve(b, cap - 1); /* the next body's room: no copy (may fail: it grows) */
+        drop_slot(op);
+        op->resp = resp;
+        judge_page(op, resp, dt_page_parse_owned(body, len, dt_conf_max_depth(op->conf),
+                                                 dt_conf_max_string(op->conf), why, sizeof why),
+                   why);
+        return;
+    }
+    dt_op_feed(op, resp, b->data, b->len);
 }
 
 void dt_op_feed(dt_op *op, dt_resp *resp, const char *body, size_t len)

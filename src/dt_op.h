@@ -10,6 +10,7 @@
 #include "dt_url.h"
 #include "dt_json.h"
 #include "dt_page.h"
+#include "dt_buf.h"
 
 /* ---- configuration shared by every operation of a client ---- */
 typedef struct dt_conf {
@@ -165,6 +166,9 @@ dt_step dt_op_step(dt_op *op);
 /* Feeds the response to the request of the last DT_STEP_REQUEST. The body
  * need not be NUL terminated. Takes one reference of resp. */
 void dt_op_feed(dt_op *op, dt_resp *resp, const char *body, size_t len);
+/* dt_op_feed with the body in b: a 2xx page of a listing takes b's storage
+ * instead of a copy (b is left empty, its capacity reserved again). */
+void dt_op_feed_buf(dt_op *op, dt_resp *resp, dt_buf *b);
 /* dt_op_feed for a 2xx answer whose body the driver parsed itself (a
  * driver that parses a little per frame): root (taken), or NULL with why
  * when the body is not usable JSON. Takes one reference of resp. Not for

@@ -487,16 +487,18 @@ out:
     return rc;
 }
 
-dt_page *dt_page_parse(const char *body, size_t len, int max_depth, size_t max_string,
-                       char *why, size_t whysize)
+dt_page *dt_page_parse_owned(char *body, size_t len, int max_depth, size_t max_string,
+                             char *why, size_t whysize)
 {
     reader r;
     dt_page *pg;
     if (body == NULL || len == 0) {
+        free(body);
         snprintf(why, whysize, "empty body");
         return NULL;
     }
     if (len >= UINT32_MAX) {
+        free(body);
         snprintf(why, whysize, "body too large to parse");
         return NULL;
     }
@@ -505,16 +507,26 @@ dt_page *dt_page_parse(const char *body, size_t len, int max_depth, size_t max_s
     if (max_depth > DT_PAGE_DEPTH_LIMIT)
         max_depth = DT_PAGE_DEPTH_LIMIT;
     pg = calloc(1, sizeof *pg);
-    if (pg == NULL || (pg->body = malloc(len + 1)) == NULL) {
-        free(pg);
+    if (pg == NULL) {
+        free(body);
         snprintf(why, whysize, "out of memory");
         return NULL;
     }
-    memcpy(pg->body, body, len);
-    pg->body[len] = '\0';
+    pg->body = body;
     pg->len = len;
     pg->refs = 1;
     pg->value_type = -1;
+    /* room for a page of status objects at once (about 40 bytes a member,
+     * 400 an element), so the arrays rarely grow */
+    pg->items_cap = len / 256 + 16;
+    pg->members_cap = len / 32 + 16;
+    pg->items = malloc(pg->items_cap * sizeof *pg->items);
+    pg->members = malloc(pg->members_cap * sizeof *pg->members);
+    if (pg->items == NULL || pg->members == NULL) {
+        dt_page_unref(pg);
+        snprintf(why, whysize, "out of memory");
+        return NULL;
+    }
     memset(&r, 0, sizeof r);
     r.s = pg->body;
     r.len = len;
@@ -530,6 +542,28 @@ dt_page *dt_page_parse(const char *body, size_t len, int max_depth, size_t max_s
     if (pg->value_type != DT_J_ARRAY)
         pg->nitems = pg->nmembers = 0;
     return pg;
+}
+
+dt_page *dt_page_parse(const char *body, size_t len, int max_depth, size_t max_string,
+                       char *why, size_t whysize)
+{
+    char *copy;
+    if (body == NULL || len == 0) {
+        snprintf(why, whysize, "empty body");
+        return NULL;
+    }
+    if (len >= UINT32_MAX) {
+        snprintf(why, whysize, "body too large to parse");
+        return NULL;
+    }
+    copy = malloc(len + 1);
+    if (copy == NULL) {
+        snprintf(why, whysize, "out of memory");
+        return NULL;
+    }
+    memcpy(copy, body, len);
+    copy[len] = '\0';
+    return dt_page_parse_owned(copy, len, max_depth, max_string, why, whysize);
 }
 
 dt_page *dt_page_ref(dt_page *p)

@@ -66,6 +66,10 @@ typedef struct dt_page {
  * are an error; max_string: longer strings are. */
 dt_page *dt_page_parse(const char *body, size_t len, int max_depth, size_t max_string,
                        char *why, size_t whysize);
+/* The same for a body the page takes: malloc'd, body[len] == '\0' (freed
+ * when the page is, or at once when NULL is returned). */
+dt_page *dt_page_parse_owned(char *body, size_t len, int max_depth, size_t max_string,
+                             char *why, size_t whysize);
 dt_page *dt_page_ref(dt_page *p);
 void dt_page_unref(dt_page *p);
 

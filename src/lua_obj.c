@@ -316,11 +316,31 @@ dt_obj *dt_push_job(lua_State *L, int client_idx, struct json_object *json, dt_r
     return o;
 }
 
+/* Registry keys (addresses): the metatable of listed documents, the
+ * Document methods, the anchors' metatable, the weak table of anchors. */
+static char listed_mt_key, document_methods_key, anchor_mt_key, anchors_key;
+
+/* The userdata at idx when its metatable is registry[key], else NULL. */
+static void *test_by_key(lua_State *L, int idx, void *key)
+{
+    void *p = lua_touserdata(L, idx);
+    if (p == NULL || !lua_getmetatable(L, idx))
+        return NULL;
+    lua_pushlightuserdata(L, key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    if (!lua_rawequal(L, -1, -2))
+        p = NULL;
+    lua_pop(L, 2);
+    return p;
+}
+
 static dt_obj *check_obj(lua_State *L, int idx)
 {
     dt_obj *o = dt_testudata(L, idx, DT_JOB_MT);
     if (o == NULL)
         o = dt_testudata(L, idx, DT_DOCUMENT_MT);
+    if (o == NULL)
+        o = test_by_key(L, idx, &listed_mt_key);
     if (o == NULL)
         luaL_argerror(L, idx, "doctranslate.Job or doctranslate.Document expected");
     return o;
@@ -344,9 +364,11 @@ static int obj_gc(lua_State *L)
     dt_obj *o = fast_obj(L, 1);
     if (o->json != NULL)
         json_object_put(o->json);
-    dt_page_unref(o->page);
+    if (!o->anchored) {
+        dt_page_unref(o->page);
+        dt_resp_unref(o->resp);
+    }
     o->page = NULL;
-    dt_resp_unref(o->resp);
     free(o->job_id);
     if (o->client_ref != LUA_NOREF && o->client_ref != LUA_REFNIL)
         luaL_unref(L, LUA_REGISTRYINDEX, o->client_ref);
@@ -610,12 +632,82 @@ static int job_adopt(lua_State *L)
     return 1;
 }
 
+/* The anchor of a page: a userdata holding the page and its response, made
+ * once per page and kept by every document of it (as its user value), so a
+ * listed document needs no finalizer of its own: the anchor's runs once the
+ * last document of the page is gone. */
+typedef struct page_anchor {
+    dt_page *page;
+    dt_resp *resp;
+} page_anchor;
+
+static int anchor_gc(lua_State *L)
+{
+    page_anchor *a = test_by_key(L, 1, &anchor_mt_key);
+    if (a != NULL) {
+        dt_page_unref(a->page);
+        dt_resp_unref(a->resp);
+        a->page = NULL;
+        a->resp = NULL;
+    }
+    return 0;
+}
+
+/* Pushes the anchor of op's page (found in the weak table of anchors, or made). */
+static void push_anchor(lua_State *L, dt_op *op)
+{
+    lua_pushlightuserdata(L, &anchors_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    lua_pushlightuserdata(L, op->page);
+    lua_rawget(L, -2);
+    if (lua_isnil(L, -1)) {
+        page_anchor *a;
+        lua_pop(L, 1);
+        a = lua_newuserdata(L, sizeof *a);
+        a->page = NULL;
+        a->resp = NULL;
+        lua_pushlightuserdata(L, &anchor_mt_key);
+        lua_rawget(L, LUA_REGISTRYINDEX);
+        lua_setmetatable(L, -2);
+        a->page = dt_page_ref(op->page);
+        a->resp = dt_resp_ref(op->resp);
+#if LUA_VERSION_NUM < 503
+        /* a user value (5.2) or environment (5.1) must be a table */
+        lua_createtable(L, 1, 0);
+        lua_insert(L, -2);
+        lua_rawseti(L, -2, 1);
+#endif
+        lua_pushlightuserdata(L, op->page);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, -4);
+    }
+    lua_remove(L, -2);
+}
+
 void dt_push_listed(lua_State *L, dt_op *op)
 {
-    dt_obj *d = dt_push_document(L, NULL, NULL);
-    d->page = dt_page_ref(op->page);
+    dt_obj *d;
+    int top;
+    luaL_checkstack(L, 8, "out of stack");
+    d = lua_newuserdata(L, sizeof *d);
+    memset(d, 0, sizeof *d);
+    d->client_ref = LUA_NOREF;
+    d->page = op->page; /* held by the anchor */
+    d->resp = op->resp;
     d->item = op->offset;
-    d->resp = dt_resp_ref(op->resp);
+    d->anchored = 1;
+    top = lua_gettop(L);
+    lua_pushlightuserdata(L, &listed_mt_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    lua_setmetatable(L, top);
+    push_anchor(L, op);
+#if LUA_VERSION_NUM >= 504
+    lua_setiuservalue(L, top, 1);
+#elif LUA_VERSION_NUM >= 502
+    lua_setuservalue(L, top);
+#else
+    lua_setfenv(L, top);
+#endif
     dt_op_consumed(op, 1);
 }
 
@@ -686,6 +778,9 @@ static void make_class(lua_State *L, const char *mt, const luaL_Reg *methods,
         lua_pushlightuserdata(L, &document_mt_key);
         lua_pushvalue(L, -3);
         lua_rawset(L, LUA_REGISTRYINDEX);
+        lua_pushlightuserdata(L, &document_methods_key);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, LUA_REGISTRYINDEX);
     }
     lua_pushvalue(L, -2);
     lua_pushcclosure(L, obj_index, 2);
@@ -709,4 +804,36 @@ void dt_obj_open(lua_State *L)
         {"time", obj_time}, {"response", obj_response}, {NULL, NULL}};
     make_class(L, DT_JOB_MT, job_methods, job_tostring);
     make_class(L, DT_DOCUMENT_MT, doc_methods, doc_tostring);
+
+    /* listed documents: the Document class (same name, methods, __index and
+     * __tostring) without a finalizer; their page is held by its anchor */
+    lua_newtable(L);
+    lua_pushliteral(L, DT_DOCUMENT_MT);
+    lua_setfield(L, -2, "__name");
+    lua_pushlightuserdata(L, &document_methods_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, obj_index, 2);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, doc_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushlightuserdata(L, &listed_mt_key);
+    lua_insert(L, -2);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+
+    /* the anchors of pages, and the weak table that finds a page's anchor */
+    lua_newtable(L);
+    lua_pushcfunction(L, anchor_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushlightuserdata(L, &anchor_mt_key);
+    lua_insert(L, -2);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "v");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushlightuserdata(L, &anchors_key);
+    lua_insert(L, -2);
+    lua_rawset(L, LUA_REGISTRYINDEX);
 }
