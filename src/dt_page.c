@@ -678,7 +678,8 @@ const dt_pmember *dt_page_member(const dt_page *p, size_t i, const char *name, s
     for (k = it->n; k-- > 0;) {
         const dt_pmember *m = &p->members[it->first + k];
         if (!(m->key.flags & DT_JF_ESC)) {
-            if (m->key.len == nlen && memcmp(p->body + m->key.off, name, nlen) == 0)
+            if (m->key.len == nlen && (nlen == 0 || (p->body[m->key.off] == name[0] &&
+                                                     memcmp(p->body + m->key.off, name, nlen) == 0)))
                 return m;
         } else if (dt_page_key_is(p->body, &m->key, name, nlen)) {
             return m;

@@ -62,7 +62,17 @@ void dt_push_json(lua_State *L, struct json_object *v, int depth)
  * as int64, clamped at its ends; else a double. */
 static void push_number(lua_State *L, const char *s, size_t n, int real)
 {
-    char local[64], *buf = n < sizeof local ? local : malloc(n + 1);
+    char local[64], *buf;
+    if (!real && n > 0 && n <= 18) {
+        /* up to 18 digits (and a sign) cannot overflow: no copy, no strtoll */
+        size_t i = s[0] == '-';
+        long long v = 0;
+        for (; i < n; i++)
+            v = v * 10 + (s[i] - '0');
+        dt_pushint64(L, s[0] == '-' ? -v : v);
+        return;
+    }
+    buf = n < sizeof local ? local : malloc(n + 1);
     if (buf == NULL) {
         luaL_error(L, "out of memory");
         return;
