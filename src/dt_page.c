@@ -11,7 +11,7 @@
 /* where the reader stands in the page (see the hooks below) */
 enum { K_ARR = 0, K_OBJ = 1 };
 enum { RK_OTHER = 0, RK_VALUE, RK_NEXT_AT, RK_NEXT };
-enum { R_OK = 0, R_TRUNC, R_BAD, R_OOM };
+enum { RD_OK = 0, RD_TRUNC, RD_BAD, RD_OOM };
 
 typedef struct reader {
     const char *s;
@@ -28,19 +28,19 @@ typedef struct reader {
 static int bad(reader *r, size_t at, const char *what)
 {
     snprintf(r->why, r->whysize, "invalid JSON at byte %zu: %s", at, what);
-    return R_BAD;
+    return RD_BAD;
 }
 
 static int truncated(reader *r)
 {
     snprintf(r->why, r->whysize, "truncated JSON (%zu bytes)", r->len);
-    return R_TRUNC;
+    return RD_TRUNC;
 }
 
 static int oom(reader *r)
 {
     snprintf(r->why, r->whysize, "out of memory");
-    return R_OOM;
+    return RD_OOM;
 }
 
 static size_t skip_ws(const char *s, size_t pos, size_t len)
@@ -150,7 +150,7 @@ static int string_rest(reader *r, size_t *pp, uint8_t *flags)
         p = scan_plain(s, p, len);
     }
     *pp = p;
-    return R_OK;
+    return RD_OK;
 }
 
 /* A string whose opening quote is at *pos: *pos ends after the closing one. */
@@ -160,20 +160,20 @@ static int read_string(reader *r, size_t *pos, dt_span *out)
     size_t start = *pos + 1, p = scan_plain(s, start, r->len);
     uint8_t flags = 0;
     int rc;
-    if ((s[p] != '"' || p >= r->len) && (rc = string_rest(r, &p, &flags)) != R_OK)
+    if ((s[p] != '"' || p >= r->len) && (rc = string_rest(r, &p, &flags)) != RD_OK)
         return rc;
     if (p - start > r->max_string) {
         snprintf(r->why, r->whysize,
                  "a JSON string longer than max_string (%zu bytes) at byte %zu", r->max_string,
                  start - 1);
-        return R_BAD;
+        return RD_BAD;
     }
     out->off = (uint32_t)start;
     out->len = (uint32_t)(p - start);
     out->type = DT_J_STRING;
     out->flags = flags;
     *pos = p + 1;
-    return R_OK;
+    return RD_OK;
 }
 
 static int is_digit(char c)
@@ -226,7 +226,7 @@ static int read_number(reader *r, size_t *pos, dt_span *out, int at_root)
     out->type = DT_J_NUMBER;
     out->flags = flags;
     *pos = p;
-    return R_OK;
+    return RD_OK;
 }
 
 static int read_literal(reader *r, size_t *pos, const char *word, size_t wlen, dt_span *out,
@@ -247,7 +247,7 @@ static int read_literal(reader *r, size_t *pos, const char *word, size_t wlen, d
     out->type = type;
     out->flags = 0;
     *pos += wlen;
-    return R_OK;
+    return RD_OK;
 }
 
 static int grow(void **arr, size_t *cap, size_t elem)
@@ -275,7 +275,7 @@ static int item_begin(reader *r, size_t off)
     it->span.off = (uint32_t)off;
     it->first = (uint32_t)pg->nmembers;
     it->n = 0;
-    return R_OK;
+    return RD_OK;
 }
 
 /* A member name at depth d (containers open) was read. */
@@ -299,7 +299,7 @@ static int key_read(reader *r, int d, const unsigned char *kinds, const dt_span 
             return oom(r);
         pg->members[pg->nmembers].key = *key;
     }
-    return R_OK;
+    return RD_OK;
 }
 
 /* A value of level lv (the root is 1) ended; sp is its span. kinds: the
@@ -342,7 +342,7 @@ static int read_page(reader *r)
     uint32_t starts_local[DT_PAGE_MAX_DEPTH];
     unsigned char *kinds = kinds_local;
     uint32_t *starts = starts_local;
-    int d = 0, rc = R_OK;
+    int d = 0, rc = RD_OK;
     dt_span sp;
 
     if (r->max_depth > DT_PAGE_MAX_DEPTH) {
@@ -367,10 +367,10 @@ value: /* pos < len: the first character of a value of level d + 1 */
     if (d + 1 > r->max_depth) {
         snprintf(r->why, r->whysize, "JSON nesting deeper than max_depth (%d) at byte %zu",
                  r->max_depth, pos);
-        rc = R_BAD;
+        rc = RD_BAD;
         goto out;
     }
-    if (d == 2 && r->in_items && (rc = item_begin(r, pos)) != R_OK)
+    if (d == 2 && r->in_items && (rc = item_begin(r, pos)) != RD_OK)
         goto out;
     switch (s[pos]) {
     case '{':
@@ -409,7 +409,7 @@ value: /* pos < len: the first character of a value of level d + 1 */
     default:
         rc = bad(r, pos, "unexpected character");
     }
-    if (rc != R_OK)
+    if (rc != RD_OK)
         goto out;
     value_done(r, d + 1, kinds, &sp);
     goto after;
@@ -419,7 +419,7 @@ key: /* pos < len: a member name is due */
         rc = bad(r, pos, "a quoted member name expected");
         goto out;
     }
-    if ((rc = read_string(r, &pos, &sp)) != R_OK || (rc = key_read(r, d, kinds, &sp)) != R_OK)
+    if ((rc = read_string(r, &pos, &sp)) != RD_OK || (rc = key_read(r, d, kinds, &sp)) != RD_OK)
         goto out;
     pos = skip_ws(s, pos, len);
     if (pos >= len) {
@@ -477,7 +477,7 @@ finish:
     pos = skip_ws(s, pos, len);
     if (pos < len) {
         snprintf(r->why, r->whysize, "trailing data after JSON at byte %zu", pos);
-        rc = R_BAD;
+        rc = RD_BAD;
     }
 out:
     if (kinds != kinds_local)
@@ -535,7 +535,7 @@ dt_page *dt_page_parse_owned(char *body, size_t len, int max_depth, size_t max_s
     r.pg = pg;
     r.why = why;
     r.whysize = whysize;
-    if (read_page(&r) != R_OK) {
+    if (read_page(&r) != RD_OK) {
         dt_page_unref(pg);
         return NULL;
     }
