@@ -171,19 +171,30 @@ for _, peer in ipairs(peers) do
     end
     print(("  (start-up and one page: %d instructions)"):format(b.total))
     if peer.name == "ours" then
-      -- Where it goes: the top functions by self cost over the whole N-document run.
-      local ann = capture("callgrind_annotate --inclusive=no --threshold=100 --auto=no "
-        .. q(OUT .. "/ours-" .. N .. ".out"))
-      print(("  top functions by self cost, whole run of %d documents (Ir / document):"):format(N))
-      local shown = 0
-      for line in ann:gmatch("[^\n]+") do
-        local ir, fn = line:match("^%s*([%d,]+) %b()%s+(.-)%s*$")
-        if ir and not fn:find("PROGRAM TOTALS", 1, true) then
-          fn = fn:gsub("^.-:([^:]+)$", "%1") -- drop the source file; keep function [object]
-          print(("    %9.0f  %s"):format(tonumber((ir:gsub(",", ""))) / N, fn))
-          shown = shown + 1
-          if shown == 12 then break end
+      -- Where one more document goes: self cost per function, the N-document run minus the
+      -- BASE-document run (start-up, the TLS handshake and one page cancel out).
+      local function by_function(file)
+        local ann = capture("callgrind_annotate --inclusive=no --threshold=100 --auto=no " .. q(file))
+        local t = {}
+        for line in ann:gmatch("[^\n]+") do
+          local ir, fn = line:match("^%s*([%d,]+) %b()%s+(.-)%s*$")
+          if ir and not fn:find("PROGRAM TOTALS", 1, true) then
+            fn = fn:gsub("^.-:([^:]+)$", "%1") -- drop the source file; keep function [object]
+            t[fn] = (t[fn] or 0) + tonumber((ir:gsub(",", "")))
+          end
         end
+        return t
+      end
+      local big_fn = by_function(OUT .. "/ours-" .. N .. ".out")
+      local small_fn = by_function(OUT .. "/ours-" .. BASE .. ".out")
+      local rows = {}
+      for fn, ir in pairs(big_fn) do
+        rows[#rows + 1] = { fn = fn, per = (ir - (small_fn[fn] or 0)) / (N - BASE) }
+      end
+      table.sort(rows, function(x, y) return x.per > y.per end)
+      print("  top functions by self cost per extra document (Ir / document):")
+      for k = 1, math.min(12, #rows) do
+        print(("    %9.0f  %s"):format(rows[k].per, rows[k].fn))
       end
     end
   end

@@ -14,6 +14,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 2
 case $t in
   parse) max_len=65536 ;;
+  page)  max_len=65536 ;;
   url)   max_len=4096 ;;
   date)  max_len=64 ;;
   *) echo "fuzz/run.sh: unknown target $t" >&2; exit 2 ;;

@@ -2,7 +2,7 @@
 # Builds the seed corpus of one fuzz target from the recordings, into a
 # directory (created; existing files are kept, so a corpus grows across runs).
 #
-#   fuzz/seed.sh parse|url|date DIR [RECORDINGS_DIR]
+#   fuzz/seed.sh parse|page|url|date DIR [RECORDINGS_DIR]
 #
 # RECORDINGS_DIR defaults to ../shared/recordings beside the repository (the
 # CI clone has shared/ there); when it is absent the built-in seeds below are
@@ -56,6 +56,17 @@ parse)
          { cat "$f"; printf '%s' "$SEP"; cat "$f"; } | put "$b-twice"
          { printf '!\020\005\002\003500\n\n%s' "$SEP"; cat "$f"; } | put "$b-parsed-after-500" ;;
     esac
+  done
+  ;;
+page)
+  # built-in: the corners of the two readers (escapes, surrogates, numbers,
+  # repeated names, nesting, next links of every type)
+  printf '%s' '{"value":[{"id":"a\u00e9\ud83d\ude00","n":-0,"x":1.5e3,"b":true,"z":null,"id":"b\ud800x"},[],"s",{"error":{"code":"c","innerError":{"code":"d"}}}],"@nextLink":"/next?skip=1","nextLink":null}' | put builtin-corners
+  printf '%s' '{"value":[{"id":"1","k\u0000x":2,"k":3}],"value":[{"id":"2"}],"@nextLink":7}' | put builtin-repeat
+  printf '%s' '{"value":[[[[[[[[[[1]]]]]]]]]],"nextLink":"x"}' | put builtin-deep
+  printf '%s' '{"value":[{"id":"9223372036854775808","c":99999999999999999999,"d":-1e400}]} ' | put builtin-numbers
+  for f in "${recs[@]}"; do
+    cat "$f" | put "$(basename "$f" .json)"
   done
   ;;
 url)

@@ -55,6 +55,7 @@ build = {
         "src/dt_json.c",
         "src/dt_multi.c",
         "src/dt_op.c",
+        "src/dt_page.c",
         "src/dt_url.c",
         "src/lua_async.c",
         "src/lua_core.c",

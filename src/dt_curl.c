@@ -267,7 +267,7 @@ void dt_curl_finish(dt_curl *c, dt_op *op, CURLcode rc)
         curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
         r->status = status;
         c->last_status = status;
-        dt_op_feed(op, r, c->body.data, c->body.len);
+        dt_op_feed_buf(op, r, &c->body); /* a page takes the body rather than a copy */
         return;
     }
     if (c->oversize) {

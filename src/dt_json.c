@@ -4,7 +4,18 @@
 #include <stdio.h>
 #include <string.h>
 
-struct json_object *dt_json_parse(const char *body, size_t len, char *why, size_t whysize)
+void dt_json_why(enum json_tokener_error err, size_t end, int max_depth, char *why,
+                 size_t whysize)
+{
+    if (err == json_tokener_error_depth)
+        snprintf(why, whysize, "JSON nesting deeper than max_depth (%d) at byte %zu", max_depth,
+                 end);
+    else
+        snprintf(why, whysize, "invalid JSON at byte %zu: %s", end, json_tokener_error_desc(err));
+}
+
+struct json_object *dt_json_parse(const char *body, size_t len, int max_depth, char *why,
+                                  size_t whysize)
 {
     struct json_tokener *tok;
     struct json_object *root;
@@ -18,7 +29,7 @@ struct json_object *dt_json_parse(const char *body, size_t len, char *why, size_
         snprintf(why, whysize, "body too large to parse");
         return NULL;
     }
-    tok = json_tokener_new_ex(DT_JSON_MAX_DEPTH);
+    tok = json_tokener_new_ex(max_depth > 0 ? max_depth : DT_JSON_MAX_DEPTH);
     if (tok == NULL) {
         snprintf(why, whysize, "out of memory");
         return NULL;
@@ -34,7 +45,7 @@ struct json_object *dt_json_parse(const char *body, size_t len, char *why, size_
         return NULL;
     }
     if (jerr != json_tokener_success) {
-        snprintf(why, whysize, "invalid JSON at byte %zu: %s", end, json_tokener_error_desc(jerr));
+        dt_json_why(jerr, end, max_depth > 0 ? max_depth : DT_JSON_MAX_DEPTH, why, whysize);
         json_object_put(root);
         return NULL;
     }

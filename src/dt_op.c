@@ -328,6 +328,16 @@ dt_op *dt_op_new_formats(dt_conf *conf, const char *type)
                       dt_url_formats(conf->endpoint, conf->api_version, type), NULL, NULL);
 }
 
+int dt_conf_max_depth(const dt_conf *c)
+{
+    return c->max_depth > 0 ? c->max_depth : DT_PAGE_MAX_DEPTH;
+}
+
+size_t dt_conf_max_string(const dt_conf *c)
+{
+    return c->max_string > 0 ? c->max_string : DT_PAGE_MAX_STRING;
+}
+
 int dt_conf_token_due(const dt_conf *c, double now)
 {
     if (!c->token_refresh)
@@ -342,10 +352,11 @@ static void drop_slot(dt_op *op)
     if (op->root != NULL)
         json_object_put(op->root);
     dt_resp_unref(op->resp);
+    dt_page_unref(op->page);
     free(op->page_next);
     op->root = NULL;
     op->resp = NULL;
-    op->items = NULL;
+    op->page = NULL;
     op->page_next = NULL;
     op->count = op->offset = 0;
 }
@@ -500,7 +511,7 @@ static void http_error(dt_op *op, dt_resp *r, const char *body, size_t len)
     error_ids(op, e, r);
     e->retry_after = header_delay(r);
     if (len > 0)
-        root = dt_json_parse(body, len, why, sizeof why);
+        root = dt_json_parse(body, len, dt_conf_max_depth(op->conf), why, sizeof why);
     eo = dt_json_get(root, "error");
     if (eo != NULL && json_object_is_type(eo, json_type_object)) {
         struct json_object *inner = dt_json_get(eo, "innerError");
@@ -526,13 +537,70 @@ static void http_error(dt_op *op, dt_resp *r, const char *body, size_t len)
         json_object_put(root);
 }
 
+/* A 64-bit hash of s[0..n), eight bytes a step, mixed at the end so that its
+ * low bits (the slot of the id set) depend on every byte. */
+static uint64_t hash_mem(const char *s, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)n, w;
+    while (n >= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+        h ^= h >> 29;
+        s += 8;
+        n -= 8;
+    }
+    if (n > 0) {
+        w = 0;
+        memcpy(&w, s, n);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+        h ^= h >> 29;
+    }
+    h ^= h >> 32;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
+    return h;
+}
+
 static uint64_t hash_id(const char *s)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; *s != '\0'; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ULL;
+    return hash_mem(s, strlen(s));
+}
+
+/* A string member of the page as a C string (decoded, cut at a NUL as a C
+ * string is): malloc'd, or NULL when out of memory. */
+static char *page_cstr(const dt_page *pg, const dt_span *v)
+{
+    char *s = malloc((size_t)v->len + 1);
+    size_t n;
+    if (s == NULL)
+        return NULL;
+    if (v->flags & DT_JF_ESC) {
+        n = dt_page_unescape(pg->body + v->off, v->len, s);
+    } else {
+        n = v->len;
+        memcpy(s, pg->body + v->off, n);
     }
+    s[n] = '\0';
+    return s;
+}
+
+/* The hash of a string member as hash_id hashes its C string. */
+static uint64_t page_hash(const dt_page *pg, const dt_span *v)
+{
+    char local[256], *buf;
+    const char *z;
+    size_t n;
+    uint64_t h;
+    if (!(v->flags & DT_JF_ESC))
+        return hash_mem(pg->body + v->off, v->len); /* no NUL: control bytes are not allowed */
+    buf = v->len <= sizeof local ? local : malloc(v->len);
+    if (buf == NULL)
+        return hash_mem(pg->body + v->off, v->len);
+    n = dt_page_unescape(pg->body + v->off, v->len, buf);
+    z = memchr(buf, '\0', n);
+    h = hash_mem(buf, z ? (size_t)(z - buf) : n);
+    if (buf != local)
+        free(buf);
     return h;
 }
 
@@ -573,11 +641,15 @@ static void seen_add(dt_op *op, uint64_t h)
     if ((op->seen_n + 1) * 2 > op->seen_slots) {
         size_t slots = op->seen_slots ? op->seen_slots * 2 : 256, i;
         uint64_t *set;
-        if (slots > DT_SEEN_MAX_SLOTS)
+        if (slots > DT_SEEN_MAX_SLOTS) {
+            op->seen_full = 1;
             return;
+        }
         set = calloc(slots, sizeof *set);
-        if (set == NULL)
+        if (set == NULL) {
+            op->seen_full = 1;
             return;
+        }
         for (i = 0; i < op->seen_slots; i++)
             if (op->seen_set[i] != 0)
                 seen_put(set, slots, op->seen_set[i]);
@@ -591,19 +663,23 @@ static void seen_add(dt_op *op, uint64_t h)
     }
 }
 
-/* Judges a page: trims what cannot be trusted, sets the next request. */
-/* A next-link member that is present, not null, and not a string. */
-static int link_is_bad(struct json_object *root, const char *key)
+/* A next-link member (0 "@nextLink", 1 "nextLink") that is present, not null, and not a string. */
+static int link_is_bad(const dt_page *pg, int k)
 {
-    struct json_object *v = dt_json_get(root, key);
-    return v != NULL && !json_object_is_type(v, json_type_string);
+    return pg->has_link[k] && pg->link[k].type != DT_J_NULL && pg->link[k].type != DT_J_STRING;
 }
 
+static int link_usable(const dt_page *pg, int k)
+{
+    return pg->has_link[k] && pg->link[k].type == DT_J_STRING && pg->link[k].len > 0;
+}
+
+/* Judges a page: trims what cannot be trusted, sets the next request. */
 static void accept_page(dt_op *op, const char *current)
 {
-    struct json_object *link_obj;
-    const char *link = NULL;
-    size_t n = json_object_array_length(op->items), i;
+    const dt_page *pg = op->page;
+    char *link = NULL;
+    size_t n = pg->nitems, i;
     uint64_t *swap;
 
     /* ids: no document twice in this listing (every id while the set has room, and always
@@ -624,20 +700,24 @@ static void accept_page(dt_op *op, const char *current)
     }
     op->ncur = 0;
     for (i = 0; i < n; i++) {
-        const char *id = dt_json_str(json_object_array_get_idx(op->items, i), "id");
+        const dt_pmember *m = dt_page_member(pg, i, "id", 2);
         uint64_t h;
-        if (id == NULL) {
+        if (m == NULL || m->val.type != DT_J_STRING) {
             /* not a document or job: the items before it are handed out, then the error */
             set_error(op, &op->pending, DT_ERR_PARSE, op->resp,
                       "item %zu of the page is not a %s with an \"id\" string", i + 1,
                       op->list_jobs ? "job" : "document");
             break;
         }
-        h = hash_id(id);
-        if (seen(op->prev_ids, op->nprev, h) || seen(op->cur_ids, op->ncur, h) || seen_has(op, h)) {
+        h = page_hash(pg, &m->val);
+        /* while the set grows it holds every id so far, this page's and the previous one's */
+        if (seen_has(op, h) ||
+            (op->seen_full && (seen(op->prev_ids, op->nprev, h) || seen(op->cur_ids, op->ncur, h)))) {
+            char *id = page_cstr(pg, &m->val);
             set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
                       "the service listed %s %s twice; the listing stops before the repeat",
-                      op->list_jobs ? "job" : "document", id);
+                      op->list_jobs ? "job" : "document", id ? id : "?");
+            free(id);
             break;
         }
         op->cur_ids[op->ncur++] = h;
@@ -662,18 +742,18 @@ static void accept_page(dt_op *op, const char *current)
         return;
 
     /* a next link that is neither a string nor null would end the listing silently */
-    if (link_is_bad(op->root, "@nextLink") || link_is_bad(op->root, "nextLink")) {
+    if (link_is_bad(pg, 0) || link_is_bad(pg, 1)) {
         set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
                   "the service sent a next link that is not a string; the listing stops here");
         return;
     }
-    link_obj = dt_json_get(op->root, "@nextLink");
-    if (link_obj == NULL || !json_object_is_type(link_obj, json_type_string) ||
-        json_object_get_string_len(link_obj) == 0)
-        link_obj = dt_json_get(op->root, "nextLink");
-    if (link_obj != NULL && json_object_is_type(link_obj, json_type_string) &&
-        json_object_get_string_len(link_obj) > 0)
-        link = json_object_get_string(link_obj);
+    if (link_usable(pg, 0) || link_usable(pg, 1)) {
+        link = page_cstr(pg, &pg->link[link_usable(pg, 0) ? 0 : 1]);
+        if (link == NULL) {
+            set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp, "out of memory");
+            return;
+        }
+    }
     if (link == NULL) {
         op->empty_run = 0;
         return;
@@ -682,6 +762,7 @@ static void accept_page(dt_op *op, const char *current)
     {
         char *next = dt_url_resolve_next(op->conf->endpoint, current,
                                          link, op->conf->api_version);
+        free(link);
         dt_origin o;
         uint64_t h;
         if (next == NULL || dt_url_origin(next, &o) != 0) {
@@ -759,7 +840,7 @@ static void accept_start(dt_op *op, const char *body, size_t len)
         return;
     }
     if (len > 0)
-        root = dt_json_parse(body, len, why, sizeof why);
+        root = dt_json_parse(body, len, dt_conf_max_depth(op->conf), why, sizeof why);
     if (root != NULL && !json_object_is_type(root, json_type_object)) {
         json_object_put(root);
         root = NULL;
@@ -803,20 +884,35 @@ static void feed_root(dt_op *op, dt_resp *resp, struct json_object *root, const 
             fail(op);
             return;
         }
-    } else if (op->kind != DT_OP_DOCUMENTS) {
-        if (dt_json_str(root, "id") == NULL) {
-            set_error(op, &op->err, DT_ERR_PARSE, resp,
-                      "the response body has no \"id\" string");
-            fail(op);
-            return;
-        }
-        free(op->url);
-        op->url = NULL;
-        op->state = ST_READY;
+    } else if (op->kind == DT_OP_DOCUMENTS) {
+        set_error(op, &op->err, DT_ERR_PROTOCOL, resp, "a listing page is read by dt_op_feed");
+        fail(op);
+        return;
+    } else if (dt_json_str(root, "id") == NULL) {
+        set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body has no \"id\" string");
+        fail(op);
         return;
     }
-    op->items = dt_json_get(root, "value");
-    if (op->items == NULL || !json_object_is_type(op->items, json_type_array)) {
+    free(op->url);
+    op->url = NULL;
+    op->state = ST_READY;
+}
+
+/* Judges a 2xx page of a listing, read in one pass (dt_page.h): pg, or NULL with why. */
+static void judge_page(dt_op *op, dt_resp *resp, dt_page *pg, const char *why)
+{
+    if (pg == NULL) {
+        set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body is not usable JSON: %s", why);
+        fail(op);
+        return;
+    }
+    op->page = pg;
+    if (pg->root_type != DT_J_OBJECT) {
+        set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body is not a JSON object");
+        fail(op);
+        return;
+    }
+    if (pg->value_type != DT_J_ARRAY) {
         set_error(op, &op->err, DT_ERR_PARSE, resp,
                   "the page has no \"value\" array");
         fail(op);
@@ -833,6 +929,32 @@ static void feed_root(dt_op *op, dt_resp *resp, struct json_object *root, const 
     if (op->state == ST_ERROR)
         return;
     op->state = ST_READY;
+}
+
+static void feed_page(dt_op *op, dt_resp *resp, const char *body, size_t len)
+{
+    char why[160];
+    judge_page(op, resp, dt_page_parse(body, len, dt_conf_max_depth(op->conf),
+                                       dt_conf_max_string(op->conf), why, sizeof why), why);
+}
+
+void dt_op_feed_buf(dt_op *op, dt_resp *resp, dt_buf *b)
+{
+    long s = resp ? resp->status : 0;
+    if (op->state == ST_INFLIGHT && op->kind == DT_OP_DOCUMENTS && s >= 200 && s < 300 &&
+        b->data != NULL && b->len > 0) {
+        char why[160];
+        size_t len = b->len, cap = b->cap;
+        char *body = dt_buf_take(b); /* NUL terminated */
+        (void)dt_buf_reserve(b, cap - 1); /* the next body's room: no copy (may fail: it grows) */
+        drop_slot(op);
+        op->resp = resp;
+        judge_page(op, resp, dt_page_parse_owned(body, len, dt_conf_max_depth(op->conf),
+                                                 dt_conf_max_string(op->conf), why, sizeof why),
+                   why);
+        return;
+    }
+    dt_op_feed(op, resp, b->data, b->len);
 }
 
 void dt_op_feed(dt_op *op, dt_resp *resp, const char *body, size_t len)
@@ -871,7 +993,11 @@ void dt_op_feed(dt_op *op, dt_resp *resp, const char *body, size_t len)
         accept_start(op, body, len);
         return;
     }
-    root = dt_json_parse(body, len, why, sizeof why);
+    if (op->kind == DT_OP_DOCUMENTS) {
+        feed_page(op, resp, body, len);
+        return;
+    }
+    root = dt_json_parse(body, len, dt_conf_max_depth(op->conf), why, sizeof why);
     feed_root(op, resp, root, why);
 }
 
@@ -1180,7 +1306,7 @@ void dt_op_headers(const dt_op *op, dt_header_fn emit, void *ud)
 
 int dt_op_has_items(const dt_op *op)
 {
-    return op->state == ST_READY && op->kind == DT_OP_DOCUMENTS && op->items != NULL &&
+    return op->state == ST_READY && op->kind == DT_OP_DOCUMENTS && op->page != NULL &&
            op->offset < op->count;
 }
 

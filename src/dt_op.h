@@ -9,6 +9,8 @@
 
 #include "dt_url.h"
 #include "dt_json.h"
+#include "dt_page.h"
+#include "dt_buf.h"
 
 /* ---- configuration shared by every operation of a client ---- */
 typedef struct dt_conf {
@@ -29,6 +31,8 @@ typedef struct dt_conf {
     double token_expires; /* epoch seconds the token stops working, 0 = unknown */
     double token_margin;  /* seconds before token_expires a new one is fetched */
     uint64_t rng;       /* xorshift state: jitter and client request ids */
+    int max_depth;      /* JSON nesting cap (levels, the root is 1); 0: DT_PAGE_MAX_DEPTH */
+    size_t max_string;  /* longest string of a listing page, bytes; 0: DT_PAGE_MAX_STRING */
 } dt_conf;
 
 uint64_t dt_conf_random(dt_conf *c);
@@ -120,10 +124,10 @@ typedef struct dt_op {
     double deadline_at; /* on the driver's clock: set at the first dt_op_deadline call */
     dt_error retried;   /* the last failure that was retried: its ids outlive it */
 
-    /* result slot: the object (job/document) or the page root */
+    /* result slot: the object (job/document, formats), or the page */
     struct json_object *root;
     dt_resp *resp;
-    struct json_object *items; /* page: the value array (borrowed from root) */
+    dt_page *page;             /* page: the body and its index (items: its "value" array) */
     size_t count, offset;      /* page: documents usable, next to hand out */
     char *page_next;           /* page: the resolved next link, or NULL */
 
@@ -142,6 +146,7 @@ typedef struct dt_op {
     size_t nprev, ncur, ids_cap;
     uint64_t *seen_set;        /* open addressing, 0 = free; NULL until the first page */
     size_t seen_slots, seen_n;
+    int seen_full;             /* the set stopped growing: ids past it are not in it */
 } dt_op;
 
 /* Creates operations; NULL when out of memory. The strings are copied. */
@@ -165,9 +170,13 @@ dt_step dt_op_step(dt_op *op);
 /* Feeds the response to the request of the last DT_STEP_REQUEST. The body
  * need not be NUL terminated. Takes one reference of resp. */
 void dt_op_feed(dt_op *op, dt_resp *resp, const char *body, size_t len);
+/* dt_op_feed with the body in b: a 2xx page of a listing takes b's storage
+ * instead of a copy (b is left empty, its capacity reserved again). */
+void dt_op_feed_buf(dt_op *op, dt_resp *resp, dt_buf *b);
 /* dt_op_feed for a 2xx answer whose body the driver parsed itself (a
  * driver that parses a little per frame): root (taken), or NULL with why
- * when the body is not usable JSON. Takes one reference of resp. */
+ * when the body is not usable JSON. Takes one reference of resp. Not for
+ * listings (DOCUMENTS): their pages are read by dt_op_feed in one pass. */
 void dt_op_feed_parsed(dt_op *op, dt_resp *resp, struct json_object *root, const char *why);
 /* The request failed without a response (kind: network or timeout, or
  * protocol for a body over the cap). */
@@ -200,6 +209,10 @@ int dt_op_inflight(const dt_op *op);
  * many it handed on. Releasing drops the page from the slot. */
 void dt_op_consumed(dt_op *op, size_t n);
 void dt_op_release(dt_op *op);
+
+/* The JSON caps of c (its options, or the defaults). */
+int dt_conf_max_depth(const dt_conf *c);
+size_t dt_conf_max_string(const dt_conf *c);
 
 /* Continuation of a listing: a malloc'd token with no secret in it. */
 char *dt_op_continuation(const dt_op *op);

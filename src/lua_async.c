@@ -276,10 +276,7 @@ static int take_into(lua_State *L, dt_async *a, int idx)
     old = (int)dt_rawlen(L, idx);
     if (op != NULL && dt_op_has_items(op)) {
         while (op->offset < op->count) {
-            dt_obj *d = dt_push_document(L, NULL, NULL);
-            d->json = json_object_get(json_object_array_get_idx(op->items, op->offset));
-            d->resp = dt_resp_ref(op->resp);
-            dt_op_consumed(op, 1);
+            dt_push_listed(L, op); /* lua_obj.c */
             lua_rawseti(L, idx, ++n);
         }
     }

@@ -345,6 +345,14 @@ static int client_new(lua_State *L)
         } else if (strcmp(k, "max_body") == 0) {
             opt_number(L, -1, k, 1024, 1073741824.0, &v);
             cl->copts.max_body = (size_t)v;
+        } else if (strcmp(k, "max_depth") == 0) {
+            opt_number(L, -1, k, 1, DT_PAGE_DEPTH_LIMIT, &v);
+            if (v != floor(v))
+                return dt_usage(L, "bad option 'max_depth': an integer expected");
+            cl->conf.max_depth = (int)v;
+        } else if (strcmp(k, "max_string") == 0) {
+            opt_number(L, -1, k, 1024, 1073741824.0, &v);
+            cl->conf.max_string = (size_t)v;
         } else if (strcmp(k, "max_headers") == 0) {
             opt_number(L, -1, k, 1024, 16777216.0, &v);
             cl->copts.max_headers = (size_t)v;

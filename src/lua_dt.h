@@ -41,6 +41,9 @@ typedef struct dt_client {
 
 typedef struct dt_obj {     /* a Job or a Document */
     struct json_object *json;
+    dt_page *page;          /* a listed document: its page (json NULL) ... */
+    size_t item;            /* ... and its element of the page's "value" array */
+    int anchored;           /* page and resp are held by the anchor of its page (lua_obj.c) */
     dt_resp *resp;
     int client_ref;         /* jobs only: registry ref to the client */
     char *job_id;           /* jobs only */
@@ -91,6 +94,8 @@ int dt_push_response(lua_State *L, const dt_resp *r);
 /* Pushes the item at op->offset of a listing page (a Document, or a Job of
  * the job list) and counts it handed out. */
 void dt_push_item(lua_State *L, int client_ref, dt_op *op);
+/* The same for a Document of a document listing. */
+void dt_push_listed(lua_State *L, dt_op *op);
 /* Pushes the result of a single-shot op (Job, Document or the formats array)
  * and takes op->root and op->resp. */
 void dt_push_result(lua_State *L, int client_ref, dt_op *op);

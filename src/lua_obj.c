@@ -3,6 +3,7 @@
 #include "dt_date.h"
 #include "dt_url.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,203 @@ void dt_push_json(lua_State *L, struct json_object *v, int depth)
     }
 }
 
+/* ---- values of a listed document, pushed straight from its page's bytes ---- */
+
+/* A number's text as json-c reads it: an integer (no fraction, no exponent)
+ * as int64, clamped at its ends; else a double. */
+static void push_number(lua_State *L, const char *s, size_t n, int real)
+{
+    char local[64], *buf;
+    if (!real && n > 0 && n <= 18) {
+        /* up to 18 digits (and a sign) cannot overflow: no copy, no strtoll */
+        size_t i = s[0] == '-';
+        long long v = 0;
+        for (; i < n; i++)
+            v = v * 10 + (s[i] - '0');
+        dt_pushint64(L, s[0] == '-' ? -v : v);
+        return;
+    }
+    buf = n < sizeof local ? local : malloc(n + 1);
+    if (buf == NULL) {
+        luaL_error(L, "out of memory");
+        return;
+    }
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    if (real) {
+        lua_pushnumber(L, (lua_Number)strtod(buf, NULL));
+    } else {
+        long long v;
+        errno = 0;
+        v = strtoll(buf, NULL, 10); /* out of range: LLONG_MAX / LLONG_MIN */
+        dt_pushint64(L, v);
+    }
+    if (buf != local)
+        free(buf);
+}
+
+/* A string's content s[0..n), escaped or not. cstr: cut at a NUL (a name). */
+static void push_string(lua_State *L, const char *s, size_t n, int esc, int cstr)
+{
+    char local[256], *buf;
+    size_t m;
+    if (!esc) {
+        lua_pushlstring(L, s, n);
+        return;
+    }
+    buf = n <= sizeof local ? local : malloc(n);
+    if (buf == NULL) {
+        luaL_error(L, "out of memory");
+        return;
+    }
+    m = dt_page_unescape(s, n, buf);
+    if (cstr) {
+        const char *z = memchr(buf, '\0', m);
+        if (z != NULL)
+            m = (size_t)(z - buf);
+    }
+    lua_pushlstring(L, buf, m);
+    if (buf != local)
+        free(buf);
+}
+
+static size_t skip_ws(const char *s, size_t p)
+{
+    while (s[p] == ' ' || s[p] == '\n' || s[p] == '\r' || s[p] == '\t')
+        p++;
+    return p;
+}
+
+/* The end of the string whose content starts at p (after the quote), and
+ * whether it has escapes. */
+static size_t string_end(const char *s, size_t p, int *esc)
+{
+    *esc = 0;
+    while (s[p] != '"') {
+        if (s[p] == '\\') {
+            *esc = 1;
+            p++;
+        }
+        p++;
+    }
+    return p;
+}
+
+/* Pushes the JSON value at s[p] (text the page reader validated) as
+ * dt_push_json pushes json-c's tree of it; returns where the value ends. */
+static size_t push_text(lua_State *L, const char *s, size_t p)
+{
+    size_t q;
+    int esc;
+    p = skip_ws(s, p);
+    switch (s[p]) {
+    case '{':
+        luaL_checkstack(L, 4, "JSON too deep");
+        lua_newtable(L);
+        p = skip_ws(s, p + 1);
+        if (s[p] == '}')
+            return p + 1;
+        for (;;) {
+            q = string_end(s, p + 1, &esc);
+            push_string(L, s + p + 1, q - p - 1, esc, 1);
+            p = skip_ws(s, q + 1) + 1; /* the ':' */
+            p = push_text(L, s, p);    /* null: nil, so the member is absent */
+            lua_rawset(L, -3);
+            p = skip_ws(s, p);
+            if (s[p++] == '}')
+                return p;
+            p = skip_ws(s, p);
+        }
+    case '[': {
+        int i = 0;
+        luaL_checkstack(L, 4, "JSON too deep");
+        lua_newtable(L);
+        p = skip_ws(s, p + 1);
+        if (s[p] == ']')
+            return p + 1;
+        for (;;) {
+            p = push_text(L, s, p);
+            lua_rawseti(L, -2, ++i);
+            p = skip_ws(s, p);
+            if (s[p++] == ']')
+                return p;
+        }
+    }
+    case '"':
+        q = string_end(s, p + 1, &esc);
+        push_string(L, s + p + 1, q - p - 1, esc, 0);
+        return q + 1;
+    case 't':
+        lua_pushboolean(L, 1);
+        return p + 4;
+    case 'f':
+        lua_pushboolean(L, 0);
+        return p + 5;
+    case 'n':
+        lua_pushnil(L);
+        return p + 4;
+    default: {
+        int real = 0;
+        q = p;
+        while ((s[q] >= '0' && s[q] <= '9') || s[q] == '-' || s[q] == '+' || s[q] == '.' ||
+               s[q] == 'e' || s[q] == 'E') {
+            if (s[q] == '.' || s[q] == 'e' || s[q] == 'E')
+                real = 1;
+            q++;
+        }
+        push_number(L, s + p, q - p, real);
+        return q;
+    }
+    }
+}
+
+/* Pushes the value of span v of page pg. */
+static void push_span(lua_State *L, const dt_page *pg, const dt_span *v)
+{
+    const char *s = pg->body + v->off;
+    switch (v->type) {
+    case DT_J_STRING:
+        push_string(L, s, v->len, v->flags & DT_JF_ESC, 0);
+        break;
+    case DT_J_NUMBER:
+        push_number(L, s, v->len, v->flags & DT_JF_REAL);
+        break;
+    case DT_J_TRUE:
+        lua_pushboolean(L, 1);
+        break;
+    case DT_J_FALSE:
+        lua_pushboolean(L, 0);
+        break;
+    case DT_J_ARRAY:
+    case DT_J_OBJECT:
+        push_text(L, pg->body, v->off);
+        break;
+    default:
+        lua_pushnil(L);
+    }
+}
+
+/* The member name of a listed document (NULL when absent or null). */
+static const dt_span *page_field(const dt_obj *o, const char *name)
+{
+    const dt_pmember *m = dt_page_member(o->page, o->item, name, strlen(name));
+    return m != NULL && m->val.type != DT_J_NULL ? &m->val : NULL;
+}
+
+/* The string member name as a C string (pushed on the stack for a listed
+ * document), or NULL when absent or not a string. */
+static const char *obj_str(lua_State *L, dt_obj *o, const char *name)
+{
+    const dt_span *v;
+    if (o->page == NULL)
+        return dt_json_str(o->json, name);
+    v = page_field(o, name);
+    if (v == NULL || v->type != DT_J_STRING)
+        return NULL;
+    push_string(L, o->page->body + v->off, v->len, v->flags & DT_JF_ESC, 0);
+    return lua_tostring(L, -1);
+}
+
 int dt_push_response(lua_State *L, const dt_resp *r)
 {
     size_t i;
@@ -91,6 +289,10 @@ static dt_obj *obj_new(lua_State *L, const char *mt)
     return o;
 }
 
+/* The registry holds the Document metatable under this address too: a
+ * document is made per listed item, and a lookup by name costs a strcmp. */
+static char document_mt_key;
+
 dt_obj *dt_push_document(lua_State *L, struct json_object *json, dt_resp *resp)
 {
     dt_obj *o;
@@ -100,7 +302,8 @@ dt_obj *dt_push_document(lua_State *L, struct json_object *json, dt_resp *resp)
     o->client_ref = LUA_NOREF;
     o->json = json;
     o->resp = resp;
-    luaL_getmetatable(L, DT_DOCUMENT_MT);
+    lua_pushlightuserdata(L, &document_mt_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
     lua_setmetatable(L, -2);
     return o;
 }
@@ -123,22 +326,59 @@ dt_obj *dt_push_job(lua_State *L, int client_idx, struct json_object *json, dt_r
     return o;
 }
 
+/* Registry keys (addresses): the metatable of listed documents, the
+ * Document methods, the anchors' metatable, the weak table of anchors. */
+static char listed_mt_key, document_methods_key, anchor_mt_key, anchors_key;
+
+/* The userdata at idx when its metatable is registry[key], else NULL. */
+static void *test_by_key(lua_State *L, int idx, void *key)
+{
+    void *p = lua_touserdata(L, idx);
+    if (p == NULL || !lua_getmetatable(L, idx))
+        return NULL;
+    lua_pushlightuserdata(L, key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    if (!lua_rawequal(L, -1, -2))
+        p = NULL;
+    lua_pop(L, 2);
+    return p;
+}
+
 static dt_obj *check_obj(lua_State *L, int idx)
 {
     dt_obj *o = dt_testudata(L, idx, DT_JOB_MT);
     if (o == NULL)
         o = dt_testudata(L, idx, DT_DOCUMENT_MT);
     if (o == NULL)
+        o = test_by_key(L, idx, &listed_mt_key);
+    if (o == NULL)
         luaL_argerror(L, idx, "doctranslate.Job or doctranslate.Document expected");
     return o;
 }
 
+/* The object at idx when its metatable is upvalue 2 of the running C
+ * function (__index, __gc: no lookup by name), else as check_obj. */
+static dt_obj *fast_obj(lua_State *L, int idx)
+{
+    dt_obj *o = lua_touserdata(L, idx);
+    int same = 0;
+    if (o != NULL && lua_getmetatable(L, idx)) {
+        same = lua_rawequal(L, -1, lua_upvalueindex(2));
+        lua_pop(L, 1);
+    }
+    return same ? o : check_obj(L, idx);
+}
+
 static int obj_gc(lua_State *L)
 {
-    dt_obj *o = check_obj(L, 1);
+    dt_obj *o = fast_obj(L, 1);
     if (o->json != NULL)
         json_object_put(o->json);
-    dt_resp_unref(o->resp);
+    if (!o->anchored) {
+        dt_page_unref(o->page);
+        dt_resp_unref(o->resp);
+    }
+    o->page = NULL;
     free(o->job_id);
     if (o->client_ref != LUA_NOREF && o->client_ref != LUA_REFNIL)
         luaL_unref(L, LUA_REGISTRYINDEX, o->client_ref);
@@ -149,19 +389,30 @@ static int obj_gc(lua_State *L)
     return 0;
 }
 
-/* __index: methods first (upvalue 1), then the JSON member of that name. */
+/* __index: methods first (upvalue 1), then the JSON member of that name.
+ * Upvalue 2 is the class's metatable: the check costs no lookup by name. */
 static int obj_index(lua_State *L)
 {
-    dt_obj *o = check_obj(L, 1);
+    dt_obj *o = fast_obj(L, 1);
     struct json_object *v;
     const char *key;
     lua_pushvalue(L, 2);
     lua_rawget(L, lua_upvalueindex(1));
     if (!lua_isnil(L, -1))
         return 1;
-    if (lua_type(L, 2) != LUA_TSTRING || o->json == NULL)
+    if (lua_type(L, 2) != LUA_TSTRING)
         return 1;
     key = lua_tostring(L, 2);
+    if (o->page != NULL) {
+        const dt_span *sv = page_field(o, key);
+        if (sv == NULL)
+            lua_pushnil(L);
+        else
+            push_span(L, o->page, sv);
+        return 1;
+    }
+    if (o->json == NULL)
+        return 1;
     if (!json_object_object_get_ex(o->json, key, &v) || v == NULL) {
         lua_pushnil(L);
         return 1;
@@ -174,7 +425,7 @@ static int obj_time(lua_State *L)
 {
     dt_obj *o = check_obj(L, 1);
     const char *field = luaL_checkstring(L, 2);
-    const char *s = dt_json_str(o->json, field);
+    const char *s = obj_str(L, o, field);
     double t;
     if (s == NULL)
         return 0;
@@ -193,9 +444,9 @@ static int obj_response(lua_State *L)
     return dt_push_response(L, o->resp);
 }
 
-static const char *field_or(dt_obj *o, const char *name, const char *dflt)
+static const char *field_or(lua_State *L, dt_obj *o, const char *name, const char *dflt)
 {
-    const char *s = dt_json_str(o->json, name);
+    const char *s = obj_str(L, o, name);
     return s ? s : dflt;
 }
 
@@ -209,21 +460,56 @@ static int job_tostring(lua_State *L)
 {
     dt_obj *o = check_obj(L, 1);
     lua_pushfstring(L, "doctranslate.Job: %s %s (total %d, success %d, failed %d, in progress %d)",
-                    field_or(o, "id", "?"), field_or(o, "status", "?"),
+                    field_or(L, o, "id", "?"), field_or(L, o, "status", "?"),
                     (int)summary_int(o, "total"), (int)summary_int(o, "success"),
                     (int)summary_int(o, "failed"), (int)summary_int(o, "inProgress"));
     return 1;
 }
 
+/* A member as json_object_get_double reads it. */
+static double page_double(const dt_page *pg, const dt_span *v)
+{
+    char local[64], *buf, *end;
+    double d = 0;
+    switch (v->type) {
+    case DT_J_TRUE:
+        return 1;
+    case DT_J_NUMBER:
+    case DT_J_STRING:
+        if ((v->flags & DT_JF_ESC) || v->len >= sizeof local)
+            return 0; /* not a number json-c would read either */
+        buf = local;
+        memcpy(buf, pg->body + v->off, v->len);
+        buf[v->len] = '\0';
+        if (v->type == DT_J_NUMBER && !(v->flags & DT_JF_REAL))
+            return (double)strtoll(buf, NULL, 10);
+        d = strtod(buf, &end);
+        if (end == buf || *end != '\0')
+            return 0;
+        return d;
+    default:
+        return 0;
+    }
+}
+
 static int doc_tostring(lua_State *L)
 {
     dt_obj *o = check_obj(L, 1);
-    struct json_object *p = dt_json_get(o->json, "progress");
     char prog[32] = "?";
-    if (p != NULL)
-        snprintf(prog, sizeof prog, "%g", json_object_get_double(p));
-    lua_pushfstring(L, "doctranslate.Document: %s %s to %s (progress %s)", field_or(o, "id", "?"),
-                    field_or(o, "status", "?"), field_or(o, "to", "?"), prog);
+    const char *id, *status, *to;
+    if (o->page != NULL) {
+        const dt_span *v = page_field(o, "progress");
+        if (v != NULL)
+            snprintf(prog, sizeof prog, "%g", page_double(o->page, v));
+    } else {
+        struct json_object *p = dt_json_get(o->json, "progress");
+        if (p != NULL)
+            snprintf(prog, sizeof prog, "%g", json_object_get_double(p));
+    }
+    id = field_or(L, o, "id", "?");
+    status = field_or(L, o, "status", "?");
+    to = field_or(L, o, "to", "?");
+    lua_pushfstring(L, "doctranslate.Document: %s %s to %s (progress %s)", id, status, to, prog);
     return 1;
 }
 
@@ -356,25 +642,106 @@ static int job_adopt(lua_State *L)
     return 1;
 }
 
+/* The anchor of a page: a userdata holding the page and its response, made
+ * once per page and kept by every document of it (as its user value), so a
+ * listed document needs no finalizer of its own: the anchor's runs once the
+ * last document of the page is gone. */
+typedef struct page_anchor {
+    dt_page *page;
+    dt_resp *resp;
+} page_anchor;
+
+static int anchor_gc(lua_State *L)
+{
+    page_anchor *a = test_by_key(L, 1, &anchor_mt_key);
+    if (a != NULL) {
+        dt_page_unref(a->page);
+        dt_resp_unref(a->resp);
+        a->page = NULL;
+        a->resp = NULL;
+    }
+    return 0;
+}
+
+/* Pushes the anchor of op's page (found in the weak table of anchors, or made). */
+static void push_anchor(lua_State *L, dt_op *op)
+{
+    lua_pushlightuserdata(L, &anchors_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    lua_pushlightuserdata(L, op->page);
+    lua_rawget(L, -2);
+    if (lua_isnil(L, -1)) {
+        page_anchor *a;
+        lua_pop(L, 1);
+        a = lua_newuserdata(L, sizeof *a);
+        a->page = NULL;
+        a->resp = NULL;
+        lua_pushlightuserdata(L, &anchor_mt_key);
+        lua_rawget(L, LUA_REGISTRYINDEX);
+        lua_setmetatable(L, -2);
+        a->page = dt_page_ref(op->page);
+        a->resp = dt_resp_ref(op->resp);
+#if LUA_VERSION_NUM < 503
+        /* a user value (5.2) or environment (5.1) must be a table */
+        lua_createtable(L, 1, 0);
+        lua_insert(L, -2);
+        lua_rawseti(L, -2, 1);
+#endif
+        lua_pushlightuserdata(L, op->page);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, -4);
+    }
+    lua_remove(L, -2);
+}
+
+void dt_push_listed(lua_State *L, dt_op *op)
+{
+    dt_obj *d;
+    int top;
+    luaL_checkstack(L, 8, "out of stack");
+    d = lua_newuserdata(L, sizeof *d);
+    memset(d, 0, sizeof *d);
+    d->client_ref = LUA_NOREF;
+    d->page = op->page; /* held by the anchor */
+    d->resp = op->resp;
+    d->item = op->offset;
+    d->anchored = 1;
+    top = lua_gettop(L);
+    lua_pushlightuserdata(L, &listed_mt_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    lua_setmetatable(L, top);
+    push_anchor(L, op);
+#if LUA_VERSION_NUM >= 504
+    lua_setiuservalue(L, top, 1);
+#elif LUA_VERSION_NUM >= 502
+    lua_setuservalue(L, top);
+#else
+    lua_setfenv(L, top);
+#endif
+    dt_op_consumed(op, 1);
+}
+
 void dt_push_item(lua_State *L, int client_ref, dt_op *op)
 {
-    struct json_object *item = json_object_array_get_idx(op->items, op->offset);
     if (op->list_jobs) {
+        /* a job of the job list: a tree of its own, read from its span (not hot) */
+        const dt_span *sp = &op->page->items[op->offset].span;
+        char why[160];
+        struct json_object *item = dt_json_parse(op->page->body + sp->off, sp->len,
+                                                 dt_conf_max_depth(op->conf), why, sizeof why);
         const char *id = dt_json_str(item, "id");
         dt_obj *j;
         int ci;
         lua_rawgeti(L, LUA_REGISTRYINDEX, client_ref);
         ci = lua_gettop(L);
         j = dt_push_job(L, ci, NULL, NULL, id ? id : "");
-        j->json = json_object_get(item);
+        j->json = item;
         j->resp = dt_resp_ref(op->resp);
         lua_remove(L, ci);
+        dt_op_consumed(op, 1);
     } else {
-        dt_obj *d = dt_push_document(L, NULL, NULL);
-        d->json = json_object_get(item);
-        d->resp = dt_resp_ref(op->resp);
+        dt_push_listed(L, op);
     }
-    dt_op_consumed(op, 1);
 }
 
 void dt_push_result(lua_State *L, int client_ref, dt_op *op)
@@ -417,10 +784,20 @@ static void make_class(lua_State *L, const char *mt, const luaL_Reg *methods,
     if (strcmp(mt, DT_JOB_MT) == 0) {
         lua_pushvalue(L, -1);
         lua_setfield(L, LUA_REGISTRYINDEX, DT_JOB_MT ".methods");
+    } else {
+        lua_pushlightuserdata(L, &document_mt_key);
+        lua_pushvalue(L, -3);
+        lua_rawset(L, LUA_REGISTRYINDEX);
+        lua_pushlightuserdata(L, &document_methods_key);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, LUA_REGISTRYINDEX);
     }
-    lua_pushcclosure(L, obj_index, 1);
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, obj_index, 2);
     lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, obj_gc);
+    lua_pushnil(L); /* upvalue 1 unused */
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, obj_gc, 2);
     lua_setfield(L, -2, "__gc");
     lua_pushcfunction(L, tostring);
     lua_setfield(L, -2, "__tostring");
@@ -437,4 +814,36 @@ void dt_obj_open(lua_State *L)
         {"time", obj_time}, {"response", obj_response}, {NULL, NULL}};
     make_class(L, DT_JOB_MT, job_methods, job_tostring);
     make_class(L, DT_DOCUMENT_MT, doc_methods, doc_tostring);
+
+    /* listed documents: the Document class (same name, methods, __index and
+     * __tostring) without a finalizer; their page is held by its anchor */
+    lua_newtable(L);
+    lua_pushliteral(L, DT_DOCUMENT_MT);
+    lua_setfield(L, -2, "__name");
+    lua_pushlightuserdata(L, &document_methods_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, obj_index, 2);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, doc_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushlightuserdata(L, &listed_mt_key);
+    lua_insert(L, -2);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+
+    /* the anchors of pages, and the weak table that finds a page's anchor */
+    lua_newtable(L);
+    lua_pushcfunction(L, anchor_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushlightuserdata(L, &anchor_mt_key);
+    lua_insert(L, -2);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "v");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushlightuserdata(L, &anchors_key);
+    lua_insert(L, -2);
+    lua_rawset(L, LUA_REGISTRYINDEX);
 }

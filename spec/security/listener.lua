@@ -13,6 +13,10 @@
 --   .../numeric-link/documents  "@nextLink": 7          .../no-id/documents  items without an "id"
 --   .../redirect-to-<port>  302 to 127.0.0.1:<port>    .../dup-listing/documents  3 pages, a repeat
 --                                                      two pages apart      otherwise       404 with a service error
+--   .../tricky/documents    a page of one document with escapes, surrogates, odd numbers, repeated
+--                           names, nested objects; .../tricky/documents/<id>: that document alone
+--   .../deep-page/documents a document with a member nested 100 deep
+--   .../long-page/documents a document with a 2 MiB string
 local L = {}
 
 local SERVER = [=[
@@ -22,6 +26,15 @@ local srv = assert(socket.bind("127.0.0.1", 0))
 local _, port = srv:getsockname()
 local fh = assert(io.open(port_file .. ".tmp", "w")); fh:write(port); fh:close()
 os.rename(port_file .. ".tmp", port_file)
+-- one document that exercises every corner of the page reader (read as a page and as a
+-- single document, json-c's tree: the Lua values must be the same)
+local TRICKY = '{"id":"t\\u00e9\\ud83d\\ude00","status":"Failed","to":"fr","progress":0.5,' ..
+  '"characterCharged":9007199254740993,"big":99999999999999999999,"small":-99999999999999999999,' ..
+  '"neg":-0,"exp":1E2,"frac":-0.25e-1,"esc":"a\\"b\\\\c\\/d\\n\\t\\u0000e","lone":"\\ud800x\\udc00",' ..
+  '"flag":true,"off":false,"nothing":null,"arr":[1,"two",null,{"k":[]},[[]]],' ..
+  '"error":{"code":"X","message":"m","innerError":{"code":"Y","message":"n","k":1,"k":null}},' ..
+  '"dup":1,"dup":2,"k\\u0000cut":3,"createdDateTimeUtc":"2024-10-11T01:26:30.1343348Z",' ..
+  '"sp\\u0061ced" : [ 1 , { "a" : "b" } ] ,"path":"https://x/a%20b.txt?sig=abc"}'
 local function answer(c, status, headers, body)
   local out = { "HTTP/1.1 " .. status .. "\r\n" }
   for _, h in ipairs(headers) do out[#out + 1] = h .. "\r\n" end
@@ -47,7 +60,16 @@ while socket.gettime() - idle_since < 300 do
     log:close()
     local path = (lines[1] or ""):match("^%S+%s+(%S+)") or ""
     local json = { "Content-Type: application/json", "apim-request-id: 11111111-2222-4333-8444-555555555555" }
-    if path:find("huge%-header") then
+    if path:find("tricky/documents/", 1, true) then
+      answer(c, "200 OK", json, TRICKY)
+    elseif path:find("tricky/documents", 1, true) then
+      answer(c, "200 OK", json, '{"value":[' .. TRICKY .. '],"nextLink":null}')
+    elseif path:find("deep%-page/documents") then
+      answer(c, "200 OK", json, '{"value":[{"id":"deep","x":' .. string.rep("[", 100) .. "1" ..
+                                string.rep("]", 100) .. "}]}")
+    elseif path:find("long%-page/documents") then
+      answer(c, "200 OK", json, '{"value":[{"id":"long","x":"' .. string.rep("s", 2 * 1024 * 1024) .. '"}]}')
+    elseif path:find("huge%-header") then
       local h = { "Content-Type: application/json", "X-Padding: " .. string.rep("p", 200 * 1024) }
       answer(c, "200 OK", h, '{"id":"x","status":"Running"}')
     elseif path:find("many%-headers") then
