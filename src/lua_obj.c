@@ -653,7 +653,8 @@ typedef struct page_anchor {
 
 static int anchor_gc(lua_State *L)
 {
-    page_anchor *a = test_by_key(L, 1, &anchor_mt_key);
+    /* only anchors carry this finalizer */
+    page_anchor *a = lua_touserdata(L, 1);
     if (a != NULL) {
         dt_page_unref(a->page);
         dt_resp_unref(a->resp);
@@ -814,6 +815,16 @@ void dt_obj_open(lua_State *L)
         {"time", obj_time}, {"response", obj_response}, {NULL, NULL}};
     make_class(L, DT_JOB_MT, job_methods, job_tostring);
     make_class(L, DT_DOCUMENT_MT, doc_methods, doc_tostring);
+
+    /* Opened again (package.loaded cleared): the tables below stay those the
+     * documents and anchors made so far already carry. */
+    lua_pushlightuserdata(L, &listed_mt_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    if (!lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pop(L, 1);
 
     /* listed documents: the Document class (same name, methods, __index and
      * __tostring) without a finalizer; their page is held by its anchor */
