@@ -303,7 +303,9 @@ describe("c:documents_async", function()
       for i = 1, n do ids[#ids + 1] = docs[i].id end
     end
     assert.equal(20, #ids)
-    assert.is_true(waited > 0.2)
+    -- the host slept through most of the two 150 ms pages; under valgrind (DT_SLOW) the steps
+    -- themselves take that time, and sleeping at all is what is left to prove
+    assert.is_true(waited > (os.getenv("DT_SLOW") and 0 or 0.2), tostring(waited))
     assert.is_true(steps < 200, "a select-style wait does not spin")
     fds, timeout = op:fds()
     assert.equal(0, #fds)
