@@ -27,18 +27,20 @@ describe("the core opened twice", function()
 
     local dt, restore = reload()
     local ok, err = pcall(function()
-      local after = {}
-      local c = dt.new{ endpoint = emu.http, key = emu.key }
-      for d in c:documents(job, { page_size = 3 }) do after[#after + 1] = d end
-      assert.equal(7, #after)
-      for i = 1, 7 do
-        -- a document of the first open, read through the methods and metamethods
-        assert.equal(after[i].id, before[i].id)
-        assert.equal(after[i].status, before[i].status)
-        assert.matches("^doctranslate%.Document: ", tostring(before[i]))
-        assert.equal("table", type(before[i]:response()))
+      do
+        local after = {}
+        local c = dt.new{ endpoint = emu.http, key = emu.key }
+        for d in c:documents(job, { page_size = 3 }) do after[#after + 1] = d end
+        assert.equal(7, #after)
+        for i = 1, 7 do
+          -- a document of the first open, read through the methods and metamethods
+          assert.equal(after[i].id, before[i].id)
+          assert.equal(after[i].status, before[i].status)
+          assert.matches("^doctranslate%.Document: ", tostring(before[i]))
+          assert.equal("table", type(before[i]:response()))
+        end
       end
-      before, after = nil, nil
+      before = nil
       collectgarbage()
       collectgarbage()
     end)
