@@ -199,13 +199,6 @@ static long request_timeout_ms(const dt_curl *c, const dt_op *op)
     return c->timeout_ms > 0 && c->timeout_ms < ms ? c->timeout_ms : ms;
 }
 
-/* Whether a transfer that timed out ran into op's deadline (its timeout was
- * cut to what was left); curl's timer may fire a few ms early. */
-static int at_deadline(const dt_op *op)
-{
-    return op->deadline_at > 0 && dt_now() >= op->deadline_at - 0.005;
-}
-
 void dt_curl_prepare(dt_curl *c, dt_op *op)
 {
     dt_curl_prepare_as(c, op, NULL);
@@ -286,7 +279,7 @@ void dt_curl_finish(dt_curl *c, dt_op *op, CURLcode rc)
         dt_op_feed_error_resp(op, DT_ERR_PROTOCOL, msg, c->resp);
     } else if (c->oom) {
         dt_op_feed_error_resp(op, DT_ERR_NETWORK, "out of memory while receiving the response", c->resp);
-    } else if (rc == CURLE_OPERATION_TIMEDOUT && at_deadline(op)) {
+    } else if (rc == CURLE_OPERATION_TIMEDOUT && dt_op_at_deadline(op, dt_now())) {
         dt_op_expire(op, c->resp);
     } else if (rc == CURLE_OPERATION_TIMEDOUT) {
         snprintf(msg, sizeof msg, "timed out: %s", c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));

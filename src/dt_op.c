@@ -146,11 +146,19 @@ void dt_error_move(dt_error *dst, dt_error *src)
     src->retry_after = -1;
 }
 
+/* The service's request ids of e from the headers r (NULL: none). */
+static void resp_ids(dt_error *e, const dt_resp *r)
+{
+    free(e->apim_request_id);
+    free(e->x_requestid);
+    e->apim_request_id = dup_str(dt_resp_get(r, "apim-request-id"));
+    e->x_requestid = dup_str(dt_resp_get(r, "x-requestid"));
+}
+
 /* Fills the request ids of e from the response and the op. */
 static void error_ids(dt_op *op, dt_error *e, const dt_resp *r)
 {
-    e->apim_request_id = dup_str(dt_resp_get(r, "apim-request-id"));
-    e->x_requestid = dup_str(dt_resp_get(r, "x-requestid"));
+    resp_ids(e, r);
     e->client_request_id = dup_str(op->client_id[0] ? op->client_id : NULL);
     if (r != NULL)
         e->status = r->status;
@@ -485,14 +493,8 @@ static int retryable_status(const dt_op *op, long s, const dt_resp *r)
  * a deadline that passes before the call succeeds. */
 static void note_retry(dt_op *op, dt_err_kind kind, const char *message, const dt_resp *r)
 {
-    if (op->deadline <= 0)
-        return;
-    set_error(op, &op->retried, kind, NULL, "%s", message);
-    if (r != NULL) {
-        op->retried.apim_request_id = dup_str(dt_resp_get(r, "apim-request-id"));
-        op->retried.x_requestid = dup_str(dt_resp_get(r, "x-requestid"));
-        op->retried.status = r->status;
-    }
+    if (op->deadline > 0)
+        set_error(op, &op->retried, kind, r, "%s", message);
 }
 
 static void fail(dt_op *op)
@@ -1028,11 +1030,8 @@ void dt_op_feed_error_resp(dt_op *op, dt_err_kind kind, const char *message, con
         return;
     }
     set_error(op, &op->err, kind, NULL, "%s", message);
-    if (r != NULL) {
-        /* ids only: the status of an answer that never completed is not its result */
-        op->err.apim_request_id = dup_str(dt_resp_get(r, "apim-request-id"));
-        op->err.x_requestid = dup_str(dt_resp_get(r, "x-requestid"));
-    }
+    /* ids only: the status of an answer that never completed is not its result */
+    resp_ids(&op->err, r);
     op->state = ST_ERROR;
 }
 
@@ -1087,6 +1086,12 @@ void dt_op_expire(dt_op *op, const dt_resp *r)
         return;
     drop_slot(op);
     op->state = ST_ERROR;
+}
+
+int dt_op_at_deadline(const dt_op *op, double now)
+{
+    /* a transport's timer may fire a few ms before the time it was given */
+    return op->deadline_at > 0 && now >= op->deadline_at - 0.005;
 }
 
 double dt_op_deadline(dt_op *op, double now)

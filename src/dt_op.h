@@ -197,6 +197,9 @@ double dt_op_deadline(dt_op *op, double now);
 /* Ends op at its deadline now (a transfer whose timeout was cut to what was
  * left ran out). r: the headers received, for the service's ids, or NULL. */
 void dt_op_expire(dt_op *op, const dt_resp *r);
+/* Whether a request that timed out at now ran into op's deadline (its
+ * timeout was cut to what was left): then dt_op_expire, not a timeout error. */
+int dt_op_at_deadline(const dt_op *op, double now);
 
 /* Whether documents of a page are ready to hand out, and whether the
  * operation needs a transport before anything else can happen. */

@@ -618,7 +618,7 @@ static int holder_feed_error(lua_State *L)
         return dt_usage(L, "bad argument 'kind': network, timeout or protocol expected");
     if (!dt_op_inflight(p->op))
         return dt_usage(L, "feed_error() without a request: call next_request() first");
-    if (k == DT_ERR_TIMEOUT && p->op->deadline_at > 0 && dt_now() >= p->op->deadline_at - 0.005)
+    if (k == DT_ERR_TIMEOUT && dt_op_at_deadline(p->op, dt_now()))
         dt_op_expire(p->op, NULL); /* the request's timeout was what was left */
     else
         dt_op_feed_error(p->op, k, msg);
