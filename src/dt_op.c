@@ -590,17 +590,14 @@ static char *page_cstr(const dt_page *pg, const dt_span *v)
 static uint64_t page_hash(const dt_page *pg, const dt_span *v)
 {
     char local[256], *buf;
-    const char *z;
     size_t n;
     uint64_t h;
     if (!(v->flags & DT_JF_ESC))
         return hash_mem(pg->body + v->off, v->len); /* no NUL: control bytes are not allowed */
-    buf = v->len <= sizeof local ? local : malloc(v->len);
+    buf = dt_page_decode(pg->body + v->off, v->len, 1, local, sizeof local, &n);
     if (buf == NULL)
         return hash_mem(pg->body + v->off, v->len);
-    n = dt_page_unescape(pg->body + v->off, v->len, buf);
-    z = memchr(buf, '\0', n);
-    h = hash_mem(buf, z ? (size_t)(z - buf) : n);
+    h = hash_mem(buf, n);
     if (buf != local)
         free(buf);
     return h;

@@ -644,6 +644,20 @@ size_t dt_page_unescape(const char *s, size_t n, char *out)
     return o;
 }
 
+char *dt_page_decode(const char *s, size_t n, int cut, char *local, size_t localsz, size_t *m)
+{
+    char *buf = n <= localsz ? local : malloc(n > 0 ? n : 1);
+    if (buf == NULL)
+        return NULL;
+    *m = dt_page_unescape(s, n, buf);
+    if (cut) {
+        const char *z = memchr(buf, '\0', *m);
+        if (z != NULL)
+            *m = (size_t)(z - buf);
+    }
+    return buf;
+}
+
 int dt_page_key_is(const char *body, const dt_span *key, const char *name, size_t nlen)
 {
     char local[64], *buf;
@@ -651,15 +665,9 @@ int dt_page_key_is(const char *body, const dt_span *key, const char *name, size_
     int eq;
     if (!(key->flags & DT_JF_ESC))
         return key->len == nlen && memcmp(body + key->off, name, nlen) == 0;
-    buf = key->len <= sizeof local ? local : malloc(key->len);
+    buf = dt_page_decode(body + key->off, key->len, 1, local, sizeof local, &n);
     if (buf == NULL)
         return 0;
-    n = dt_page_unescape(body + key->off, key->len, buf);
-    {
-        const char *z = memchr(buf, '\0', n);
-        if (z != NULL)
-            n = (size_t)(z - buf);
-    }
     eq = n == nlen && memcmp(buf, name, nlen) == 0;
     if (buf != local)
         free(buf);

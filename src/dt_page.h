@@ -83,6 +83,12 @@ const dt_pmember *dt_page_member(const dt_page *p, size_t i, const char *name, s
  * surrogate becomes U+FFFD. */
 size_t dt_page_unescape(const char *s, size_t n, char *out);
 
+/* dt_page_unescape into local (localsz bytes) when the content fits, else
+ * into a malloc'd buffer the caller frees (when it is not local); NULL when
+ * out of memory. *m: the decoded length, cut at the first NUL when cut is set
+ * (a JSON library keeps names as C strings). */
+char *dt_page_decode(const char *s, size_t n, int cut, char *local, size_t localsz, size_t *m);
+
 /* Whether the key (a member's key span) equals name, decoded and as far as
  * its first NUL (a JSON library keeps keys as C strings). */
 int dt_page_key_is(const char *body, const dt_span *key, const char *name, size_t nlen);

@@ -100,16 +100,10 @@ static void push_string(lua_State *L, const char *s, size_t n, int esc, int cstr
         lua_pushlstring(L, s, n);
         return;
     }
-    buf = n <= sizeof local ? local : malloc(n);
+    buf = dt_page_decode(s, n, cstr, local, sizeof local, &m);
     if (buf == NULL) {
         luaL_error(L, "out of memory");
         return;
-    }
-    m = dt_page_unescape(s, n, buf);
-    if (cstr) {
-        const char *z = memchr(buf, '\0', m);
-        if (z != NULL)
-            m = (size_t)(z - buf);
     }
     lua_pushlstring(L, buf, m);
     if (buf != local)
