@@ -23,6 +23,17 @@
 void dt_setfuncs(lua_State *L, const luaL_Reg *l);
 #endif
 
+/* The registry's value under the address p: pushed (dt_getreg), or set to
+ * the value on top, which is popped (dt_setreg). */
+#if LUA_VERSION_NUM >= 502
+#define dt_getreg(L, p) ((void)lua_rawgetp((L), LUA_REGISTRYINDEX, (p)))
+#define dt_setreg(L, p) lua_rawsetp((L), LUA_REGISTRYINDEX, (p))
+#else
+#define dt_getreg(L, p) (lua_pushlightuserdata((L), (p)), lua_rawget((L), LUA_REGISTRYINDEX))
+#define dt_setreg(L, p) \
+    (lua_pushlightuserdata((L), (p)), lua_insert((L), -2), lua_rawset((L), LUA_REGISTRYINDEX))
+#endif
+
 /* luaL_testudata appeared in 5.2. */
 void *dt_testudata(lua_State *L, int idx, const char *tname);
 

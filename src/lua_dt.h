@@ -41,9 +41,9 @@ typedef struct dt_client {
 
 typedef struct dt_obj {     /* a Job or a Document */
     struct json_object *json;
-    dt_page *page;          /* a listed document: its page (json NULL) ... */
+    dt_page *page;          /* a listed document: its page (json NULL; page and resp are
+                             * held by the page's anchor, lua_obj.c) ... */
     size_t item;            /* ... and its element of the page's "value" array */
-    int anchored;           /* page and resp are held by the anchor of its page (lua_obj.c) */
     dt_resp *resp;
     int client_ref;         /* jobs only: registry ref to the client */
     char *job_id;           /* jobs only */

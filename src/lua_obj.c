@@ -3,7 +3,6 @@
 #include "dt_date.h"
 #include "dt_url.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,10 +81,7 @@ static void push_number(lua_State *L, const char *s, size_t n, int real)
     if (real) {
         lua_pushnumber(L, (lua_Number)strtod(buf, NULL));
     } else {
-        long long v;
-        errno = 0;
-        v = strtoll(buf, NULL, 10); /* out of range: LLONG_MAX / LLONG_MIN */
-        dt_pushint64(L, v);
+        dt_pushint64(L, strtoll(buf, NULL, 10)); /* out of range: LLONG_MAX / LLONG_MIN */
     }
     if (buf != local)
         free(buf);
@@ -296,8 +292,7 @@ dt_obj *dt_push_document(lua_State *L, struct json_object *json, dt_resp *resp)
     o->client_ref = LUA_NOREF;
     o->json = json;
     o->resp = resp;
-    lua_pushlightuserdata(L, &document_mt_key);
-    lua_rawget(L, LUA_REGISTRYINDEX);
+    dt_getreg(L, &document_mt_key);
     lua_setmetatable(L, -2);
     return o;
 }
@@ -330,8 +325,7 @@ static void *test_by_key(lua_State *L, int idx, void *key)
     void *p = lua_touserdata(L, idx);
     if (p == NULL || !lua_getmetatable(L, idx))
         return NULL;
-    lua_pushlightuserdata(L, key);
-    lua_rawget(L, LUA_REGISTRYINDEX);
+    dt_getreg(L, key);
     if (!lua_rawequal(L, -1, -2))
         p = NULL;
     lua_pop(L, 2);
@@ -350,28 +344,29 @@ static dt_obj *check_obj(lua_State *L, int idx)
     return o;
 }
 
-/* The object at idx when its metatable is upvalue 2 of the running C
+/* The object at idx when its metatable is upvalue up of the running C
  * function (__index, __gc: no lookup by name), else as check_obj. */
-static dt_obj *fast_obj(lua_State *L, int idx)
+static dt_obj *fast_obj(lua_State *L, int idx, int up)
 {
     dt_obj *o = lua_touserdata(L, idx);
     int same = 0;
     if (o != NULL && lua_getmetatable(L, idx)) {
-        same = lua_rawequal(L, -1, lua_upvalueindex(2));
+        same = lua_rawequal(L, -1, lua_upvalueindex(up));
         lua_pop(L, 1);
     }
     return same ? o : check_obj(L, idx);
 }
 
+/* __gc of Jobs and Documents (upvalue 1: the class's metatable). Listed
+ * documents have none, but may be handed to it by hand: their page and
+ * response are their anchor's, never released here. */
 static int obj_gc(lua_State *L)
 {
-    dt_obj *o = fast_obj(L, 1);
+    dt_obj *o = fast_obj(L, 1, 1);
     if (o->json != NULL)
         json_object_put(o->json);
-    if (!o->anchored) {
-        dt_page_unref(o->page);
+    if (o->page == NULL)
         dt_resp_unref(o->resp);
-    }
     o->page = NULL;
     free(o->job_id);
     if (o->client_ref != LUA_NOREF && o->client_ref != LUA_REFNIL)
@@ -387,7 +382,7 @@ static int obj_gc(lua_State *L)
  * Upvalue 2 is the class's metatable: the check costs no lookup by name. */
 static int obj_index(lua_State *L)
 {
-    dt_obj *o = fast_obj(L, 1);
+    dt_obj *o = fast_obj(L, 1, 2);
     struct json_object *v;
     const char *key;
     lua_pushvalue(L, 2);
@@ -661,8 +656,7 @@ static int anchor_gc(lua_State *L)
 /* Pushes the anchor of op's page (found in the weak table of anchors, or made). */
 static void push_anchor(lua_State *L, dt_op *op)
 {
-    lua_pushlightuserdata(L, &anchors_key);
-    lua_rawget(L, LUA_REGISTRYINDEX);
+    dt_getreg(L, &anchors_key);
     lua_pushlightuserdata(L, op->page);
     lua_rawget(L, -2);
     if (lua_isnil(L, -1)) {
@@ -671,8 +665,7 @@ static void push_anchor(lua_State *L, dt_op *op)
         a = lua_newuserdata(L, sizeof *a);
         a->page = NULL;
         a->resp = NULL;
-        lua_pushlightuserdata(L, &anchor_mt_key);
-        lua_rawget(L, LUA_REGISTRYINDEX);
+        dt_getreg(L, &anchor_mt_key);
         lua_setmetatable(L, -2);
         a->page = dt_page_ref(op->page);
         a->resp = dt_resp_ref(op->resp);
@@ -700,10 +693,8 @@ void dt_push_listed(lua_State *L, dt_op *op)
     d->page = op->page; /* held by the anchor */
     d->resp = op->resp;
     d->item = op->offset;
-    d->anchored = 1;
     top = lua_gettop(L);
-    lua_pushlightuserdata(L, &listed_mt_key);
-    lua_rawget(L, LUA_REGISTRYINDEX);
+    dt_getreg(L, &listed_mt_key);
     lua_setmetatable(L, top);
     push_anchor(L, op);
 #if LUA_VERSION_NUM >= 504
@@ -780,19 +771,16 @@ static void make_class(lua_State *L, const char *mt, const luaL_Reg *methods,
         lua_pushvalue(L, -1);
         lua_setfield(L, LUA_REGISTRYINDEX, DT_JOB_MT ".methods");
     } else {
-        lua_pushlightuserdata(L, &document_mt_key);
-        lua_pushvalue(L, -3);
-        lua_rawset(L, LUA_REGISTRYINDEX);
-        lua_pushlightuserdata(L, &document_methods_key);
         lua_pushvalue(L, -2);
-        lua_rawset(L, LUA_REGISTRYINDEX);
+        dt_setreg(L, &document_mt_key);
+        lua_pushvalue(L, -1);
+        dt_setreg(L, &document_methods_key);
     }
     lua_pushvalue(L, -2);
     lua_pushcclosure(L, obj_index, 2);
     lua_setfield(L, -2, "__index");
-    lua_pushnil(L); /* upvalue 1 unused */
-    lua_pushvalue(L, -2);
-    lua_pushcclosure(L, obj_gc, 2);
+    lua_pushvalue(L, -1);
+    lua_pushcclosure(L, obj_gc, 1);
     lua_setfield(L, -2, "__gc");
     lua_pushcfunction(L, tostring);
     lua_setfield(L, -2, "__tostring");
@@ -812,8 +800,7 @@ void dt_obj_open(lua_State *L)
 
     /* Opened again (package.loaded cleared): the tables below stay those the
      * documents and anchors made so far already carry. */
-    lua_pushlightuserdata(L, &listed_mt_key);
-    lua_rawget(L, LUA_REGISTRYINDEX);
+    dt_getreg(L, &listed_mt_key);
     if (!lua_isnil(L, -1)) {
         lua_pop(L, 1);
         return;
@@ -825,30 +812,23 @@ void dt_obj_open(lua_State *L)
     lua_newtable(L);
     lua_pushliteral(L, DT_DOCUMENT_MT);
     lua_setfield(L, -2, "__name");
-    lua_pushlightuserdata(L, &document_methods_key);
-    lua_rawget(L, LUA_REGISTRYINDEX);
+    dt_getreg(L, &document_methods_key);
     lua_pushvalue(L, -2);
     lua_pushcclosure(L, obj_index, 2);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, doc_tostring);
     lua_setfield(L, -2, "__tostring");
-    lua_pushlightuserdata(L, &listed_mt_key);
-    lua_insert(L, -2);
-    lua_rawset(L, LUA_REGISTRYINDEX);
+    dt_setreg(L, &listed_mt_key);
 
     /* the anchors of pages, and the weak table that finds a page's anchor */
     lua_newtable(L);
     lua_pushcfunction(L, anchor_gc);
     lua_setfield(L, -2, "__gc");
-    lua_pushlightuserdata(L, &anchor_mt_key);
-    lua_insert(L, -2);
-    lua_rawset(L, LUA_REGISTRYINDEX);
+    dt_setreg(L, &anchor_mt_key);
     lua_newtable(L);
     lua_createtable(L, 0, 1);
     lua_pushliteral(L, "v");
     lua_setfield(L, -2, "__mode");
     lua_setmetatable(L, -2);
-    lua_pushlightuserdata(L, &anchors_key);
-    lua_insert(L, -2);
-    lua_rawset(L, LUA_REGISTRYINDEX);
+    dt_setreg(L, &anchors_key);
 }
