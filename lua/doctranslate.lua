@@ -101,6 +101,9 @@ dt.parse_date = core.parse_date
 --- UTC epoch seconds -> ISO-8601 string, as sent in filters.
 dt.format_date = core.format_date
 
+--- A string with its SAS signatures (sig=...) replaced by REDACTED, as tostring and logs show URLs.
+dt.redact = core.redact
+
 --- True when a job or document status is terminal (an unknown status is not).
 function dt.is_terminal(status)
   return dt.TERMINAL[status] == true

@@ -572,6 +572,21 @@ static int core_format_date(lua_State *L)
     return 1;
 }
 
+/* core.redact(s) -> s with its SAS signatures (sig=...) hidden, as tostring
+ * and log lines hide them */
+static int core_redact(lua_State *L)
+{
+    char *out;
+    if (lua_type(L, 1) != LUA_TSTRING)
+        return dt_usage(L, "bad argument 's': a string expected");
+    out = dt_url_redact(lua_tostring(L, 1));
+    if (out == NULL)
+        return luaL_error(L, "out of memory");
+    lua_pushstring(L, out);
+    free(out);
+    return 1;
+}
+
 /* core.usage_error(message): raises a usage error value (for the Lua layer) */
 static int core_usage_error(lua_State *L)
 {
@@ -595,6 +610,7 @@ int luaopen_doctranslate_core(lua_State *L)
     static const luaL_Reg funcs[] = {{"new", client_new},
                                      {"parse_date", core_parse_date},
                                      {"format_date", core_format_date},
+                                     {"redact", core_redact},
                                      {"usage_error", core_usage_error},
                                      {NULL, NULL}};
     dt_error_open(L);

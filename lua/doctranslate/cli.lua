@@ -438,13 +438,6 @@ local function deepest_message(err)
   return msg or ""
 end
 
--- SAS signatures (sig=...) are hidden in what is printed for people, as the
--- library's tostring hides them; --json keeps the real values.
-local function hide_sas(s)
-  if type(s) ~= "string" then return s end
-  return (s:gsub("^sig=[^&#\" ]*", "sig=REDACTED"):gsub("([?&]sig=)[^&#\" ]*", "%1REDACTED"))
-end
-
 local function clip(s, n)
   s = tostring(s == nil and "" or s)
   if n and n > 1 and #s > n then return s:sub(1, n - 1) .. "~" end
@@ -545,7 +538,8 @@ function commands.doc(ctx, c, args)
                          "createdDateTimeUtc", "lastActionDateTimeUtc" }) do
       local v = d[k]
       if k == "progress" and type(v) == "number" then v = ("%d%%"):format(math.floor(v * 100 + 0.5)) end
-      if v ~= nil then ctx.out(("%-22s %s\n"):format(k, hide_sas(tostring(v)))) end
+      -- SAS signatures hidden, as tostring hides them; --json keeps the real values
+      if v ~= nil then ctx.out(("%-22s %s\n"):format(k, dt.redact(tostring(v)))) end
     end
     if d.error then
       ctx.out(("%-22s %s: %s\n"):format("error", code_path(d.error), deepest_message(d.error)))
@@ -601,7 +595,7 @@ function commands.docs(ctx, c, args)
       if d.error then
         last = code_path(d.error) .. ": " .. deepest_message(d.error)
       else
-        last = hide_sas(d.sourcePath or "")
+        last = dt.redact(d.sourcePath or "") -- sig= hidden; --json keeps it
       end
       local p = type(d.progress) == "number" and ("%3d%%"):format(math.floor(d.progress * 100 + 0.5)) or ""
       return ("%-36s  %-10s  %-6s  %4s  %9s  %s"):format(d.id, clip(d.status, 10), clip(d.to, 6), p,

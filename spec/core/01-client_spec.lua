@@ -109,6 +109,18 @@ describe("dt.parse_date", function()
   end)
 end)
 
+describe("dt.redact", function()
+  it("hides every SAS signature and only the signature", function()
+    assert.equal("sig=REDACTED&sv=1", dt.redact("sig=a%2Bb&sv=1"))
+    assert.equal("https://h/c?sv=1&sig=REDACTED#f", dt.redact("https://h/c?sv=1&sig=xyz#f"))
+    assert.equal("a?sig=REDACTED b?sig=REDACTED", dt.redact("a?sig=1 b?sig=2"))
+    -- a name that merely ends in sig= is not a signature
+    assert.equal("https://h/c?mysig=keep", dt.redact("https://h/c?mysig=keep"))
+    assert.equal("", dt.redact(""))
+    assert.equal("usage", select(2, pcall(dt.redact, nil)).kind)
+  end)
+end)
+
 describe("error values", function()
   it("print well and carry their kind", function()
     local ok, err = pcall(dt.new, { endpoint = "https://h", key = "k", page_size = 500 })
