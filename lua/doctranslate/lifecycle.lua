@@ -81,19 +81,16 @@ function L.wait(job, opts)
     if want == nil then usage("bad option '" .. tostring(k) .. "': not a wait option") end
     if type(v) ~= want then usage("bad option '" .. k .. "': a " .. want .. " expected, got " .. type(v)) end
   end
+  for _, k in ipairs({ "interval", "timeout", "deadline" }) do
+    local v = opts[k]
+    if v ~= nil and (v ~= v or v < 0) then usage("bad option '" .. k .. "': a number of seconds >= 0 expected") end
+  end
   local interval = opts.interval or 1
-  if interval ~= interval or interval < 0 then usage("bad option 'interval': a number of seconds >= 0 expected") end
-  if opts.timeout ~= nil and (opts.timeout ~= opts.timeout or opts.timeout < 0) then
-    usage("bad option 'timeout': a number of seconds >= 0 expected")
-  end
-  if opts.deadline ~= nil and (opts.deadline ~= opts.deadline or opts.deadline < 0) then
-    usage("bad option 'deadline': a number of seconds >= 0 expected")
-  end
   local sleep, now, on_progress = opts.sleep or L.default_sleep(), opts.now or core.monotonic, opts.on_progress
-  local deadline = opts.timeout and now() + opts.timeout
-  -- deadline: the whole wait, polls included (timeout: when the last poll may start)
-  local limit = opts.deadline and now() + opts.deadline
-  local function past_limit()
+  -- timeout: when the last poll may start; deadline: the whole wait, polls included
+  local timeout_at = opts.timeout and now() + opts.timeout
+  local deadline_at = opts.deadline and now() + opts.deadline
+  local function past_deadline()
     return core.error("timeout", string.format("the deadline of %g s passed while waiting for the job %s (status %s)",
       opts.deadline, tostring(job.id), tostring(job.status)))
   end
@@ -117,17 +114,17 @@ function L.wait(job, opts)
   end
   while not L.TERMINAL[job.status] do
     local delay = L.poll_delay(job, interval)
-    if deadline and now() + delay > deadline then
+    if timeout_at and now() + delay > timeout_at then
       local err = core.error("timeout", string.format("the job %s did not end within %g s (status %s)",
         tostring(job.id), opts.timeout, tostring(job.status)))
       return nil, err
     end
-    if limit and now() + delay >= limit then return nil, past_limit() end
+    if deadline_at and now() + delay >= deadline_at then return nil, past_deadline() end
     sleep(delay)
     local ok, err = job:refresh()
     if not ok then return nil, err end
     if progressed() and on_progress then on_progress(job) end
-    if limit and now() > limit and not L.TERMINAL[job.status] then return nil, past_limit() end
+    if deadline_at and now() > deadline_at and not L.TERMINAL[job.status] then return nil, past_deadline() end
   end
   return job
 end
