@@ -96,6 +96,20 @@ end
 
 local fx -- fixtures: created once for the file
 
+-- The listing whose page n meets the fault: its ids so far, then what its continuation finishes.
+local function listing_op(n)
+  return { name = "list p" .. n, route = "documents", page = n, base = 3, listing = true,
+    run = function(c, st)
+      st.pages = c:documents(fx.job)
+      local ids, err = drain(st.pages)
+      st.got = ids
+      if err then return nil, err end
+      return ids
+    end,
+    resume = function(c, st) return drain(c:documents(fx.job, { continuation = st.pages:continuation() })) end,
+    view = function(ids) return ids end }
+end
+
 -- Operations: route (the emulator's), page (list fault page), base (requests of a clean call),
 -- prepare (per cell state), run (value or nil, err), view (what "exact" compares),
 -- resume (listings: finishes from the continuation after an error).
@@ -106,26 +120,8 @@ local OPS = {
   { name = "document", route = "document", base = 1,
     run = function(c) return c:document(fx.job, fx.doc) end,
     view = function(d) return project(d, DOC_FIELDS) end },
-  { name = "list p1", route = "documents", page = 1, base = 3, listing = true,
-    run = function(c, st)
-      st.pages = c:documents(fx.job)
-      local ids, err = drain(st.pages)
-      st.got = ids
-      if err then return nil, err end
-      return ids
-    end,
-    resume = function(c, st) return drain(c:documents(fx.job, { continuation = st.pages:continuation() })) end,
-    view = function(ids) return ids end },
-  { name = "list p3", route = "documents", page = 3, base = 3, listing = true,
-    run = function(c, st)
-      st.pages = c:documents(fx.job)
-      local ids, err = drain(st.pages)
-      st.got = ids
-      if err then return nil, err end
-      return ids
-    end,
-    resume = function(c, st) return drain(c:documents(fx.job, { continuation = st.pages:continuation() })) end,
-    view = function(ids) return ids end },
+  listing_op(1),
+  listing_op(3),
   { name = "start", route = "start", base = 1, start = true,
     run = function(c) return c:start(start_request()) end,
     view = function(j, st)

@@ -20,15 +20,8 @@ end
 describe("the API inside nginx (openresty transport)", function()
   local srv, job_id, total = nil, nil, 57
 
-  local function eval(code, vars)
-    local r = srv:eval(chunk(code, vars or {}))
-    return r
-  end
-
   local function ok(code, vars)
-    local r = eval(code, vars)
-    assert(r.ok, "failed in the worker: " .. tostring(r.error and (r.error.text or r.error.message)))
-    return r.result
+    return srv:eval_ok(chunk(code, vars or {}))
   end
 
   lazy_setup(function()

@@ -179,6 +179,13 @@ function Server:eval(code, timeout)
   return v
 end
 
+-- Runs a chunk that must not raise in the worker: what it returned.
+function Server:eval_ok(code, timeout)
+  local r = self:eval(code, timeout)
+  assert(r.ok, "failed in the worker: " .. tostring(r.error and (r.error.text or r.error.message)))
+  return r.result
+end
+
 -- Stops nginx (TERM, then KILL of the master and its workers by pid after 5 s)
 -- and removes its prefix. Idempotent.
 function Server:stop()

@@ -177,7 +177,7 @@ describe("hostile repeats", function()
   lazy_teardown(function() other:stop() end)
 
   it("a document repeated two pages later (next links at the right offsets): a typed error", function()
-    local c = H.dt.new{ endpoint = other.url, key = "k", retries = 0, timeout = 5 }
+    local c = other:client()
     local got, err = list(c:documents("dup-listing", { page_size = 2 }))
     assert.same({ "d0", "d1", "d2", "d3" }, got)
     assert.is_true(H.dt.is_error(err), "never a silent duplicate")
@@ -188,7 +188,7 @@ describe("hostile repeats", function()
 
   it("a next link that is not a string: the trusted documents, then a typed error (never a silent end)",
     function()
-      local c = H.dt.new{ endpoint = other.url, key = "k", retries = 0, timeout = 5 }
+      local c = other:client()
       local got, err = list(c:documents("numeric-link", { page_size = 2 }))
       assert.same({ "n0" }, got)
       assert.is_true(H.dt.is_error(err))
@@ -197,7 +197,7 @@ describe("hostile repeats", function()
     end)
 
   it("items that are not documents: the documents before them, then a parse error", function()
-    local c = H.dt.new{ endpoint = other.url, key = "k", retries = 0, timeout = 5 }
+    local c = other:client()
     local got, err = list(c:documents("no-id", { page_size = 10 }))
     assert.same({ "k0" }, got)
     assert.is_true(H.dt.is_error(err))
@@ -213,12 +213,6 @@ describe("caps", function()
     other = listener.start()
   end)
   lazy_teardown(function() other:stop() end)
-
-  local function on_other(o)
-    local opts = { endpoint = other.url, key = "k", retries = 0, timeout = 5 }
-    for k, v in pairs(o or {}) do opts[k] = v end
-    return H.dt.new(opts)
-  end
 
   it("body size: 16 MiB by default, configurable, a typed error over it", function()
     local id = H.job{ documents = 2 }
@@ -239,29 +233,29 @@ describe("caps", function()
   end)
 
   it("header size: 64 KiB by default, configurable, a typed error over it", function()
-    local _, err = on_other():job("many-headers")
+    local _, err = other:client():job("many-headers")
     assert.is_true(H.dt.is_error(err))
     assert.equal("protocol", err.kind)
     assert.truthy(err.message:find("header", 1, true), err.message)
-    local job = assert(on_other{ max_headers = 1024 * 1024 }:job("many-headers"))
+    local job = assert(other:client{ max_headers = 1024 * 1024 }:job("many-headers"))
     assert.equal("x", job.id)
     -- one header line over libcurl's own limit (100 KiB): a typed error as well
-    local _, e2 = on_other{ max_headers = 1024 * 1024 }:job("huge-header")
+    local _, e2 = other:client{ max_headers = 1024 * 1024 }:job("huge-header")
     assert.is_true(H.dt.is_error(e2))
     assert.is_string(e2.message)
   end)
 
   it("JSON nesting depth: a typed parse error", function()
-    local _, err = on_other():job("deep")
+    local _, err = other:client():job("deep")
     assert.equal("parse", err.kind)
     assert.equal(200, err.status)
     assert.truthy(err.message:find("nesting", 1, true), err.message)
   end)
 
   it("string length: bounded by the body cap", function()
-    local job = assert(on_other():job("long-string"))
+    local job = assert(other:client():job("long-string"))
     assert.equal(8 * 1024 * 1024, #job.id)
-    local _, err = on_other{ max_body = 1024 * 1024 }:job("long-string")
+    local _, err = other:client{ max_body = 1024 * 1024 }:job("long-string")
     assert.equal("protocol", err.kind)
   end)
 
@@ -283,7 +277,7 @@ describe("timeouts", function()
   lazy_teardown(function() other:stop() end)
 
   it("the total timeout covers a body trickling one byte a second", function()
-    local c = H.dt.new{ endpoint = other.url, key = "k", retries = 0, timeout = 2 }
+    local c = other:client{ timeout = 2 }
     local t0 = socket.gettime()
     local _, err = c:job("trickle")
     local took = socket.gettime() - t0

@@ -164,6 +164,13 @@ function Srv:requests()
   return out
 end
 
+-- A client of this listener: no retries, a 5 s timeout; o adds or overrides options.
+function Srv:client(o)
+  local opts = { endpoint = self.url, key = "k", retries = 0, timeout = 5 }
+  for k, v in pairs(o or {}) do opts[k] = v end
+  return require("doctranslate").new(opts)
+end
+
 function Srv:stop()
   if self.pid then os.execute("kill " .. self.pid .. " 2>/dev/null") end
   self.pid = nil

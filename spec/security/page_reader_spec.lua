@@ -20,9 +20,9 @@ describe("the page reader", function()
   lazy_teardown(function() other:stop() end)
 
   local function client(o)
-    local opts = { endpoint = other.url, key = "k", retries = 0, timeout = 10 }
+    local opts = { timeout = 10 }
     for k, v in pairs(o or {}) do opts[k] = v end
-    return H.dt.new(opts)
+    return other:client(opts)
   end
 
   it("gives a listed document the values json-c gives the same document fetched alone", function()
