@@ -87,8 +87,8 @@ typedef struct dt_pump {
     /* slice > 0: a poll stops after about that many seconds of work: a 2xx
      * body (a job, a document; not a listing page, read whole by dt_page in
      * about 20 us per 100 documents) is parsed a few KiB at a time across
-     * polls, and a page that ends
-     * late in a poll sends what comes next at the following one; 0: no bound */
+     * polls, and a page that ends late in a poll sends what comes next at the
+     * following one; 0: no bound */
     double slice;
     double poll_started;
     struct json_tokener *tok;   /* the parse under way, or NULL */
