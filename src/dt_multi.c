@@ -276,6 +276,30 @@ static void note(dt_pump *p, dt_pump_event ev)
         p->event(p->event_ud, ev, p);
 }
 
+static int over_slice(const dt_pump *p)
+{
+    return p->slice > 0 && dt_now() - p->poll_started >= p->slice;
+}
+
+/* May a piece of work that lately cost about *avg start in this poll? A
+ * piece put off once runs at the next poll, so none waits for ever. */
+static int fits(dt_pump *p, const double *avg)
+{
+    if (p->slice <= 0 || p->put_off || dt_now() - p->poll_started + *avg <= p->slice) {
+        p->put_off = 0;
+        return 1;
+    }
+    p->put_off = 1;
+    return 0;
+}
+
+/* Folds what a piece cost (since t0) into its moving average. */
+static void cost(double *avg, double t0)
+{
+    double t = dt_now() - t0;
+    *avg = *avg > 0 ? 0.75 * *avg + 0.25 * t : t;
+}
+
 /* Sends url (owned: taken) ahead of op, for the offset skip (-1: url only). */
 static void send_ahead(dt_pump *p, char *url, long long skip)
 {
@@ -314,10 +338,17 @@ static void start_ahead(dt_pump *p)
 {
     dt_op *op = p->op;
     long long sk;
+    double t0;
     if (p->cur >= 0 || op->kind != DT_OP_DOCUMENTS || op->url == NULL ||
         op->pending.kind != DT_ERR_NONE || strcmp(op->method, "GET") != 0 ||
         !dt_op_has_items(op))
         return;
+    if (!(p->win_state == 1 || (p->win_state == 2 && p->nahead < p->windows && p->win_next < p->win_end) ||
+          (p->prefetch && p->nahead == 0)))
+        return; /* nothing to send */
+    if (!fits(p, &p->cost_send))
+        return;
+    t0 = dt_now();
     if (p->before != NULL && !p->before(p->event_ud, op))
         return;
     if (p->win_state == 1) {
@@ -349,6 +380,7 @@ static void start_ahead(dt_pump *p)
         }
         if (p->nahead > 0 || !p->prefetch) {
             dt_multi_pump(p->mt);
+            cost(&p->cost_send, t0);
             return;
         }
         /* past the job's total, yet a next link: on one page ahead */
@@ -357,14 +389,10 @@ static void start_ahead(dt_pump *p)
         send_ahead(p, dup_s(op->url), -1);
         dt_multi_pump(p->mt); /* the request leaves now, not at the next poll */
     }
+    cost(&p->cost_send, t0);
 }
 
 #define DT_PARSE_CHUNK 4096
-
-static int over_slice(const dt_pump *p)
-{
-    return p->slice > 0 && dt_now() - p->poll_started >= p->slice;
-}
 
 /* Parses slot cur's 2xx body a chunk at a time until the poll's slice is
  * used. Returns 1 while more remains; 0 when done (*root, or NULL with why). */
@@ -464,11 +492,13 @@ static int find_ahead(const dt_pump *p, const char *url)
     return -1;
 }
 
-/* 0 sent (or adopted), 1 op was fed an error, -1 no transfer could start */
+/* 0 sent (or adopted), 1 op was fed an error, 2 put off to the next poll
+ * (the slice), -1 no transfer could start */
 static int start_request(dt_pump *p)
 {
     dt_op *op = p->op;
     dt_curl *c;
+    double t0;
     int i = op->url != NULL ? find_ahead(p, op->url) : -1;
     if (i >= 0) {
         /* the page fetched ahead is this request: it becomes the call (op's
@@ -482,6 +512,9 @@ static int start_request(dt_pump *p)
         p->last_prefetched = 1;
         return 0;
     }
+    if (!fits(p, &p->cost_send))
+        return 2;
+    t0 = dt_now();
     if (p->win_state != 2 || free_slot(p) < 0)
         cancel_aheads(p); /* a request nobody foresaw: what ran ahead is stale */
     if (p->before != NULL && !p->before(p->event_ud, op))
@@ -496,6 +529,7 @@ static int start_request(dt_pump *p)
     }
     p->cur = i;
     dt_multi_pump(p->mt);
+    cost(&p->cost_send, t0);
     return 0;
 }
 
@@ -511,12 +545,15 @@ dt_pump_state dt_pump_poll(dt_pump *p)
     for (round = 0; round < 8; round++) {
         dt_step s;
         if (p->cur >= 0) {
-            if (!p->x[p->cur]->done)
+            double t0;
+            int more;
+            if (!p->x[p->cur]->done || !fits(p, &p->cost_read))
                 return DT_PUMP_BUSY;
-            if (finish(p)) /* the one parse (or part of one) of this poll */
+            t0 = dt_now();
+            more = finish(p); /* the one parse (or part of one) of this poll */
+            cost(&p->cost_read, t0);
+            if (more)
                 return DT_PUMP_BUSY;
-            if (over_slice(p))
-                return dt_op_has_items(op) ? DT_PUMP_READY : DT_PUMP_BUSY;
         }
         if (p->wait_until > 0) {
             if (dt_now() < p->wait_until)
@@ -531,8 +568,15 @@ dt_pump_state dt_pump_poll(dt_pump *p)
         s = dt_op_step(op);
         switch (s) {
         case DT_STEP_REQUEST:
-            if (start_request(p) < 0)
+            switch (start_request(p)) {
+            case -1:
                 dt_op_feed_error(op, DT_ERR_NETWORK, "could not start a transfer (libcurl)");
+                break;
+            case 2:
+                return DT_PUMP_BUSY; /* op asks for it again at the next poll */
+            default:
+                break;
+            }
             break;
         case DT_STEP_WAIT:
             p->wait_until = dt_now() + op->wait;

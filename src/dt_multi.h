@@ -84,13 +84,17 @@ typedef struct dt_pump {
     long long win_end;          /* the offset where the list ends (the job's total, top) */
     long long win_next, win_stride;
     const char *fallback;       /* why windows were given up */
-    /* slice > 0: a poll stops after about that many seconds of work: a 2xx
-     * body (a job, a document; not a listing page, read whole by dt_page in
-     * about 20 us per 100 documents) is parsed a few KiB at a time across
-     * polls, and a page that ends late in a poll sends what comes next at the
-     * following one; 0: no bound */
+    /* slice > 0: a poll aims at about that many seconds of work. Its pieces
+     * (reading an ended transfer, starting a request) each run only when the
+     * time used so far plus what that piece cost lately fits; one put off runs
+     * at the next poll whatever it costs, so every poll moves on. A 2xx body
+     * other than a listing page (a job, a document) is parsed a few KiB at a
+     * time across polls; a listing page is read whole by dt_page (about 20 us
+     * per 100 documents). 0: no bound */
     double slice;
     double poll_started;
+    double cost_read, cost_send; /* moving averages, seconds */
+    int put_off;                /* a piece was put off: the next poll runs it */
     struct json_tokener *tok;   /* the parse under way, or NULL */
     size_t parsed;              /* bytes of the body parsed so far */
     /* the last ended transfer, for the log */
