@@ -7,8 +7,10 @@
 -- Against Azure: DOCTRANSLATE_ENDPOINT, DOCTRANSLATE_KEY (and DOCTRANSLATE_REGION) plus a job id.
 --
 -- The loop runs at 60 Hz. Each frame calls op:step() once: it reads what arrived, parses at
--- most one page and starts the next request, and returns at once (never a sleep, never a wait
--- on a socket; a 429's Retry-After is a deadline it checks, not a pause). op:take(t) hands out
+-- most one page and starts the next request, each only when it fits in the step's budget
+-- (0.2 ms unless the option says otherwise; what does not fit is done at the next frame), and
+-- returns at once (never a sleep, never a wait on a socket; a 429's Retry-After is a deadline it
+-- checks, not a pause). op:take(t) hands out
 -- the documents that arrived since the last frame, reusing t so no garbage is made per frame.
 -- A host with its own poller (luv, an engine) can instead wait on op:fds() and its timeout.
 local here = (arg and arg[0] or ""):match("^(.*)/examples/[^/]*$") or "."

@@ -12,9 +12,10 @@
 
 #define DT_ASYNC_MT "doctranslate.Async"
 #define DT_ASYNC_FDS 64
-/* seconds of work a step aims at: a page's parse is spread over steps of
- * about this much (a 100-document page of ~40 KB takes one to three) */
-#define DT_ASYNC_SLICE 0.0002
+/* seconds of work a step aims at unless the `budget` option says otherwise:
+ * reading a page that arrived and sending the next request each cost about
+ * 0.1 to 0.2 ms (100 documents, loopback), so a step mostly does one of them */
+#define DT_ASYNC_BUDGET 0.0002
 
 enum { A_RUNNING = 0, A_DONE, A_FAILED, A_CANCELLED };
 
@@ -24,6 +25,7 @@ typedef struct dt_async {
     int client_ref;
     int state;
     int prefetch;
+    double budget;       /* seconds a step aims at, 0 no bound */
     int result_ref;      /* the Job or Document (single-shot ops) */
     int error_ref;       /* the error value */
     int on_documents_ref, on_done_ref;
@@ -204,6 +206,27 @@ static int callback_opt(lua_State *L, int opts_idx, const char *name)
     return ref;
 }
 
+double dt_budget_opt(lua_State *L, int idx)
+{
+    double b = lua_tonumber(L, idx);
+    if (lua_type(L, idx) != LUA_TNUMBER || !(b >= 0 && b <= 1))
+        dt_usage(L, "bad option 'budget': seconds in 0..1 expected (0: no bound)");
+    return b;
+}
+
+/* opts.budget of job_async / document_async (opts_idx 0: none) */
+static double budget_of(lua_State *L, int opts_idx)
+{
+    double b = DT_ASYNC_BUDGET;
+    if (opts_idx == 0)
+        return b;
+    lua_getfield(L, opts_idx, "budget");
+    if (!lua_isnil(L, -1))
+        b = dt_budget_opt(L, lua_gettop(L));
+    lua_pop(L, 1);
+    return b;
+}
+
 static int check_id(lua_State *L, int idx, const char *name)
 {
     if (lua_type(L, idx) != LUA_TSTRING || dt_rawlen(L, idx) == 0)
@@ -225,6 +248,7 @@ static int client_documents_async(lua_State *L)
     a = async_new(L, 1);
     a->op = dt_list_op_new(L, 1, lua_tostring(L, 2), opts, 1, &x);
     a->prefetch = x.prefetch;
+    a->budget = x.budget >= 0 ? x.budget : DT_ASYNC_BUDGET;
     a->on_documents_ref = callback_opt(L, opts, "on_documents");
     a->on_done_ref = callback_opt(L, opts, "on_done");
     if (x.concurrency > 1)
@@ -246,6 +270,7 @@ static int client_job_async(lua_State *L)
     if (a->op == NULL)
         return luaL_error(L, "out of memory");
     a->on_done_ref = callback_opt(L, lua_isnil(L, 3) ? 0 : 3, "on_done");
+    a->budget = budget_of(L, lua_isnil(L, 3) ? 0 : 3);
     return 1;
 }
 
@@ -263,6 +288,7 @@ static int client_document_async(lua_State *L)
     if (a->op == NULL)
         return luaL_error(L, "out of memory");
     a->on_done_ref = callback_opt(L, lua_isnil(L, 4) ? 0 : 4, "on_done");
+    a->budget = budget_of(L, lua_isnil(L, 4) ? 0 : 4);
     return 1;
 }
 
@@ -327,7 +353,7 @@ static int async_step(lua_State *L)
         a->pump = dt_lpump_new(cl, a->op, a->prefetch);
         if (a->pump == NULL)
             return luaL_error(L, "out of memory (libcurl multi handle)");
-        a->pump->pump.slice = DT_ASYNC_SLICE;
+        a->pump->pump.slice = a->budget;
     }
     a->pump->L = L;
     a->pump->cl = cl;

@@ -73,6 +73,7 @@ typedef struct dt_list_extra {
     int prefetch;
     int concurrency;
     double deadline; /* seconds, 0 = none */
+    double budget;   /* async: seconds of work a step aims at, < 0 = the default */
 } dt_list_extra;
 
 /* lua_error.c */
@@ -128,6 +129,8 @@ void dt_lpump_free(dt_lpump *lp);
 dt_lpump *dt_lpump_check(dt_lpump *lp, dt_client *cl);
 void dt_lpump_event(void *ud, dt_pump_event ev, dt_pump *p);
 void dt_async_open(lua_State *L);
+/* The `budget` option at idx: seconds in 0..1 (0: no bound); raises a usage error. */
+double dt_budget_opt(lua_State *L, int idx);
 
 /* lua_core.c */
 dt_client *dt_check_client(lua_State *L, int idx);

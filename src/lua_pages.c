@@ -167,6 +167,7 @@ static const char *read_list_opts(lua_State *L, int opts_idx, dt_client *cl, dt_
     x->prefetch = cl->prefetch;
     x->concurrency = cl->concurrency > 0 ? cl->concurrency : 1;
     x->deadline = cl->conf.deadline;
+    x->budget = -1;
     q->statuses = q->ids = q->created_after = q->created_before = q->order_by = NULL;
     q->top = -1;
     q->skip = 0;
@@ -228,6 +229,9 @@ static const char *read_list_opts(lua_State *L, int opts_idx, dt_client *cl, dt_
                 dt_usage(L, "bad option 'deadline': seconds in 0..86400 expected (0: none)");
             x->deadline = lua_tonumber(L, v);
             others--;
+        } else if (async && strcmp(k, "budget") == 0) {
+            x->budget = dt_budget_opt(L, v);
+            others--;
         } else if (async && (strcmp(k, "on_documents") == 0 || strcmp(k, "on_done") == 0)) {
             others--; /* read by lua_async.c */
         } else if (strcmp(k, "continuation") == 0) {
@@ -243,7 +247,7 @@ static const char *read_list_opts(lua_State *L, int opts_idx, dt_client *cl, dt_
     }
     if (continuation != NULL && others > 0)
         dt_usage(L, "bad option 'continuation': the token carries the listing's options; "
-                    "only page_size, prefetch, concurrency and deadline may be given with it");
+                    "only page_size, prefetch, concurrency, deadline and budget may be given with it");
     return continuation;
 }
 

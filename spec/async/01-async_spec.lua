@@ -274,6 +274,45 @@ describe("c:documents_async", function()
     assert.equal("usage", err.kind)
   end)
 
+  it("keeps to its budget by putting a piece off one step at most, and stays exact", function()
+    local id = H.job{ documents = 53 }
+    local c = H.client()
+    local want = H.listing(c, id, { page_size = 7 })
+    -- a budget no piece fits: each read of an arrived page and each request is put off once, so
+    -- no step both reads a page and sends the next request: two steps a page at least (one
+    -- without a budget: the page read and the next one sent in the same step)
+    local op = c:documents_async(id, { page_size = 7, budget = 1e-9 })
+    local got, _, steps = drive(op)
+    assert.same(want, got)
+    assert.is_nil(op.error)
+    assert.equal(8, op.pages)
+    assert.is_true(steps >= 2 * 8, ("%d steps for 8 pages"):format(steps))
+    -- no bound: the same listing
+    got = drive(c:documents_async(id, { page_size = 7, budget = 0 }))
+    assert.same(want, got)
+    -- and the single-shot operations take it too
+    local jop = c:job_async(id, { budget = 1e-9 })
+    drive(jop)
+    assert.equal(id, jop.result.id)
+  end)
+
+  it("rejects a budget that is not seconds in 0..1", function()
+    local c = H.client()
+    for _, bad in ipairs({ -1, 2, "0.001", true, 0 / 0 }) do
+      local ok, err = pcall(c.documents_async, c, "job", { budget = bad })
+      assert.is_false(ok)
+      assert.equal("usage", err.kind)
+      assert.truthy(tostring(err):find("budget", 1, true))
+      ok, err = pcall(c.document_async, c, "job", "doc", { budget = bad })
+      assert.is_false(ok)
+      assert.equal("usage", err.kind)
+    end
+    -- a blocking listing has no steps to budget
+    local ok, err = pcall(c.documents, c, "job", { budget = 0.001 })
+    assert.is_false(ok)
+    assert.equal("usage", err.kind)
+  end)
+
   it("exposes the sockets and the timeout a host poller waits on", function()
     local id = H.job{ documents = 20 }
     local c = H.client()
