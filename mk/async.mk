@@ -6,7 +6,8 @@
 #
 # It starts its own emulator on its own ports and directory (a running `make test` is left
 # alone) and always stops it. Knobs: GAMELOOP_DOCUMENTS, GAMELOOP_LATENCY_MS,
-# GAMELOOP_PAGE_SIZE, GAMELOOP_ROUNDS, GAMELOOP_HZ (environment, see the script).
+# GAMELOOP_PAGE_SIZE, GAMELOOP_ROUNDS, GAMELOOP_HZ, GAMELOOP_BUDGET, GAMELOOP_GC (environment,
+# see the script).
 GAMELOOP_HTTP_PORT  ?= 27480
 GAMELOOP_HTTPS_PORT ?= 27443
 GAMELOOP_EMU_DIR    ?= $(BUILD_DIR)/emu-gameloop

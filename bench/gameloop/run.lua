@@ -6,7 +6,8 @@
 --   lua5.4 bench/gameloop/run.lua  (against a running emulator: DT_EMULATOR_HTTP)
 --
 -- Knobs (environment): GAMELOOP_DOCUMENTS (1000), GAMELOOP_LATENCY_MS (200),
--- GAMELOOP_PAGE_SIZE (100), GAMELOOP_ROUNDS (3), GAMELOOP_HZ (60), GAMELOOP_GC ("incremental",
+-- GAMELOOP_PAGE_SIZE (100), GAMELOOP_ROUNDS (3), GAMELOOP_HZ (60), GAMELOOP_BUDGET (the step
+-- budget in seconds; unset: the module's default, 0: no bound), GAMELOOP_GC ("incremental",
 -- Lua's default, or "generational": the collector mode of the host; finalizing the documents of
 -- pages the game dropped happens inside whatever allocates, op:take() included).
 local here = (arg and arg[0] or ""):match("^(.*)/bench/gameloop/[^/]*$") or "."
@@ -23,6 +24,7 @@ local PS = tonumber(os.getenv("GAMELOOP_PAGE_SIZE")) or 100
 local ROUNDS = tonumber(os.getenv("GAMELOOP_ROUNDS")) or 3
 local HZ = tonumber(os.getenv("GAMELOOP_HZ")) or 60
 local GC = os.getenv("GAMELOOP_GC") or "incremental"
+local BUDGET = tonumber(os.getenv("GAMELOOP_BUDGET"))
 local now, sleep = core.monotonic, core.sleep
 if _VERSION ~= "Lua 5.1" and _VERSION ~= "Lua 5.2" and _VERSION ~= "Lua 5.3" then collectgarbage(GC) end
 
@@ -39,7 +41,7 @@ emu.fault{ route = "documents", job = job_id, action = "latency", ms = LATENCY, 
 
 local function round()
   local c = dt.new{ endpoint = emu.http, key = emu.key }
-  local op = c:documents_async(job_id, { page_size = PS })
+  local op = c:documents_async(job_id, { page_size = PS, budget = BUDGET })
   local costs, seen, ids = {}, 0, {}
   local batch = {}
   local start = now()
@@ -66,8 +68,9 @@ local function round()
            requests = c:stats().requests, connections = c:stats().connections }
 end
 
-print(("gameloop: %d documents, page size %d, %d ms added per page, %d Hz, %d rounds, %s, %s, GC %s")
-  :format(N, PS, LATENCY, HZ, ROUNDS, _VERSION, dt.curl_version, GC))
+print(("gameloop: %d documents, page size %d, %d ms added per page, %d Hz, %d rounds, %s, %s, GC %s, budget %s")
+  :format(N, PS, LATENCY, HZ, ROUNDS, _VERSION, dt.curl_version, GC,
+          BUDGET and ("%g s"):format(BUDGET) or "default (0.0002 s)"))
 print(("%-6s %7s %10s %10s %10s %9s %9s %6s"):format("round", "frames", "p50 ms", "p99 ms", "max ms",
   "wall s", "requests", "conns"))
 local all = {}
