@@ -77,16 +77,20 @@ static int on_socket_open(void *ud, curl_socket_t fd, curlsocktype purpose)
     return CURL_SOCKOPT_OK;
 }
 
+int dt_curl_global(void)
+{
+    if (!global_ready && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
+        global_ready = 1;
+    return global_ready ? 0 : -1;
+}
+
 int dt_curl_open(dt_curl *c, const dt_curl_opts *o, const char **why)
 {
     memset(c, 0, sizeof *c);
     dt_buf_init(&c->body);
-    if (!global_ready) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-            *why = "curl_global_init failed";
-            return -1;
-        }
-        global_ready = 1;
+    if (dt_curl_global() != 0) {
+        *why = "curl_global_init failed";
+        return -1;
     }
     c->easy = curl_easy_init();
     if (c->easy == NULL) {

@@ -416,6 +416,9 @@ static int client_new(lua_State *L)
     }
     cl->conf.rng = seed();
     cl->pid = (long)getpid();
+    /* libcurl's set-up now, not in the first transfer, which may run inside a
+     * game's frame; a failure is reported by that transfer */
+    (void)dt_curl_global();
     cl->copts.ca_file = cl->ca_file;
     cl->copts.proxy = cl->proxy;
     cl->copts.user_agent = cl->conf.user_agent;
