@@ -536,7 +536,7 @@ static int start_request(dt_pump *p)
 dt_pump_state dt_pump_poll(dt_pump *p)
 {
     dt_op *op = p->op;
-    int round;
+    int round, sent;
     if (p->mt == NULL)
         return DT_PUMP_ERROR;
     p->poll_started = dt_now();
@@ -568,15 +568,11 @@ dt_pump_state dt_pump_poll(dt_pump *p)
         s = dt_op_step(op);
         switch (s) {
         case DT_STEP_REQUEST:
-            switch (start_request(p)) {
-            case -1:
-                dt_op_feed_error(op, DT_ERR_NETWORK, "could not start a transfer (libcurl)");
-                break;
-            case 2:
+            sent = start_request(p);
+            if (sent == 2)
                 return DT_PUMP_BUSY; /* op asks for it again at the next poll */
-            default:
-                break;
-            }
+            if (sent < 0)
+                dt_op_feed_error(op, DT_ERR_NETWORK, "could not start a transfer (libcurl)");
             break;
         case DT_STEP_WAIT:
             p->wait_until = dt_now() + op->wait;

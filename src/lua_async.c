@@ -13,8 +13,8 @@
 #define DT_ASYNC_MT "doctranslate.Async"
 #define DT_ASYNC_FDS 64
 /* seconds of work a step aims at unless the `budget` option says otherwise:
- * reading a page that arrived and sending the next request each cost about
- * 0.1 to 0.2 ms (100 documents, loopback), so a step mostly does one of them */
+ * reading a page that arrived and sending the next request each cost up to
+ * about 0.25 ms (100 documents, loopback), so a step mostly does one of them */
 #define DT_ASYNC_BUDGET 0.0002
 
 enum { A_RUNNING = 0, A_DONE, A_FAILED, A_CANCELLED };
