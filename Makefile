@@ -31,9 +31,9 @@ LDFLAGS    ?=
 BUILD_DIR  ?= build
 OBJ_DIR     = $(BUILD_DIR)/obj-$(notdir $(LUA))
 CORE_SO     = doctranslate/core.so
-SRCS        = $(wildcard src/*.c)
+SRCS        = $(wildcard src/*/*.c)
 OBJS        = $(patsubst src/%.c,$(OBJ_DIR)/%.o,$(SRCS))
-HDRS        = $(wildcard src/*.h)
+HDRS        = $(wildcard src/*/*.h)
 
 # Debian packages the build, the specs, the emulator and the demo need.
 DEB_PACKAGES ?= lua$(LUA_VERSION) liblua$(LUA_VERSION)-dev libcurl4-openssl-dev libjson-c-dev \

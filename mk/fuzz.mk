@@ -24,10 +24,10 @@ FUZZ_RECORDINGS ?= $(CURDIR)/../shared/recordings
 FUZZ_DIR         = $(BUILD_DIR)/fuzz
 FUZZ_SAN         = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS      = -std=c99 -D_POSIX_C_SOURCE=200809L -g -O1 -fno-omit-frame-pointer \
-                   $(WARNINGS) -Isrc -Ifuzz $(shell pkg-config --cflags json-c 2>/dev/null)
+                   $(WARNINGS) -Isrc -Isrc/core -Ifuzz $(shell pkg-config --cflags json-c 2>/dev/null)
 FUZZ_JSON_LIBS   = $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 # the pure C core each harness links: nothing here includes Lua or curl
-FUZZ_CORE        = dt_op dt_page dt_url dt_json dt_date dt_buf
+FUZZ_CORE        = dt_op dt_resp dt_conf dt_idset dt_cont dt_page dt_url dt_json dt_date dt_buf
 FUZZ_CORE_OBJS   = $(patsubst %,$(FUZZ_DIR)/obj/%.o,$(FUZZ_CORE))
 FUZZ_DEB         = clang libclang-rt-14-dev libjson-c-dev pkg-config
 export FUZZ_STRICT
@@ -46,7 +46,7 @@ fuzz-deps:
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-$(FUZZ_DIR)/obj/%.o: src/%.c $(HDRS) mk/fuzz.mk
+$(FUZZ_DIR)/obj/%.o: src/core/%.c $(HDRS) mk/fuzz.mk
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
 

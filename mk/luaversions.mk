@@ -10,7 +10,7 @@
 #                          every Lua (LUA_CPATH -> build/<lua>); one line per Lua; fails if any fails
 #   make check-test-all    the same runs against an emulator that is already running (the one
 #                          EMULATOR_HTTP_PORT/... name, as check-test)
-#   make rockspec-check    every src/*.c and lua/**.lua is listed in the rockspec
+#   make rockspec-check    every src/*/*.c and lua/**.lua is listed in the rockspec
 #   make rock-check        luarocks lint, luarocks make into a temporary tree (from a copy of the
 #                          checkout), then a script run outside the checkout with only that tree's
 #                          paths lists a job from the emulator (starts and stops its own emulator)
@@ -132,10 +132,10 @@ ROCK_HTTPS_PORT ?= 19843
 ROCK_EMU_ARGS    = EMULATOR_HTTP_PORT=$(ROCK_HTTP_PORT) EMULATOR_HTTPS_PORT=$(ROCK_HTTPS_PORT) \
                    EMULATOR_DIR=$(ROCK_DIR)/emulator
 
-# Every src/*.c in the core's sources, every lua/**.lua a module, bin/doctranslate installed.
+# Every src/*/*.c in the core's sources, every lua/**.lua a module, bin/doctranslate installed.
 rockspec-check:
 	@status=0; \
-	for f in $(wildcard src/*.c); do \
+	for f in $(wildcard src/*/*.c); do \
 	  grep -qF "\"$$f\"" $(ROCKSPEC) || { echo "rockspec-check: $$f is not in $(ROCKSPEC)'s sources" >&2; status=1; }; \
 	done; \
 	for f in $$(find lua -name '*.lua' | sort); do \

@@ -60,7 +60,7 @@ LUACHECK_DIRS    = $(wildcard lua spec bench emulator bin examples)
 LINT_FLAGS = -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion \
              -Wstrict-prototypes -Wmissing-prototypes -Werror
 LINT_CCS   ?= gcc clang
-LINT_SRCS   = $(wildcard src/*.c)
+LINT_SRCS   = $(wildcard src/*/*.c)
 CPPCHECK_FLAGS = --enable=warning,performance,portability --error-exitcode=1 --std=c99 \
                  --quiet --inline-suppr --library=posix --template=gcc \
                  -D_POSIX_C_SOURCE=200809L -Isrc
@@ -96,7 +96,7 @@ lint-cc:
 	@rc=0; for cc in $(LINT_CCS); do \
 	  mkdir -p $(BUILD_DIR)/lint-$$cc; \
 	  for f in $(LINT_SRCS); do \
-	    $$cc $(ALL_CFLAGS) $(LINT_FLAGS) -c -o $(BUILD_DIR)/lint-$$cc/$$(basename $$f .c).o $$f \
+	    $$cc $(ALL_CFLAGS) $(LINT_FLAGS) -c -o $(BUILD_DIR)/lint-$$cc/$$(basename $$(dirname $$f))-$$(basename $$f .c).o $$f \
 	      || { echo "lint-cc: $$cc $$f failed"; rc=1; }; \
 	  done; \
 	done; \

@@ -1,13 +1,13 @@
 /* The libcurl driver: one kept-alive easy handle per client, run through the
- * client's multi handle (dt_multi.h) so every transfer of a client draws on
+ * client's multi handle (below) so every transfer of a client draws on
  * one connection pool. No callback here ever calls Lua. */
 #ifndef DT_CURL_H
 #define DT_CURL_H
 
 #include <curl/curl.h>
 
-#include "dt_buf.h"
-#include "dt_op.h"
+#include "core/dt_buf.h"
+#include "core/dt_op.h"
 
 struct dt_multi;
 
@@ -52,7 +52,7 @@ void dt_curl_close(dt_curl *c);
  * whose socket (and TLS state) the parent still uses; frees our buffers. */
 void dt_curl_abandon(dt_curl *c);
 
-/* Runs c's transfers in mt from now on (takes a reference); see dt_multi.h. */
+/* Runs c's transfers in mt from now on (takes a reference); see below. */
 void dt_curl_attach(dt_curl *c, struct dt_multi *mt);
 
 /* Sends the current request of op (after DT_STEP_REQUEST) and feeds op;
@@ -75,9 +75,41 @@ void dt_curl_finish(dt_curl *c, dt_op *op, CURLcode rc);
 int dt_curl_answer_2xx(dt_curl *c, CURLcode rc);
 void dt_curl_finish_parsed(dt_curl *c, dt_op *op, struct json_object *root, const char *why);
 
-/* Sleeps for seconds (retries); restarts after signals. */
-void dt_sleep(double seconds);
-/* Monotonic clock, seconds. */
-double dt_now(void);
+
+/* ---- the pool: a multi handle shared by every transfer of a client ---- */
+
+typedef struct dt_multi {
+    CURLM *m;
+    int refs;
+    int running;     /* easy handles added and not finished */
+    long requests;   /* requests sent through it */
+    long connects;   /* connections opened by its transfers */
+} dt_multi;
+
+/* NULL when libcurl cannot make one. */
+dt_multi *dt_multi_new(void);
+dt_multi *dt_multi_ref(dt_multi *mt);
+/* Frees at the last reference (every easy handle must be out by then). */
+void dt_multi_unref(dt_multi *mt);
+
+/* Adds c (attached to a multi, prepared) and starts its transfer: 0 or -1. */
+int dt_multi_add(dt_curl *c);
+/* Takes c out of its multi if it is in (idempotent): stops its transfer. */
+void dt_multi_remove(dt_curl *c);
+/* Drives every transfer of mt without waiting; a transfer that ended is
+ * taken out and marked done with its result code. */
+void dt_multi_pump(dt_multi *mt);
+/* Waits at most max_ms for activity on mt's sockets. */
+void dt_multi_wait(dt_multi *mt, int max_ms);
+/* Adds c, waits until its transfer ended, returns how it ended. */
+CURLcode dt_multi_run(dt_curl *c);
+
+typedef struct dt_fd {
+    int fd;
+    int read, write;
+} dt_fd;
+/* The sockets mt waits on (at most max, the count returned) and libcurl's
+ * timeout in ms (-1: none set). */
+int dt_multi_fds(dt_multi *mt, dt_fd *out, int max, long *timeout_ms);
 
 #endif

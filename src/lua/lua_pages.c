@@ -1,7 +1,7 @@
 /* Pages (a lazy listing) and Op (a single-shot operation): holders of a
  * dt_op, driven by libcurl in C or by a Lua transport via next_request/feed. */
 #include "lua_dt.h"
-#include "dt_date.h"
+#include "core/dt_date.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* Job and Document userdata: fields read lazily from the response's JSON. */
 #include "lua_dt.h"
-#include "dt_date.h"
-#include "dt_url.h"
+#include "core/dt_date.h"
+#include "core/dt_url.h"
 
 #include <stdio.h>
 #include <stdlib.h>

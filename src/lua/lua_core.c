@@ -1,6 +1,6 @@
 /* luaopen_doctranslate_core: the client and the module table. */
 #include "lua_dt.h"
-#include "dt_date.h"
+#include "core/dt_date.h"
 
 #include <fcntl.h>
 #include <math.h>

@@ -1,51 +1,15 @@
-/* The multi-handle side of the libcurl driver: a client's pool of kept-alive
- * connections shared by every transfer it runs, and dt_pump, a driver of one
- * operation that never blocks (game loops, event loops) and can send the
- * next page of a listing while the caller works through the current one.
- * No Lua here; nothing below calls back into the caller from inside libcurl. */
-#ifndef DT_MULTI_H
-#define DT_MULTI_H
-
-#include <curl/curl.h>
+/* dt_pump: the libcurl runner of one operation. It never blocks in
+ * dt_pump_poll (game loops, event loops); dt_pump_run blocks until a result.
+ * It can send the next page of a listing while the caller works through the
+ * current one. No Lua here; nothing below calls back into the caller from
+ * inside libcurl. */
+#ifndef DT_PUMP_H
+#define DT_PUMP_H
 
 #include "dt_curl.h"
-#include "dt_op.h"
+#include "core/dt_op.h"
 
-typedef struct dt_multi {
-    CURLM *m;
-    int refs;
-    int running;     /* easy handles added and not finished */
-    long requests;   /* requests sent through it */
-    long connects;   /* connections opened by its transfers */
-} dt_multi;
 
-/* NULL when libcurl cannot make one. */
-dt_multi *dt_multi_new(void);
-dt_multi *dt_multi_ref(dt_multi *mt);
-/* Frees at the last reference (every easy handle must be out by then). */
-void dt_multi_unref(dt_multi *mt);
-
-/* Adds c (attached to a multi, prepared) and starts its transfer: 0 or -1. */
-int dt_multi_add(dt_curl *c);
-/* Takes c out of its multi if it is in (idempotent): stops its transfer. */
-void dt_multi_remove(dt_curl *c);
-/* Drives every transfer of mt without waiting; a transfer that ended is
- * taken out and marked done with its result code. */
-void dt_multi_pump(dt_multi *mt);
-/* Waits at most max_ms for activity on mt's sockets. */
-void dt_multi_wait(dt_multi *mt, int max_ms);
-/* Adds c, waits until its transfer ended, returns how it ended. */
-CURLcode dt_multi_run(dt_curl *c);
-
-typedef struct dt_fd {
-    int fd;
-    int read, write;
-} dt_fd;
-/* The sockets mt waits on (at most max, the count returned) and libcurl's
- * timeout in ms (-1: none set). */
-int dt_multi_fds(dt_multi *mt, dt_fd *out, int max, long *timeout_ms);
-
-/* ------------------------------------------------------------ dt_pump */
 
 typedef enum dt_pump_state {
     DT_PUMP_BUSY = 1, /* a request travels or a retry wait runs: ask again later */

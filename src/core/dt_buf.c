@@ -96,3 +96,16 @@ char *dt_buf_take(dt_buf *b)
     dt_buf_init(b);
     return p;
 }
+
+char *dt_strdup(const char *s)
+{
+    size_t n;
+    char *p;
+    if (s == NULL)
+        return NULL;
+    n = strlen(s);
+    p = malloc(n + 1);
+    if (p != NULL)
+        memcpy(p, s, n + 1);
+    return p;
+}

@@ -7,80 +7,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dt_conf.h"
+#include "dt_idset.h"
+#include "dt_resp.h"
 #include "dt_url.h"
 #include "dt_json.h"
 #include "dt_page.h"
 #include "dt_buf.h"
 
-/* ---- configuration shared by every operation of a client ---- */
-typedef struct dt_conf {
-    char *endpoint;     /* normalised: no trailing / or /translator */
-    dt_origin origin;   /* the only place the secret may go */
-    char *api_version;
-    char *key;          /* Ocp-Apim-Subscription-Key, or NULL */
-    char *token;        /* bearer token, or NULL */
-    char *region;       /* Ocp-Apim-Subscription-Region, or NULL */
-    char *user_agent;
-    int retries;
-    double retry_base;  /* first backoff, seconds (0.8) */
-    double retry_max;   /* cap of any wait, seconds (60) */
-    long long max_pages; /* pages per listing, 0 = no cap */
-    double deadline;    /* seconds of a whole listing by default, 0 = none */
-    int token_refresh;  /* the token comes from a function the driver calls */
-    int token_stale;    /* a 401 said the token expired: get a new one first */
-    double token_expires; /* epoch seconds the token stops working, 0 = unknown */
-    double token_margin;  /* seconds before token_expires a new one is fetched */
-    uint64_t rng;       /* xorshift state: jitter and client request ids */
-    int max_depth;      /* JSON nesting cap (levels, the root is 1); 0: DT_PAGE_MAX_DEPTH */
-    size_t max_string;  /* longest string of a listing page, bytes; 0: DT_PAGE_MAX_STRING */
-} dt_conf;
 
-uint64_t dt_conf_random(dt_conf *c);
-
-/* ---- one HTTP response's status and headers, shared by its objects ---- */
-typedef struct dt_header {
-    char *name; /* lower case */
-    char *value;
-} dt_header;
-
-typedef struct dt_resp {
-    int refs;
-    long status;
-    size_t n, cap;
-    dt_header *h;
-} dt_resp;
-
-dt_resp *dt_resp_new(long status);
-dt_resp *dt_resp_ref(dt_resp *r);
-void dt_resp_unref(dt_resp *r);
-int dt_resp_add(dt_resp *r, const char *name, size_t nlen, const char *value, size_t vlen);
-const char *dt_resp_get(const dt_resp *r, const char *lower_name);
-
-/* ---- error values ---- */
-typedef enum dt_err_kind {
-    DT_ERR_NONE = 0,
-    DT_ERR_HTTP,
-    DT_ERR_NETWORK,
-    DT_ERR_TIMEOUT,
-    DT_ERR_PARSE,
-    DT_ERR_PROTOCOL,
-    DT_ERR_USAGE
-} dt_err_kind;
-
-const char *dt_err_kind_name(dt_err_kind k);
-
-typedef struct dt_error {
-    dt_err_kind kind;
-    long status;                /* 0 when no HTTP status */
-    char *code, *message, *target;
-    struct json_object *inner;  /* innerError / innererror object, or NULL */
-    double retry_after;         /* seconds, < 0 when none */
-    char *apim_request_id, *x_requestid, *client_request_id;
-} dt_error;
-
-void dt_error_clear(dt_error *e);
-/* Moves src into dst (dst cleared first); src is left empty. */
-void dt_error_move(dt_error *dst, dt_error *src);
 
 /* ---- the operation ---- */
 /* DOCUMENTS is every paged listing (documents of a job, or jobs when
@@ -100,11 +35,6 @@ typedef enum dt_step {
 
 #define DT_LINK_RING 64
 #define DT_MAX_EMPTY_PAGES 5
-/* Slots of the set of ids a listing has yielded (8 bytes each, at most half full): a repeat
- * anywhere in the first DT_SEEN_MAX_SLOTS / 2 ids (32,768: a real job holds at most 1,000
- * documents) is caught; past them, a repeat of the previous page still is. The cap keeps a
- * listing's memory flat however long it runs (512 KiB at most). */
-#define DT_SEEN_MAX_SLOTS (1u << 16)
 
 typedef struct dt_op {
     dt_op_kind kind;
@@ -144,9 +74,7 @@ typedef struct dt_op {
     size_t nlinks;
     uint64_t *prev_ids, *cur_ids;
     size_t nprev, ncur, ids_cap;
-    uint64_t *seen_set;        /* open addressing, 0 = free; NULL until the first page */
-    size_t seen_slots, seen_n;
-    int seen_full;             /* the set stopped growing: ids past it are not in it */
+    dt_idset seen;             /* every id handed out (bounded, see dt_idset.h) */
 } dt_op;
 
 /* Creates operations; NULL when out of memory. The strings are copied. */
@@ -205,6 +133,8 @@ int dt_op_at_deadline(const dt_op *op, double now);
  * operation needs a transport before anything else can happen. */
 int dt_op_has_items(const dt_op *op);
 int dt_op_needs_io(const dt_op *op);
+/* Whether a listing handed out its last document and nothing follows. */
+int dt_op_listed_all(const dt_op *op);
 /* Whether a request was handed out and awaits its response. */
 int dt_op_inflight(const dt_op *op);
 
@@ -213,22 +143,10 @@ int dt_op_inflight(const dt_op *op);
 void dt_op_consumed(dt_op *op, size_t n);
 void dt_op_release(dt_op *op);
 
-/* The JSON caps of c (its options, or the defaults). */
-int dt_conf_max_depth(const dt_conf *c);
-size_t dt_conf_max_string(const dt_conf *c);
-
-/* Continuation of a listing: a malloc'd token with no secret in it. */
-char *dt_op_continuation(const dt_op *op);
-/* Applies a token to q (strings point into *storage, which the caller frees);
- * job_id NULL: a token of the job list. Returns 0, or -1 with why set. */
-int dt_op_parse_continuation(const char *token, const char *job_id, dt_list_query *q,
-                             char **storage, const char **why);
 
 
 
-/* Whether the token must be fetched (again) before the next request: none
- * yet, expired (now: epoch seconds) or rejected by a 401. */
-int dt_conf_token_due(const dt_conf *c, double now);
+
 
 /* The request headers of the current call, in order, through emit; the
  * secret is included only when url is on the configured origin. */

@@ -1,5 +1,5 @@
 #include "dt_curl.h"
-#include "dt_multi.h"
+#include "dt_clock.h"
 
 #include <errno.h>
 #include <math.h>
@@ -183,13 +183,6 @@ static void add_header(void *ud, const char *name, const char *value)
     memset(line, 0, sizeof line); /* the line may hold the secret */
 }
 
-double dt_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The client's timeout, or what is left of op's deadline when that is less
  * (at least 1 ms: 0 would mean no timeout at all). */
 static long request_timeout_ms(const dt_curl *c, const dt_op *op)
@@ -328,13 +321,127 @@ void dt_curl_perform(dt_curl *c, dt_op *op)
         dt_curl_finish(c, op, curl_easy_perform(c->easy));
 }
 
-void dt_sleep(double seconds)
+/* ------------------------------------------------------------ dt_multi */
+
+dt_multi *dt_multi_new(void)
 {
-    struct timespec ts, rem;
-    if (!(seconds > 0))
+    dt_multi *mt = calloc(1, sizeof *mt);
+    if (mt == NULL)
+        return NULL;
+    mt->m = curl_multi_init();
+    if (mt->m == NULL) {
+        free(mt);
+        return NULL;
+    }
+    mt->refs = 1;
+    return mt;
+}
+
+dt_multi *dt_multi_ref(dt_multi *mt)
+{
+    if (mt != NULL)
+        mt->refs++;
+    return mt;
+}
+
+void dt_multi_unref(dt_multi *mt)
+{
+    if (mt == NULL || --mt->refs > 0)
         return;
-    ts.tv_sec = (time_t)floor(seconds);
-    ts.tv_nsec = (long)((seconds - floor(seconds)) * 1e9);
-    while (nanosleep(&ts, &rem) != 0 && errno == EINTR)
-        ts = rem;
+    /* every easy handle took itself out before dropping its reference */
+    curl_multi_cleanup(mt->m);
+    free(mt);
+}
+
+int dt_multi_add(dt_curl *c)
+{
+    if (c->multi == NULL || c->easy == NULL || c->added)
+        return -1;
+    c->done = 0;
+    c->rc = CURLE_OK;
+    if (curl_multi_add_handle(c->multi->m, c->easy) != CURLM_OK)
+        return -1;
+    c->added = 1;
+    c->multi->running++;
+    return 0;
+}
+
+void dt_multi_remove(dt_curl *c)
+{
+    if (!c->added || c->multi == NULL)
+        return;
+    curl_multi_remove_handle(c->multi->m, c->easy);
+    c->added = 0;
+    c->multi->running--;
+}
+
+void dt_multi_pump(dt_multi *mt)
+{
+    int still = 0, left = 0;
+    CURLMsg *msg;
+    if (mt->running == 0)
+        return;
+    curl_multi_perform(mt->m, &still);
+    while ((msg = curl_multi_info_read(mt->m, &left)) != NULL) {
+        char *priv = NULL;
+        dt_curl *c;
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+        c = (dt_curl *)(void *)priv;
+        if (c == NULL)
+            continue;
+        c->rc = msg->data.result;
+        c->done = 1;
+        dt_multi_remove(c); /* msg is not used past this point */
+    }
+}
+
+void dt_multi_wait(dt_multi *mt, int max_ms)
+{
+    long t = -1;
+    if (mt->running == 0)
+        return;
+    curl_multi_timeout(mt->m, &t);
+    if (t >= 0 && t < max_ms)
+        max_ms = (int)t;
+    if (max_ms > 0)
+        curl_multi_poll(mt->m, NULL, 0, max_ms, NULL);
+}
+
+CURLcode dt_multi_run(dt_curl *c)
+{
+    if (dt_multi_add(c) != 0)
+        return CURLE_FAILED_INIT;
+    for (;;) {
+        dt_multi_pump(c->multi);
+        if (c->done)
+            return c->rc;
+        dt_multi_wait(c->multi, 1000);
+    }
+}
+
+int dt_multi_fds(dt_multi *mt, dt_fd *out, int max, long *timeout_ms)
+{
+    fd_set r, w, e;
+    int maxfd = -1, fd, n = 0;
+    *timeout_ms = -1;
+    if (mt == NULL || mt->running == 0)
+        return 0;
+    FD_ZERO(&r);
+    FD_ZERO(&w);
+    FD_ZERO(&e);
+    if (curl_multi_fdset(mt->m, &r, &w, &e, &maxfd) != CURLM_OK)
+        maxfd = -1;
+    for (fd = 0; fd <= maxfd && n < max; fd++) {
+        int rd = FD_ISSET(fd, &r) != 0, wr = FD_ISSET(fd, &w) != 0;
+        if (!rd && !wr)
+            continue;
+        out[n].fd = fd;
+        out[n].read = rd;
+        out[n].write = wr;
+        n++;
+    }
+    curl_multi_timeout(mt->m, timeout_ms);
+    return n;
 }

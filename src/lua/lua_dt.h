@@ -3,9 +3,11 @@
 #define LUA_DT_H
 
 #include "compat.h"
-#include "dt_curl.h"
-#include "dt_multi.h"
-#include "dt_op.h"
+#include "curl/dt_curl.h"
+#include "curl/dt_pump.h"
+#include "curl/dt_clock.h"
+#include "core/dt_op.h"
+#include "core/dt_cont.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define DT_PRINTF(f, a) __attribute__((format(printf, f, a)))

@@ -12,154 +12,20 @@
 
 enum { ST_NEED = 1, ST_INFLIGHT, ST_WAIT, ST_READY, ST_DONE, ST_ERROR };
 
-static uint64_t hash_id(const char *s);
-
-static char *dup_str(const char *s)
-{
-    size_t n;
-    char *p;
-    if (s == NULL)
-        return NULL;
-    n = strlen(s);
-    p = malloc(n + 1);
-    if (p != NULL)
-        memcpy(p, s, n + 1);
-    return p;
-}
-
-uint64_t dt_conf_random(dt_conf *c)
-{
-    uint64_t x = c->rng ? c->rng : 0x9E3779B97F4A7C15ULL;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    c->rng = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
-/* ---------------------------------------------------------------- resp */
-
-dt_resp *dt_resp_new(long status)
-{
-    dt_resp *r = calloc(1, sizeof *r);
-    if (r != NULL) {
-        r->refs = 1;
-        r->status = status;
-    }
-    return r;
-}
-
-dt_resp *dt_resp_ref(dt_resp *r)
-{
-    if (r != NULL)
-        r->refs++;
-    return r;
-}
-
-void dt_resp_unref(dt_resp *r)
-{
-    size_t i;
-    if (r == NULL || --r->refs > 0)
-        return;
-    for (i = 0; i < r->n; i++) {
-        free(r->h[i].name);
-        free(r->h[i].value);
-    }
-    free(r->h);
-    free(r);
-}
-
-int dt_resp_add(dt_resp *r, const char *name, size_t nlen, const char *value, size_t vlen)
-{
-    dt_header *h;
-    size_t i;
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 16;
-        h = realloc(r->h, cap * sizeof *h);
-        if (h == NULL)
-            return -1;
-        r->h = h;
-        r->cap = cap;
-    }
-    h = &r->h[r->n];
-    h->name = malloc(nlen + 1);
-    h->value = malloc(vlen + 1);
-    if (h->name == NULL || h->value == NULL) {
-        free(h->name);
-        free(h->value);
-        return -1;
-    }
-    for (i = 0; i < nlen; i++)
-        h->name[i] = (char)tolower((unsigned char)name[i]);
-    h->name[nlen] = '\0';
-    memcpy(h->value, value, vlen);
-    h->value[vlen] = '\0';
-    r->n++;
-    return 0;
-}
-
-const char *dt_resp_get(const dt_resp *r, const char *lower_name)
-{
-    size_t i;
-    if (r == NULL)
-        return NULL;
-    for (i = 0; i < r->n; i++)
-        if (strcmp(r->h[i].name, lower_name) == 0)
-            return r->h[i].value;
-    return NULL;
-}
-
-/* --------------------------------------------------------------- error */
-
-const char *dt_err_kind_name(dt_err_kind k)
-{
-    switch (k) {
-    case DT_ERR_HTTP: return "http";
-    case DT_ERR_NETWORK: return "network";
-    case DT_ERR_TIMEOUT: return "timeout";
-    case DT_ERR_PARSE: return "parse";
-    case DT_ERR_PROTOCOL: return "protocol";
-    case DT_ERR_USAGE: return "usage";
-    default: return "none";
-    }
-}
-
-void dt_error_clear(dt_error *e)
-{
-    free(e->code);
-    free(e->message);
-    free(e->target);
-    free(e->apim_request_id);
-    free(e->x_requestid);
-    free(e->client_request_id);
-    if (e->inner != NULL)
-        json_object_put(e->inner);
-    memset(e, 0, sizeof *e);
-    e->retry_after = -1;
-}
-
-void dt_error_move(dt_error *dst, dt_error *src)
-{
-    dt_error_clear(dst);
-    *dst = *src;
-    memset(src, 0, sizeof *src);
-    src->retry_after = -1;
-}
-
 /* The service's request ids of e from the headers r (NULL: none). */
 static void resp_ids(dt_error *e, const dt_resp *r)
 {
     free(e->apim_request_id);
     free(e->x_requestid);
-    e->apim_request_id = dup_str(dt_resp_get(r, "apim-request-id"));
-    e->x_requestid = dup_str(dt_resp_get(r, "x-requestid"));
+    e->apim_request_id = dt_strdup(dt_resp_get(r, "apim-request-id"));
+    e->x_requestid = dt_strdup(dt_resp_get(r, "x-requestid"));
 }
 
 /* Fills the request ids of e from the response and the op. */
 static void error_ids(dt_op *op, dt_error *e, const dt_resp *r)
 {
     resp_ids(e, r);
-    e->client_request_id = dup_str(op->client_id[0] ? op->client_id : NULL);
+    e->client_request_id = dt_strdup(op->client_id[0] ? op->client_id : NULL);
     if (r != NULL)
         e->status = r->status;
 }
@@ -177,7 +43,7 @@ static void set_error(dt_op *op, dt_error *e, dt_err_kind kind, const dt_resp *r
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    e->message = dup_str(msg);
+    e->message = dt_strdup(msg);
     error_ids(op, e, r);
 }
 
@@ -221,7 +87,7 @@ dt_op *dt_op_new_job(dt_conf *conf, const char *job_id)
     if (op == NULL)
         return NULL;
     op->url = dt_url_job(conf->endpoint, conf->api_version, job_id);
-    op->job_id = dup_str(job_id);
+    op->job_id = dt_strdup(job_id);
     if (op->url == NULL || op->job_id == NULL) {
         dt_op_free(op);
         return NULL;
@@ -237,7 +103,7 @@ dt_op *dt_op_new_document(dt_conf *conf, const char *job_id, const char *doc_id)
     if (op == NULL)
         return NULL;
     op->url = dt_url_document(conf->endpoint, conf->api_version, job_id, doc_id);
-    op->job_id = dup_str(job_id);
+    op->job_id = dt_strdup(job_id);
     if (op->url == NULL || op->job_id == NULL) {
         dt_op_free(op);
         return NULL;
@@ -254,13 +120,13 @@ static dt_op *list_new(dt_conf *conf, const char *job_id, const dt_list_query *q
     if (op == NULL)
         return NULL;
     op->list_jobs = job_id == NULL;
-    op->job_id = dup_str(job_id ? job_id : "");
+    op->job_id = dt_strdup(job_id ? job_id : "");
     op->q = *q;
-    op->q.statuses = op->own[0] = dup_str(q->statuses);
-    op->q.ids = op->own[1] = dup_str(q->ids);
-    op->q.created_after = op->own[2] = dup_str(q->created_after);
-    op->q.created_before = op->own[3] = dup_str(q->created_before);
-    op->q.order_by = op->own[4] = dup_str(q->order_by);
+    op->q.statuses = op->own[0] = dt_strdup(q->statuses);
+    op->q.ids = op->own[1] = dt_strdup(q->ids);
+    op->q.created_after = op->own[2] = dt_strdup(q->created_after);
+    op->q.created_before = op->own[3] = dt_strdup(q->created_before);
+    op->q.order_by = op->own[4] = dt_strdup(q->order_by);
     op->top_left = q->top;
     op->deadline = conf->deadline;
     if (op->job_id == NULL || (q->statuses && !op->q.statuses) || (q->ids && !op->q.ids) ||
@@ -279,7 +145,7 @@ static dt_op *list_new(dt_conf *conf, const char *job_id, const dt_list_query *q
         dt_op_free(op);
         return NULL;
     }
-    op->links[0] = hash_id(op->url);
+    op->links[0] = dt_hash_str(op->url);
     op->nlinks = 1;
     op->state = ST_NEED;
     new_call(op);
@@ -307,8 +173,8 @@ static dt_op *single_new(dt_conf *conf, dt_op_kind kind, const char *method, cha
     }
     op->method = method;
     op->url = url;
-    op->job_id = dup_str(job_id);
-    op->body = dup_str(body);
+    op->job_id = dt_strdup(job_id);
+    op->body = dt_strdup(body);
     if (op->url == NULL || (job_id && !op->job_id) || (body && !op->body)) {
         dt_op_free(op);
         return NULL;
@@ -336,24 +202,6 @@ dt_op *dt_op_new_formats(dt_conf *conf, const char *type)
                       dt_url_formats(conf->endpoint, conf->api_version, type), NULL, NULL);
 }
 
-int dt_conf_max_depth(const dt_conf *c)
-{
-    return c->max_depth > 0 ? c->max_depth : DT_PAGE_MAX_DEPTH;
-}
-
-size_t dt_conf_max_string(const dt_conf *c)
-{
-    return c->max_string > 0 ? c->max_string : DT_PAGE_MAX_STRING;
-}
-
-int dt_conf_token_due(const dt_conf *c, double now)
-{
-    if (!c->token_refresh)
-        return 0;
-    if (c->token == NULL || c->token_stale)
-        return 1;
-    return c->token_expires > 0 && now + c->token_margin >= c->token_expires;
-}
 
 static void drop_slot(dt_op *op)
 {
@@ -384,7 +232,7 @@ void dt_op_free(dt_op *op)
     }
     free(op->prev_ids);
     free(op->cur_ids);
-    free(op->seen_set);
+    dt_idset_free(&op->seen);
     dt_error_clear(&op->err);
     dt_error_clear(&op->pending);
     dt_error_clear(&op->retried);
@@ -519,53 +367,24 @@ static void http_error(dt_op *op, dt_resp *r, const char *body, size_t len)
         struct json_object *inner = dt_json_get(eo, "innerError");
         if (inner == NULL)
             inner = dt_json_get(eo, "innererror");
-        e->code = dup_str(dt_json_str(eo, "code"));
-        e->message = dup_str(dt_json_str(eo, "message"));
-        e->target = dup_str(dt_json_str(eo, "target"));
+        e->code = dt_strdup(dt_json_str(eo, "code"));
+        e->message = dt_strdup(dt_json_str(eo, "message"));
+        e->target = dt_strdup(dt_json_str(eo, "target"));
         if (inner != NULL && json_object_is_type(inner, json_type_object))
             e->inner = json_object_get(inner);
     }
     if (e->code == NULL) {
         const char *hc = dt_resp_get(r, "x-ms-error-code");
-        e->code = dup_str(hc);
+        e->code = dt_strdup(hc);
     }
     if (e->message == NULL) {
         char msg[64];
         snprintf(msg, sizeof msg, "HTTP %ld%s", r ? r->status : 0L,
                  len == 0 ? " with an empty body" : (root ? "" : " with a non-JSON body"));
-        e->message = dup_str(msg);
+        e->message = dt_strdup(msg);
     }
     if (root != NULL)
         json_object_put(root);
-}
-
-/* A 64-bit hash of s[0..n), eight bytes a step, mixed at the end so that its
- * low bits (the slot of the id set) depend on every byte. */
-static uint64_t hash_mem(const char *s, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)n, w;
-    while (n >= 8) {
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
-        h ^= h >> 29;
-        s += 8;
-        n -= 8;
-    }
-    if (n > 0) {
-        w = 0;
-        memcpy(&w, s, n);
-        h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
-        h ^= h >> 29;
-    }
-    h ^= h >> 32;
-    h *= 0xFF51AFD7ED558CCDULL;
-    h ^= h >> 33;
-    return h;
-}
-
-static uint64_t hash_id(const char *s)
-{
-    return hash_mem(s, strlen(s));
 }
 
 /* A string member of the page as a C string (decoded, cut at a NUL as a C
@@ -584,82 +403,6 @@ static char *page_cstr(const dt_page *pg, const dt_span *v)
     }
     s[n] = '\0';
     return s;
-}
-
-/* The hash of a string member as hash_id hashes its C string. */
-static uint64_t page_hash(const dt_page *pg, const dt_span *v)
-{
-    char local[256], *buf;
-    size_t n;
-    uint64_t h;
-    if (!(v->flags & DT_JF_ESC))
-        return hash_mem(pg->body + v->off, v->len); /* no NUL: control bytes are not allowed */
-    buf = dt_page_decode(pg->body + v->off, v->len, 1, local, sizeof local, &n);
-    if (buf == NULL)
-        return hash_mem(pg->body + v->off, v->len);
-    h = hash_mem(buf, n);
-    if (buf != local)
-        free(buf);
-    return h;
-}
-
-static int seen(const uint64_t *set, size_t n, uint64_t h)
-{
-    size_t i;
-    for (i = 0; i < n; i++)
-        if (set[i] == h)
-            return 1;
-    return 0;
-}
-
-/* The set of every id this listing yielded (hashes; 0 stands for the free slot). */
-static int seen_has(const dt_op *op, uint64_t h)
-{
-    size_t i;
-    if (op->seen_set == NULL)
-        return 0;
-    h = h ? h : 1;
-    for (i = (size_t)(h & (op->seen_slots - 1)); op->seen_set[i] != 0; i = (i + 1) & (op->seen_slots - 1))
-        if (op->seen_set[i] == h)
-            return 1;
-    return 0;
-}
-
-static void seen_put(uint64_t *set, size_t slots, uint64_t h)
-{
-    size_t i;
-    h = h ? h : 1;
-    for (i = (size_t)(h & (slots - 1)); set[i] != 0 && set[i] != h; i = (i + 1) & (slots - 1))
-        ;
-    set[i] = h;
-}
-
-/* Adds h; past the cap (or out of memory) the set stops growing and stays as it is. */
-static void seen_add(dt_op *op, uint64_t h)
-{
-    if ((op->seen_n + 1) * 2 > op->seen_slots) {
-        size_t slots = op->seen_slots ? op->seen_slots * 2 : 256, i;
-        uint64_t *set;
-        if (slots > DT_SEEN_MAX_SLOTS) {
-            op->seen_full = 1;
-            return;
-        }
-        set = calloc(slots, sizeof *set);
-        if (set == NULL) {
-            op->seen_full = 1;
-            return;
-        }
-        for (i = 0; i < op->seen_slots; i++)
-            if (op->seen_set[i] != 0)
-                seen_put(set, slots, op->seen_set[i]);
-        free(op->seen_set);
-        op->seen_set = set;
-        op->seen_slots = slots;
-    }
-    if (!seen_has(op, h)) {
-        seen_put(op->seen_set, op->seen_slots, h);
-        op->seen_n++;
-    }
 }
 
 /* A next-link member (0 "@nextLink", 1 "nextLink") that is present, not null, and not a string. */
@@ -708,10 +451,10 @@ static void accept_page(dt_op *op, const char *current)
                       op->list_jobs ? "job" : "document");
             break;
         }
-        h = page_hash(pg, &m->val);
+        h = dt_hash_span(pg, &m->val);
         /* while the set grows it holds every id so far, this page's and the previous one's */
-        if (seen_has(op, h) ||
-            (op->seen_full && (seen(op->prev_ids, op->nprev, h) || seen(op->cur_ids, op->ncur, h)))) {
+        if (dt_idset_has(&op->seen, h) ||
+            (op->seen.full && (dt_hash_in(op->prev_ids, op->nprev, h) || dt_hash_in(op->cur_ids, op->ncur, h)))) {
             char *id = page_cstr(pg, &m->val);
             set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
                       "the service listed %s %s twice; the listing stops before the repeat",
@@ -720,7 +463,7 @@ static void accept_page(dt_op *op, const char *current)
             break;
         }
         op->cur_ids[op->ncur++] = h;
-        seen_add(op, h);
+        dt_idset_add(&op->seen, h);
     }
     op->count = i;
     op->received += (long long)n;
@@ -792,8 +535,8 @@ static void accept_page(dt_op *op, const char *current)
                 return;
             }
         }
-        h = hash_id(next);
-        if (seen(op->links, op->nlinks < DT_LINK_RING ? op->nlinks : DT_LINK_RING, h)) {
+        h = dt_hash_str(next);
+        if (dt_hash_in(op->links, op->nlinks < DT_LINK_RING ? op->nlinks : DT_LINK_RING, h)) {
             set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
                       "the service sent a next link already followed in this listing");
             free(next);
@@ -817,7 +560,7 @@ static void accept_page(dt_op *op, const char *current)
         } else {
             op->empty_run = 0;
         }
-        op->page_next = dup_str(next);
+        op->page_next = dt_strdup(next);
         op->url = next;
     }
 }
@@ -1077,8 +820,8 @@ void dt_op_expire(dt_op *op, const dt_resp *r)
         ra = last->apim_request_id;
         rx = last->x_requestid;
     }
-    e->apim_request_id = dup_str(ra);
-    e->x_requestid = dup_str(rx);
+    e->apim_request_id = dt_strdup(ra);
+    e->x_requestid = dt_strdup(rx);
     if (e == &op->pending)
         return;
     drop_slot(op);
@@ -1109,179 +852,6 @@ double dt_op_deadline(dt_op *op, double now)
     return left > 0 ? left : 0;
 }
 
-/* --------------------------------------------------------- continuation */
-
-static int add_field(dt_buf *b, const char *name, const char *value)
-{
-    if (value == NULL)
-        return 0;
-    return dt_buf_addc(b, '&') || dt_buf_adds(b, name) || dt_buf_addc(b, '=') ||
-           dt_buf_add_escaped(b, value);
-}
-
-char *dt_op_continuation(const dt_op *op)
-{
-    dt_buf b;
-    char num[64];
-    long long skip = op->q.skip + op->handed;
-    long long top = op->q.top >= 0 ? op->q.top - op->handed : -1;
-    int failed;
-    dt_buf_init(&b);
-    if (op->list_jobs)
-        failed = dt_buf_adds(&b, "dt1:jobs=1");
-    else
-        failed = dt_buf_adds(&b, "dt1:job=") || dt_buf_add_escaped(&b, op->job_id);
-    snprintf(num, sizeof num, "%lld", skip);
-    failed = failed || add_field(&b, "skip", num);
-    if (top >= 0) {
-        snprintf(num, sizeof num, "%lld", top);
-        failed = failed || add_field(&b, "top", num);
-    }
-    if (op->q.page_size > 0) {
-        snprintf(num, sizeof num, "%d", op->q.page_size);
-        failed = failed || add_field(&b, "ps", num);
-    }
-    failed = failed || add_field(&b, "st", op->q.statuses) || add_field(&b, "ids", op->q.ids) ||
-             add_field(&b, "ca", op->q.created_after) ||
-             add_field(&b, "cb", op->q.created_before) || add_field(&b, "ob", op->q.order_by);
-    /* a listing that already ended says so, so a resume costs no request */
-    if (!failed && (op->state == ST_DONE ||
-                    (op->state == ST_READY && op->offset >= op->count && op->url == NULL &&
-                     op->pending.kind == DT_ERR_NONE)))
-        failed = add_field(&b, "end", "1");
-    if (failed) {
-        dt_buf_free(&b);
-        return NULL;
-    }
-    return dt_buf_take(&b);
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-/* Unescapes in place; -1 on a bad escape. */
-static int unescape(char *s)
-{
-    char *w = s;
-    for (; *s != '\0'; s++) {
-        if (*s == '%') {
-            int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
-            if (hi < 0 || lo < 0)
-                return -1;
-            *w++ = (char)(hi * 16 + lo);
-            s += 2;
-        } else {
-            *w++ = *s;
-        }
-    }
-    *w = '\0';
-    return 0;
-}
-
-static int parse_ll(const char *s, long long *out)
-{
-    char *end;
-    long long v;
-    if (*s == '\0')
-        return -1;
-    v = strtoll(s, &end, 10);
-    if (*end != '\0' || v < 0)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-int dt_op_parse_continuation(const char *token, const char *job_id, dt_list_query *q,
-                             char **storage, const char **why)
-{
-    char *s, *p;
-    int have_job = 0;
-    *storage = NULL;
-    if (strncmp(token, "dt1:", 4) != 0) {
-        *why = "is not a continuation token of this module";
-        return -1;
-    }
-    s = dup_str(token + 4);
-    if (s == NULL) {
-        *why = "out of memory";
-        return -1;
-    }
-    *storage = s;
-    q->statuses = q->ids = q->created_after = q->created_before = q->order_by = NULL;
-    q->top = -1;
-    q->skip = 0;
-    q->page_size = -1;
-    for (p = s; p != NULL && *p != '\0';) {
-        char *amp = strchr(p, '&'), *eq;
-        long long v;
-        if (amp != NULL)
-            *amp = '\0';
-        eq = strchr(p, '=');
-        if (eq == NULL)
-            goto bad;
-        *eq = '\0';
-        if (unescape(eq + 1) != 0)
-            goto bad;
-        if (strcmp(p, "jobs") == 0) {
-            if (job_id != NULL) {
-                *why = "belongs to the job list";
-                return -1;
-            }
-            have_job = 1;
-        } else if (strcmp(p, "job") == 0) {
-            if (job_id == NULL) {
-                *why = "belongs to a document listing";
-                return -1;
-            }
-            if (strcmp(eq + 1, job_id) != 0) {
-                *why = "belongs to another job";
-                return -1;
-            }
-            have_job = 1;
-        } else if (strcmp(p, "skip") == 0) {
-            if (parse_ll(eq + 1, &v))
-                goto bad;
-            q->skip = v;
-        } else if (strcmp(p, "top") == 0) {
-            if (parse_ll(eq + 1, &v))
-                goto bad;
-            q->top = v;
-        } else if (strcmp(p, "ps") == 0) {
-            if (parse_ll(eq + 1, &v) || v < 1 || v > 100)
-                goto bad;
-            q->page_size = (int)v;
-        } else if (strcmp(p, "st") == 0) {
-            q->statuses = eq + 1;
-        } else if (strcmp(p, "ids") == 0) {
-            q->ids = eq + 1;
-        } else if (strcmp(p, "ca") == 0) {
-            q->created_after = eq + 1;
-        } else if (strcmp(p, "cb") == 0) {
-            q->created_before = eq + 1;
-        } else if (strcmp(p, "ob") == 0) {
-            q->order_by = eq + 1;
-        } else if (strcmp(p, "end") == 0) {
-            q->top = 0;
-        } else {
-            goto bad;
-        }
-        p = amp ? amp + 1 : NULL;
-    }
-    if (!have_job)
-        goto bad;
-    return 0;
-bad:
-    *why = "is malformed";
-    return -1;
-}
 
 void dt_op_headers(const dt_op *op, dt_header_fn emit, void *ud)
 {
@@ -1325,6 +895,12 @@ int dt_op_needs_io(const dt_op *op)
     default:
         return 0;
     }
+}
+
+int dt_op_listed_all(const dt_op *op)
+{
+    return op->state == ST_DONE || (op->state == ST_READY && op->offset >= op->count &&
+                                    op->url == NULL && op->pending.kind == DT_ERR_NONE);
 }
 
 int dt_op_inflight(const dt_op *op)
