@@ -76,7 +76,8 @@
 local core = require "doctranslate.core"
 local lifecycle = require "doctranslate.lifecycle"
 
-lifecycle.install() -- job:wait{} and job:failures(), written in Lua for every transport
+-- c:job, c:start, job:refresh, job:wait, ...: written once in Lua for every transport
+require("doctranslate.client").install()
 
 local dt = {
   VERSION = "0.1.0",

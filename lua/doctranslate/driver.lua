@@ -1,23 +1,22 @@
---- doctranslate.driver: the C state machine driven from Lua, for transports
--- that must yield (OpenResty cosockets) and so cannot run under a C call.
+--- doctranslate.driver: the Lua runner. It drives the core's ops from Lua,
+-- for transports that must yield (OpenResty cosockets) and so cannot run
+-- under a C call.
 --
 -- dt.new comes here when opts.transport is given or when `ngx` is present:
 --   transport = "openresty"  cosockets (doctranslate.openresty); the default under nginx
---   transport = "curl"       the blocking libcurl driver in C, chosen on purpose
+--   transport = "curl"       the libcurl client in C, chosen on purpose
 --   transport = { request = function(self, req) -> res | nil, kind, msg,
---                 sleep = function(self, seconds), [check =, process =, stats =, now =, pace =] }
+--                 sleep = function(self, seconds), [check =, process =, stats =, pace =] }
 -- Options for the openresty transport only: keepalive_timeout, keepalive_pool_size, pace.
 --
--- The client it returns has the public API of the C client (job, document,
--- documents, jobs, start, cancel, formats, the *_op forms, stats, close;
--- token functions are called here, so they may yield); every request goes through
--- the transport, every wait through transport:sleep, and the paging, retry,
--- parsing and error code is the core's (next_request / feed / feed_error).
--- Jobs are Lua proxies of the core's Job userdata, so that refresh, documents
--- and document use the transport too: fields, time() and response() read
--- through; type(job) is "table". Listings are Lua objects over the core's
--- Pages: `for doc in c:documents(...)`, next_page(), continuation(), close()
--- (a to-be-closed value on Lua 5.4).
+-- The client it returns gives what doctranslate.client builds every method
+-- on: core() (the core client of this process), run(op), listing(pages) and
+-- sleep(s); job, document, documents, jobs, start, cancel, formats and the
+-- Job methods are those of doctranslate.client, the same for every
+-- transport. Every request goes through the transport, every wait through
+-- transport:sleep; paging, retries, deadlines, parsing, errors and log lines
+-- are the core's (next_request / feed / feed_error). Jobs are the core's Job
+-- userdata; they read through this client.
 --
 -- Nothing that matters across fork() is made by dt.new: the core client (its
 -- random state seeds the request ids and the retry jitter) is made on first
@@ -37,41 +36,25 @@ local DRIVER_OPTIONS = { transport = true, keepalive_timeout = true, keepalive_p
 -- Private state of clients, listings and jobs (the key never sits in a field).
 local private = setmetatable({}, { __mode = "k" })
 
-local Client, ClientMT = {}, { __name = "doctranslate.Client" }
-local core_methods -- the core client's method table, seen on the first probe client
+local methods = require "doctranslate.client"
 
--- A method only the core's libcurl driver has (documents_async, ...) is a
--- usage error that says so, rather than "attempt to call a nil value".
-function ClientMT.__index(_, key)
-  local m = Client[key]
-  if m ~= nil then return m end
-  if type(core_methods) == "table" and core_methods[key] ~= nil then
-    return function()
-      usage("c:" .. tostring(key) .. "() belongs to the libcurl driver; this client moves its bytes through"
-        .. " a Lua transport (job, document, documents, jobs, start, cancel, formats and the *_op forms)")
-    end
+local Client = setmetatable({}, { __index = methods.Client })
+local ClientMT = { __name = "doctranslate.Client", __index = Client }
+
+-- The libcurl client's non-blocking forms: a usage error that says so, rather
+-- than "attempt to call a nil value".
+for _, name in ipairs({ "documents_async", "job_async", "document_async" }) do
+  Client[name] = function()
+    usage("c:" .. name .. "() belongs to the libcurl client; this client moves its bytes through"
+      .. " a Lua transport")
   end
-  return nil
 end
 local Pages, PagesMT = {}, { __name = "doctranslate.Pages" }
 PagesMT.__index = Pages
-local Job, JobMT = {}, { __name = "doctranslate.Job" }
-
-local function log(st, level, message)
-  if st.log == nil then return end
-  for _, secret in pairs(st.secrets) do
-    local i, j = message:find(secret, 1, true)
-    while i do
-      message = message:sub(1, i - 1) .. "REDACTED" .. message:sub(j + 1)
-      i, j = message:find(secret, 1, true)
-    end
-  end
-  pcall(st.log, level, message)
-end
 
 local function state_of(self, what)
   local st = private[self]
-  if st == nil then usage("bad self: a doctranslate " .. what .. " expected") end
+  if st == nil then usage("bad self: a doctranslate " .. what .. " expected (called with ':'?)") end
   return st
 end
 
@@ -83,14 +66,11 @@ local function core_client(st, io)
   if st.cc == nil or st.pid ~= pid then
     st.cc = core.new(st.conf)
     st.pid = pid
-    if st.notice then log(st, "warn", st.notice) end
+    if st.notice and st.log then pcall(st.log, "warn", st.notice) end
   end
   return st.cc
 end
 
--- Runs it (a Pages or an Op) until it has a result, documents, an end or an error.
--- Several coroutines may drive operations of one client at once (one nginx
--- worker serving many requests): everything per call stays local here.
 -- A token function (dt.new{ token = function() return token, expires_at end })
 -- runs here, in Lua, so that it may yield (fetch its token over cosockets);
 -- the core only learns the token. A failure reaches the operation through the
@@ -107,16 +87,18 @@ local function refresh_token(st)
     local set, err = pcall(cc.set_token, cc, token, type(expires) == "number" and expires or nil)
     if set then
       st.token_error = nil
-      st.secrets[st.token_slot] = #token >= 4 and token or nil
     else
       st.token_error = "its token was refused: " .. tostring(type(err) == "table" and err.message or err)
     end
   end
 end
 
+-- The Lua runner: moves the requests of it (a listing or a single-shot op)
+-- through the transport until it has a result, documents, an end or an
+-- error. Several coroutines may drive operations of one client at once (one
+-- nginx worker serving many requests): everything per call stays local here.
 local function drive(st, it)
   local t = st.transport
-  local last_id
   while true do
     if st.closed then usage("the client is closed") end
     refresh_token(st)
@@ -124,156 +106,19 @@ local function drive(st, it)
     if req == nil then return end
     if t.check then t:check() end
     if req.wait then
-      log(st, "warn", string.format("retry in %.3f s (x-ms-client-request-id %s)", req.wait, tostring(last_id)))
       t:sleep(req.wait)
     else
       if t.pace then t:pace() end
-      last_id = req.headers and req.headers["x-ms-client-request-id"]
-      local started = st.log and t.now and t:now()
       local res, kind, message = t:request(req)
-      -- the request's tostring is the core's: URL with any SAS signature hidden, no headers
-      local line = st.log and (tostring(req):match("^doctranslate%.Request: (.-) %(headers hidden%)$") or "?")
       if res then
         if t.pace then t:pace() end
-        if started then
-          log(st, "debug", string.format("%s -> %d (%.1f ms)", line, res.status, (t:now() - started) * 1000))
-        end
         it:feed(res)
       else
         if kind ~= "network" and kind ~= "timeout" and kind ~= "protocol" then kind = "network" end
-        if line then log(st, "debug", string.format("%s -> %s error: %s", line, kind, tostring(message))) end
         it:feed_error(kind, tostring(message or kind))
       end
     end
   end
-end
-
--- Makes an Op or Pages driven by next_request/feed from the start, so that
--- no later call can run it with libcurl by accident.
-local function external(it)
-  it:next_request()
-  return it
-end
-
----------------------------------------------------------------- jobs
-
-local function wrap_job(client, raw, job_id)
-  local job = setmetatable({}, JobMT)
-  private[job] = { raw = raw, client = client, id = job_id }
-  return job
-end
-
--- The id of a core Job: its JSON id, or (a v1.x start answers with no body)
--- the last segment of the Operation-Location it came with.
-local function job_id_of(raw)
-  local id = raw.id
-  if id == nil then
-    local ok, r = pcall(raw.response, raw)
-    local loc = ok and type(r) == "table" and type(r.headers) == "table" and r.headers["operation-location"]
-    id = type(loc) == "string" and loc:match("/batches/([^/?#]+)") or nil
-  end
-  return id
-end
-
--- A core Job (from a result or a job listing) becomes a proxy; anything else stays.
-local function wrap_result(client, v)
-  if type(v) == "userdata" then
-    local mt = getmetatable(v)
-    if type(mt) == "table" and mt.__name == "doctranslate.Job" then return wrap_job(client, v, job_id_of(v)) end
-  end
-  return v
-end
-
--- Fields read through to the core's Job. Its methods written in Lua (wait,
--- failures, ...) take the proxy as they find it; one written in C that this
--- file does not wrap would get the proxy instead of its userdata (or move its
--- bytes with libcurl): it is a usage error that says so.
-function JobMT.__index(self, key)
-  local m = Job[key]
-  if m ~= nil then return m end
-  local js = private[self]
-  if js == nil then return nil end
-  local v = js.raw[key]
-  if type(v) == "function" and debug.getinfo(v, "S").what == "C" then
-    return function()
-      usage("job:" .. tostring(key) .. "() belongs to the libcurl driver; a job read through a Lua transport"
-        .. " offers refresh, documents, document, cancel, time, response, client, adopt and the Lua methods")
-    end
-  end
-  return v
-end
-
-function JobMT.__tostring(self)
-  return tostring(state_of(self, "job").raw)
-end
-
-function Job:time(field) return state_of(self, "job").raw:time(field) end
-
-function Job:response() return state_of(self, "job").raw:response() end
-
--- Runs the core client's single-shot job operation `method` (job_op, cancel_op) for this job
--- through the transport and takes the job it reads in place: the job, or nil, err.
-local function job_call(self, method)
-  local js = state_of(self, "job")
-  local st = state_of(js.client, "client")
-  local cc = core_client(st, true)
-  local op = cc[method](cc, js.id)
-  drive(st, op)
-  local raw, err = op:result()
-  op:close()
-  if raw == nil then return nil, err end
-  js.raw = raw
-  return self
-end
-
---- Re-reads the job's status in place: the job, or nil, err.
-function Job:refresh()
-  return job_call(self, "job_op")
-end
-
---- Asks the service to cancel the job; the job is updated in place: the job, or nil, err.
-function Job:cancel()
-  return job_call(self, "cancel_op")
-end
-
---- Waits for the job to end (see doctranslate.lifecycle), sleeping through
--- the transport (ngx.sleep under OpenResty) unless opts.sleep says otherwise.
-function Job:wait(opts)
-  local lifecycle = require "doctranslate.lifecycle"
-  if opts ~= nil and type(opts) ~= "table" then return lifecycle.wait(self, opts) end
-  local t = state_of(state_of(self, "job").client, "client").transport
-  local o = {}
-  for k, v in pairs(opts or {}) do o[k] = v end
-  if o.sleep == nil and t.sleep then o.sleep = function(s) t:sleep(s) end end
-  return lifecycle.wait(self, o)
-end
-
---- The client this job reads through (the Lua-transport client).
-function Job:client()
-  return state_of(self, "job").client
-end
-
---- Takes the state another read of the same job gave (a proxy or a core Job).
-function Job:adopt(other)
-  local js = state_of(self, "job")
-  local os_ = private[other]
-  local raw = os_ and os_.raw or other
-  local mt = type(raw) == "userdata" and getmetatable(raw)
-  if type(mt) ~= "table" or mt.__name ~= "doctranslate.Job" or job_id_of(raw) ~= js.id then
-    usage("bad argument 'other': a read of the same job expected")
-  end
-  js.raw = raw
-  return self
-end
-
-function Job:documents(opts)
-  local js = state_of(self, "job")
-  return js.client:documents(js.id, opts)
-end
-
-function Job:document(doc_id)
-  local js = state_of(self, "job")
-  return js.client:document(js.id, doc_id)
 end
 
 ---------------------------------------------------------------- listings
@@ -291,9 +136,7 @@ function PagesMT.__call(self)
   local ps = state_of(self, "listing")
   if ps.closed then return ps.raw() end -- the core's usage error, as from next_page
   drive(ps.st, ps.raw)
-  local item = ps.raw()
-  if ps.jobs then return wrap_result(ps.client, item) end
-  return item
+  return (methods.own(ps.client, ps.raw()))
 end
 
 PagesMT.__close = pages_close
@@ -309,8 +152,8 @@ function Pages:next_page()
   if ps.closed then return ps.raw:next_page() end -- raises the core's usage error
   drive(ps.st, ps.raw)
   local page, err = ps.raw:next_page()
-  if page and ps.jobs then
-    for i, v in ipairs(page) do page[i] = wrap_result(ps.client, v) end
+  if page then
+    for _, v in ipairs(page) do methods.own(ps.client, v) end
   end
   return page, err
 end
@@ -322,93 +165,50 @@ end
 
 ---------------------------------------------------------------- client
 
-function Client:job(job_id)
-  local st = state_of(self, "client")
-  local op = core_client(st, true):job_op(job_id)
-  drive(st, op)
-  local raw, err = op:result()
-  op:close()
-  if raw == nil then return nil, err end
-  return wrap_job(self, raw, job_id)
+--- The core client of this process: it makes the ops.
+function Client:core()
+  return core_client(state_of(self, "client"), false)
 end
 
-function Client:document(job_id, doc_id)
+--- Runs a single-shot op through the transport: its result, or nil, err.
+function Client:run(op)
   local st = state_of(self, "client")
-  local op = core_client(st, true):document_op(job_id, doc_id)
-  drive(st, op)
-  local doc, err = op:result()
+  core_client(st, true)
+  drive(st, op:from_lua()) -- never by libcurl
+  local v, err = op:result()
   op:close()
-  return doc, err
+  return v, err
 end
 
-local function new_pages(client, st, raw, jobs)
+--- A listing of the core (documents_op, jobs_op) read through the transport.
+function Client:listing(raw)
+  local st = state_of(self, "client")
+  core_client(st, true)
+  raw:from_lua() -- driven by next_request/feed from now on: never by libcurl
   local pages = setmetatable({}, PagesMT)
-  private[pages] = { raw = external(raw), st = st, client = client, jobs = jobs }
+  private[pages] = { raw = raw, st = st, client = self }
   if LUA54 then return pages, nil, nil, pages end
   return pages
 end
 
-function Client:documents(job_id, opts)
-  local st = state_of(self, "client")
-  return new_pages(self, st, (core_client(st, true):documents(job_id, opts)), false)
+function Client:sleep(seconds)
+  state_of(self, "client").transport:sleep(seconds)
 end
 
---- The lazy job list: the same listing object; its items are jobs.
-function Client:jobs(opts)
-  local st = state_of(self, "client")
-  return new_pages(self, st, (core_client(st, true):jobs(opts)), true)
-end
-
--- Runs a single-shot op made by make(cc) and gives its result (a Job becomes a proxy).
-local function run_op(self, make)
-  local st = state_of(self, "client")
-  local op = make(core_client(st, true))
-  drive(st, op)
-  local v, err = op:result()
-  op:close()
-  if v == nil then return nil, err end
-  return wrap_result(self, v)
-end
-
---- Starts a translation (the request table as for the core): the job, or nil, err.
-function Client:start(request)
-  return run_op(self, function(cc) return cc:start_op(request) end)
-end
-
---- Cancels a job: the job (Cancelling or Cancelled), or nil, err.
-function Client:cancel(job_id)
-  return run_op(self, function(cc) return cc:cancel_op(job_id) end)
-end
-
---- The supported formats ("document" or "glossary"), or nil, err.
-function Client:formats(kind)
-  return run_op(self, function(cc) return cc:formats_op(kind) end)
-end
-
-function Client:start_op(request)
-  return external(core_client(state_of(self, "client"), false):start_op(request))
-end
-
-function Client:cancel_op(job_id)
-  return external(core_client(state_of(self, "client"), false):cancel_op(job_id))
-end
-
-function Client:formats_op(kind)
-  return external(core_client(state_of(self, "client"), false):formats_op(kind))
+-- The ops of the core client of this process, for callers that move the bytes
+-- themselves: driven by next_request/feed from the start, so that no later
+-- call runs them with libcurl behind the caller's back.
+for _, name in ipairs({ "job_op", "document_op", "documents_op", "jobs_op", "start_op", "cancel_op",
+                        "formats_op" }) do
+  Client[name] = function(self, ...)
+    local cc = core_client(state_of(self, "client"), false)
+    return (cc[name](cc, ...):from_lua())
+  end
 end
 
 --- The JSON body c:start would send (no I/O).
 function Client:start_body(request)
   return core_client(state_of(self, "client"), false):start_body(request)
-end
-
---- Raw operations for code that moves the bytes itself (next_request / feed).
-function Client:job_op(job_id)
-  return external(core_client(state_of(self, "client"), false):job_op(job_id))
-end
-
-function Client:document_op(job_id, doc_id)
-  return external(core_client(state_of(self, "client"), false):document_op(job_id, doc_id))
 end
 
 --- { requests =, connections = } of the transport in this process.
@@ -463,14 +263,8 @@ function D.new(opts)
   -- the core checks every option now and raises its usage errors; this probe
   -- client is dropped: the real one is made in the process that uses it
   local probe = core.new(conf)
-  if core_methods == nil then
-    local mt = getmetatable(probe)
-    core_methods = type(mt) == "table" and type(mt.__index) == "table" and mt.__index or false
-  end
-  local st = { conf = conf, log = conf.log, secrets = {}, desc = tostring(probe), token_slot = 3 }
+  local st = { conf = conf, log = conf.log, desc = tostring(probe) }
   probe:close()
-  if type(conf.key) == "string" and #conf.key >= 4 then st.secrets[1] = conf.key end
-  if type(conf.token) == "string" and #conf.token >= 4 then st.secrets[2] = conf.token end
   if type(conf.token) == "function" then
     -- the driver calls it (see refresh_token); the core's stand-in only reports why it could not
     st.token_fn = conf.token

@@ -3,8 +3,7 @@
 -- transport): job:wait{} and job:failures(). They only use job:refresh(),
 -- job:documents{} and job:response(), which each transport provides.
 --
--- doctranslate.lua installs them as Job methods (core.extend); the OpenResty
--- driver's Job proxies find them through the core's Job userdata.
+-- doctranslate.client makes them Job methods, for every transport.
 local core = require "doctranslate.core"
 
 local L = {}
@@ -425,13 +424,6 @@ function L.failures(job, opts)
     return a.key < b.key
   end)
   return report
-end
-
---- Adds wait and failures to the core's Job class (once per Lua state).
-function L.install()
-  for name, fn in pairs({ wait = L.wait, wait_async = L.wait_async, failures = L.failures }) do
-    pcall(core.extend, "Job", name, fn) -- already there: a second require in the same state
-  end
 end
 
 return L

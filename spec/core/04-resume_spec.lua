@@ -52,6 +52,22 @@ describe("pages:continuation", function()
     assert.same(want, got)
   end)
 
+  it("takes a page_size given with the token over the token's, even when it is the client's own", function()
+    local id = H.job{ documents = 30 }
+    local c = H.client{ page_size = 10 }
+    local pages = c:documents(id, { page_size = 4 })
+    assert.equal(4, #assert(pages:next_page()))
+    local token = pages:continuation()
+    pages:close()
+    local resumed = c:documents(id, { continuation = token, page_size = 10 })
+    assert.equal(10, #assert(resumed:next_page()))
+    resumed:close()
+    -- without one, the token's page size goes on
+    local again = c:documents(id, { continuation = token })
+    assert.equal(4, #assert(again:next_page()))
+    again:close()
+  end)
+
   it("resumes after next_page", function()
     local id = H.job{ documents = 17 }
     local c = H.client()

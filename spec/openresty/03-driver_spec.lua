@@ -118,7 +118,8 @@ describe("doctranslate.driver with a Lua transport", function()
       local t = luasocket_transport()
       local c = dt.new{ endpoint = emu.http, key = emu.key, transport = t, api_version = version }
       local job = assert(c:start(START))
-      assert.equal("table", type(job))
+      assert.equal("userdata", type(job)) -- the core's Job, read through this client
+      assert.equal(c, job:client())
       assert.is_string(job.id)
       assert.equal("NotStarted", c:job(job.id).status)
       assert.equal(job, job:cancel())
@@ -129,7 +130,7 @@ describe("doctranslate.driver with a Lua transport", function()
       assert.is_true(#formats > 0)
       local seen = false
       for j in c:jobs{ page_size = 5 } do
-        assert.equal("table", type(j)) -- proxies: their refresh uses the transport too
+        assert.equal(c, j:client()) -- their refresh uses the transport too
         if j.id == job.id then seen = assert(j:refresh()) end
       end
       assert.truthy(seen)
@@ -197,7 +198,7 @@ describe("doctranslate.driver with a Lua transport", function()
     local ok_async, e_async = pcall(function() return lc:documents_async(job_id) end)
     if lc.documents_async then
       assert.is_false(ok_async)
-      assert.matches("libcurl driver", e_async.message, 1, true)
+      assert.matches("libcurl client", e_async.message, 1, true)
     end
     lc:close()
     local ok, e = pcall(lc.job, lc, job_id)

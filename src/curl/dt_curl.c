@@ -312,15 +312,6 @@ void dt_curl_finish_parsed(dt_curl *c, dt_op *op, struct json_object *root, cons
     dt_op_feed_parsed(op, r, root, why);
 }
 
-void dt_curl_perform(dt_curl *c, dt_op *op)
-{
-    dt_curl_prepare(c, op);
-    if (c->multi != NULL)
-        dt_curl_finish(c, op, dt_multi_run(c));
-    else
-        dt_curl_finish(c, op, curl_easy_perform(c->easy));
-}
-
 /* ------------------------------------------------------------ dt_multi */
 
 dt_multi *dt_multi_new(void)
@@ -407,18 +398,6 @@ void dt_multi_wait(dt_multi *mt, int max_ms)
         max_ms = (int)t;
     if (max_ms > 0)
         curl_multi_poll(mt->m, NULL, 0, max_ms, NULL);
-}
-
-CURLcode dt_multi_run(dt_curl *c)
-{
-    if (dt_multi_add(c) != 0)
-        return CURLE_FAILED_INIT;
-    for (;;) {
-        dt_multi_pump(c->multi);
-        if (c->done)
-            return c->rc;
-        dt_multi_wait(c->multi, 1000);
-    }
 }
 
 int dt_multi_fds(dt_multi *mt, dt_fd *out, int max, long *timeout_ms)

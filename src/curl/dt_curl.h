@@ -55,12 +55,9 @@ void dt_curl_abandon(dt_curl *c);
 /* Runs c's transfers in mt from now on (takes a reference); see below. */
 void dt_curl_attach(dt_curl *c, struct dt_multi *mt);
 
-/* Sends the current request of op (after DT_STEP_REQUEST) and feeds op;
- * blocks until it has an outcome (through the multi handle when attached). */
-void dt_curl_perform(dt_curl *c, dt_op *op);
 
-/* The same in two halves, for a multi handle driver: prepare sets the easy
- * handle up for op's request; finish feeds op with the transfer's outcome. */
+/* For the pump (dt_pump.h): prepare sets the easy handle up for op's
+ * request; finish feeds op with the transfer's outcome. */
 void dt_curl_prepare(dt_curl *c, dt_op *op);
 /* The same with another x-ms-client-request-id than op's (a prefetched page
  * is the next call of op: it carries that call's id). */
@@ -101,8 +98,6 @@ void dt_multi_remove(dt_curl *c);
 void dt_multi_pump(dt_multi *mt);
 /* Waits at most max_ms for activity on mt's sockets. */
 void dt_multi_wait(dt_multi *mt, int max_ms);
-/* Adds c, waits until its transfer ended, returns how it ended. */
-CURLcode dt_multi_run(dt_curl *c);
 
 typedef struct dt_fd {
     int fd;

@@ -32,96 +32,9 @@ typedef struct dt_async {
     long long documents; /* documents handed out (take or on_documents) */
     long long pages;
     char *token;         /* the continuation kept when the op is released */
+    int busy;            /* step() is polling its pump (callbacks may run) */
+    int end_pending;     /* 1 cancel, 2 close, asked by a callback while busy */
 } dt_async;
-
-/* ------------------------------------------------ the client's multi handle */
-
-dt_multi *dt_client_multi(dt_client *cl)
-{
-    if (cl->multi == NULL)
-        cl->multi = dt_multi_new();
-    return cl->multi;
-}
-
-/* The log lines of the blocking driver, for transfers run by a pump. */
-void dt_lpump_event(void *ud, dt_pump_event ev, dt_pump *p)
-{
-    dt_lpump *lp = ud;
-    dt_op *op = p->op;
-    char *red;
-    if (lp->L == NULL || lp->cl == NULL)
-        return;
-    switch (ev) {
-    case DT_PUMP_EV_RESPONSE:
-        red = dt_url_redact(p->last_url ? p->last_url : "");
-        if (p->last_status > 0)
-            dt_log(lp->L, lp->cl, "debug", "%s %s -> %ld (%.1f ms%s)", p->last_method,
-                   red ? red : "?", p->last_status, p->last_seconds * 1000.0,
-                   p->last_prefetched ? ", prefetched" : "");
-        else
-            dt_log(lp->L, lp->cl, "debug", "%s %s -> no response (%.1f ms%s)", p->last_method,
-                   red ? red : "?", p->last_seconds * 1000.0,
-                   p->last_prefetched ? ", prefetched" : "");
-        free(red);
-        break;
-    case DT_PUMP_EV_SEQUENTIAL:
-        dt_log(lp->L, lp->cl, "info", "concurrency %d: %s; the listing runs sequentially",
-               p->windows, p->fallback ? p->fallback : "?");
-        break;
-    case DT_PUMP_EV_RETRY:
-        dt_log(lp->L, lp->cl, "warn", "retry %d of %d in %.3f s (x-ms-client-request-id %s)",
-               op->attempt, lp->cl->conf.retries, op->wait, op->client_id);
-        break;
-    default:
-        dt_log(lp->L, lp->cl, "debug", "%s error: %s", dt_err_kind_name(op->err.kind),
-               op->err.message ? op->err.message : "");
-        break;
-    }
-}
-
-/* Credentials before each request (a token function may be due). */
-static int lpump_before(void *ud, dt_op *op)
-{
-    dt_lpump *lp = ud;
-    if (lp->L == NULL || lp->cl == NULL)
-        return 1;
-    return dt_auth_ready(lp->L, lp->cl, op);
-}
-
-dt_lpump *dt_lpump_new(dt_client *cl, dt_op *op, int prefetch)
-{
-    dt_lpump *lp;
-    dt_multi *mt = dt_client_multi(cl);
-    if (mt == NULL)
-        return NULL;
-    lp = calloc(1, sizeof *lp);
-    if (lp == NULL)
-        return NULL;
-    dt_pump_init(&lp->pump, mt, &cl->copts, op, prefetch);
-    lp->pump.event = dt_lpump_event;
-    lp->pump.before = lpump_before;
-    lp->pump.event_ud = lp;
-    return lp;
-}
-
-/* The pump of an operation begun before a fork is the parent's: a child
- * starts over with its own (after_fork renewed the client's multi handle). */
-dt_lpump *dt_lpump_check(dt_lpump *lp, dt_client *cl)
-{
-    if (lp == NULL || lp->pump.mt == cl->multi)
-        return lp;
-    dt_pump_abandon(&lp->pump);
-    free(lp);
-    return NULL;
-}
-
-void dt_lpump_free(dt_lpump *lp)
-{
-    if (lp == NULL)
-        return;
-    dt_pump_close(&lp->pump);
-    free(lp);
-}
 
 /* ------------------------------------------------------------ the object */
 
@@ -151,10 +64,17 @@ static void save_token(dt_async *a)
         a->token = dt_op_continuation(a->op);
 }
 
-/* close / __close / __gc: one idempotent path */
+static int async_cancel(lua_State *L);
+
+/* close / __close / __gc: one idempotent path; from a callback inside step()
+ * it is done when the poll returns */
 static int async_close(lua_State *L)
 {
     dt_async *a = check_async(L, 1);
+    if (a->busy) {
+        a->end_pending = 2;
+        return 0;
+    }
     release_io(a);
     save_token(a);
     dt_op_free(a->op);
@@ -338,14 +258,14 @@ static int async_step(lua_State *L)
     dt_async *a = check_async(L, 1);
     dt_client *cl;
     dt_pump_state st;
-    int ci;
     lua_settop(L, 1);
+    if (a->busy)
+        return dt_usage(L, "op:step() called from one of the operation's own callbacks");
     if (a->state != A_RUNNING || a->op == NULL) {
         lua_pushboolean(L, 1);
         return 1;
     }
     cl = dt_client_from_ref(L, a->client_ref);
-    ci = lua_gettop(L);
     if (cl == NULL)
         return dt_usage(L, "the operation's client is closed");
     a->pump = dt_lpump_check(a->pump, cl);
@@ -357,8 +277,25 @@ static int async_step(lua_State *L)
     }
     a->pump->L = L;
     a->pump->cl = cl;
+    a->busy = 1;
     st = dt_pump_poll(&a->pump->pump);
+    a->busy = 0;
     a->pump->L = NULL;
+    if (a->end_pending) {
+        /* a callback (the log, a token function) ended it during the poll */
+        lua_pushcfunction(L, a->end_pending == 2 ? async_close : async_cancel);
+        lua_pushvalue(L, 1);
+        a->end_pending = 0;
+        lua_call(L, 1, 0);
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    if (cl->closed) {
+        lua_pushcfunction(L, async_cancel);
+        lua_pushvalue(L, 1);
+        lua_call(L, 1, 0);
+        return dt_usage(L, "the operation's client was closed by a callback while it ran");
+    }
     a->pages = a->op->pages;
     if (st == DT_PUMP_BUSY) {
         lua_pushboolean(L, 0);
@@ -376,19 +313,8 @@ static int async_step(lua_State *L)
         return 1;
     }
     if (st == DT_PUMP_READY) {
-        dt_op *op = a->op;
-        if (op->kind == DT_OP_JOB) {
-            dt_obj *j = dt_push_job(L, ci, NULL, NULL, op->job_id);
-            j->json = op->root;
-            j->resp = op->resp;
-        } else {
-            dt_obj *d = dt_push_document(L, NULL, NULL);
-            d->json = op->root;
-            d->resp = op->resp;
-        }
-        op->root = NULL;
-        op->resp = NULL;
-        dt_op_release(op);
+        dt_push_result(L, a->client_ref, a->op); /* lua_obj.c */
+        dt_op_release(a->op);
         a->result_ref = luaL_ref(L, LUA_REGISTRYINDEX);
         a->state = A_DONE;
     } else if (st == DT_PUMP_DONE) {
@@ -426,6 +352,11 @@ static int async_take(lua_State *L)
 static int async_cancel(lua_State *L)
 {
     dt_async *a = check_async(L, 1);
+    if (a->busy) {
+        if (a->end_pending == 0)
+            a->end_pending = 1;
+        return 0;
+    }
     release_io(a);
     save_token(a);
     if (a->op != NULL) {

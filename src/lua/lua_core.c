@@ -75,9 +75,6 @@ static void after_fork(dt_client *cl)
     long pid = (long)getpid();
     if (cl->pid == pid)
         return;
-    if (cl->curl_ready)
-        dt_curl_abandon(&cl->curl);
-    cl->curl_ready = 0;
     cl->multi = NULL; /* the parent's pool: forgotten, never cleaned up here */
     cl->conf.rng = seed() ^ (uint64_t)pid;
     cl->pid = pid;
@@ -101,54 +98,6 @@ dt_client *dt_client_from_ref(lua_State *L, int ref)
         return NULL;
     after_fork(cl);
     return cl;
-}
-
-dt_step dt_drive(lua_State *L, dt_client *cl, dt_op *op)
-{
-    after_fork(cl);
-    for (;;) {
-        dt_step s;
-        dt_op_deadline(op, dt_now()); /* the clock is the driver's (dt_op.h) */
-        s = dt_op_step(op);
-        if (s == DT_STEP_REQUEST) {
-            char *red;
-            if (cl->closed)
-                dt_usage(L, "the client is closed");
-            if (!dt_auth_ready(L, cl, op))
-                continue;
-            if (!cl->curl_ready) {
-                const char *why = "?";
-                if (dt_curl_open(&cl->curl, &cl->copts, &why) != 0) {
-                    dt_curl_close(&cl->curl);
-                    dt_op_feed_error(op, DT_ERR_NETWORK, why);
-                    continue;
-                }
-                cl->curl_ready = 1;
-            }
-            if (cl->curl.multi == NULL && dt_client_multi(cl) != NULL)
-                dt_curl_attach(&cl->curl, cl->multi); /* one pool for every transfer */
-            red = dt_url_redact(op->url ? op->url : "");
-            dt_curl_perform(&cl->curl, op);
-            if (cl->curl.last_status > 0)
-                dt_log(L, cl, "debug", "%s %s -> %ld (%.1f ms)", op->method, red ? red : "?",
-                       cl->curl.last_status, cl->curl.last_seconds * 1000.0);
-            else
-                dt_log(L, cl, "debug", "%s %s -> no response (%.1f ms)", op->method, red ? red : "?",
-                       cl->curl.last_seconds * 1000.0);
-            free(red);
-            continue;
-        }
-        if (s == DT_STEP_WAIT) {
-            dt_log(L, cl, "warn", "retry %d of %d in %.3f s (x-ms-client-request-id %s)",
-                   op->attempt, cl->conf.retries, op->wait, op->client_id);
-            dt_sleep(op->wait);
-            continue;
-        }
-        if (s == DT_STEP_ERROR)
-            dt_log(L, cl, "debug", "%s error: %s", dt_err_kind_name(op->err.kind),
-                   op->err.message ? op->err.message : "");
-        return s;
-    }
 }
 
 static char *dup_lua(lua_State *L, int idx)
@@ -185,9 +134,6 @@ static uint64_t seed(void)
 
 static void free_client(dt_client *cl)
 {
-    if (cl->curl_ready)
-        dt_curl_close(&cl->curl);
-    cl->curl_ready = 0;
     dt_multi_unref(cl->multi); /* freed once no operation holds it */
     cl->multi = NULL;
     free(cl->conf.endpoint);
@@ -211,10 +157,7 @@ static void free_client(dt_client *cl)
 static int client_close(lua_State *L)
 {
     dt_client *cl = luaL_checkudata(L, 1, DT_CLIENT_MT);
-    if (cl->curl_ready)
-        dt_curl_close(&cl->curl);
-    cl->curl_ready = 0;
-    dt_multi_unref(cl->multi);
+    dt_multi_unref(cl->multi); /* running pumps hold their own reference */
     cl->multi = NULL;
     cl->closed = 1;
     return 0;
@@ -433,51 +376,8 @@ static int check_id(lua_State *L, int idx, const char *name)
     return 0;
 }
 
-/* c:job(job_id) */
-static int client_job(lua_State *L)
-{
-    dt_client *cl = dt_check_client(L, 1);
-    dt_pages *h;
-    dt_obj *j;
-    check_id(L, 2, "job_id");
-    h = dt_holder_new(L, 1, DT_OP_MT);
-    h->op = dt_op_new_job(&cl->conf, lua_tostring(L, 2));
-    if (h->op == NULL)
-        return luaL_error(L, "out of memory");
-    if (dt_drive(L, cl, h->op) != DT_STEP_READY)
-        return dt_push_nil_error(L, cl, &h->op->err);
-    j = dt_push_job(L, 1, NULL, NULL, lua_tostring(L, 2));
-    j->json = h->op->root;
-    j->resp = h->op->resp;
-    h->op->root = NULL;
-    h->op->resp = NULL;
-    return 1;
-}
-
-/* c:document(job_id, doc_id) */
-static int client_document(lua_State *L)
-{
-    dt_client *cl = dt_check_client(L, 1);
-    dt_pages *h;
-    dt_obj *d;
-    check_id(L, 2, "job_id");
-    check_id(L, 3, "doc_id");
-    h = dt_holder_new(L, 1, DT_OP_MT);
-    h->op = dt_op_new_document(&cl->conf, lua_tostring(L, 2), lua_tostring(L, 3));
-    if (h->op == NULL)
-        return luaL_error(L, "out of memory");
-    if (dt_drive(L, cl, h->op) != DT_STEP_READY)
-        return dt_push_nil_error(L, cl, &h->op->err);
-    d = dt_push_document(L, NULL, NULL);
-    d->json = h->op->root;
-    d->resp = h->op->resp;
-    h->op->root = NULL;
-    h->op->resp = NULL;
-    return 1;
-}
-
-/* c:documents(job_id, opts) */
-static int client_documents(lua_State *L)
+/* c:documents_op(job_id, opts): the lazy listing of a job's documents */
+static int client_documents_op(lua_State *L)
 {
     dt_check_client(L, 1);
     check_id(L, 2, "job_id");
@@ -517,9 +417,9 @@ static int client_stats(lua_State *L)
     dt_client *cl = luaL_checkudata(L, 1, DT_CLIENT_MT);
     lua_createtable(L, 0, 3);
     /* every transfer of the client runs in its multi handle once it exists */
-    dt_pushint64(L, cl->multi ? cl->multi->requests : cl->curl.requests);
+    dt_pushint64(L, cl->multi ? cl->multi->requests : 0);
     lua_setfield(L, -2, "requests");
-    dt_pushint64(L, cl->multi ? cl->multi->connects : cl->curl.connects);
+    dt_pushint64(L, cl->multi ? cl->multi->connects : 0);
     lua_setfield(L, -2, "connections");
     dt_pushint64(L, cl->multi ? cl->multi->running : 0);
     lua_setfield(L, -2, "transfers"); /* in flight now */
@@ -606,8 +506,7 @@ DT_EXPORT int luaopen_doctranslate_core(lua_State *L);
 int luaopen_doctranslate_core(lua_State *L)
 {
     static const luaL_Reg client_methods[] = {
-        {"job", client_job},         {"document", client_document},
-        {"documents", client_documents}, {"job_op", client_job_op},
+        {"documents_op", client_documents_op}, {"job_op", client_job_op},
         {"document_op", client_document_op}, {"stats", client_stats},
         {"close", client_close},     {NULL, NULL}};
     static const luaL_Reg funcs[] = {{"new", client_new},
@@ -635,6 +534,16 @@ int luaopen_doctranslate_core(lua_State *L)
     lua_newtable(L);
     dt_setfuncs(L, funcs);
     dt_lifecycle_open(L);
+    /* the method tables of the classes, which doctranslate.client completes
+     * with the methods written in Lua once for every transport */
+    lua_createtable(L, 0, 2);
+    luaL_getmetatable(L, DT_CLIENT_MT);
+    lua_getfield(L, -1, "__index");
+    lua_setfield(L, -3, "Client");
+    lua_pop(L, 1);
+    dt_job_methods(L);
+    lua_setfield(L, -2, "Job");
+    lua_setfield(L, -2, "classes");
     /* curl_version() would start LDAP/SASL inside libcurl: the version number is enough */
     lua_pushfstring(L, "libcurl/%s", curl_version_info(CURLVERSION_NOW)->version);
     lua_setfield(L, -2, "curl_version");

@@ -27,10 +27,8 @@
 
 typedef struct dt_client {
     dt_conf conf;
-    dt_curl curl;
     dt_curl_opts copts;
     char *ca_file, *proxy;
-    int curl_ready;
     int closed;
     int log_ref;
     int token_ref;          /* token = function() return token, expires_at end, or LUA_NOREF */
@@ -61,6 +59,10 @@ typedef struct dt_pages {   /* a listing, or (kind != DOCUMENTS) a single-shot O
     int prefetch;
     int concurrency;        /* pages fetched at once (parallel windows), 1: none */
     int win_checked;        /* the job was looked at for windows */
+    int busy;               /* dt_run is running it */
+    double sent_at;         /* Lua transport: when next_request gave the request (dt_now) */
+    int failure_logged;     /* Lua transport: the op's failure was logged */
+    int close_pending;      /* closed from a callback during that run */
 } dt_pages;
 
 /* A dt_pump driven from Lua: L and cl are set while it runs (the log). */
@@ -72,6 +74,7 @@ typedef struct dt_lpump {
 
 /* Listing options beyond the query. */
 typedef struct dt_list_extra {
+    int page_size_given; /* the option was given (it wins over a continuation's) */
     int prefetch;
     int concurrency;
     double deadline; /* seconds, 0 = none */
@@ -109,6 +112,8 @@ void dt_job_methods(lua_State *L);
 int dt_pages_new(lua_State *L, int client_idx, const char *job_id, int opts_idx);
 /* Pushes an empty holder (op NULL) of metatable mt referencing the client. */
 dt_pages *dt_holder_new(lua_State *L, int client_idx, const char *mt);
+/* Frees the holder's pump and op (the continuation kept) and its client reference. */
+void dt_holder_release(lua_State *L, dt_pages *p);
 void dt_pages_open(lua_State *L);
 
 /* lua_lifecycle.c */
@@ -124,12 +129,21 @@ void dt_lifecycle_open(lua_State *L);
 dt_op *dt_list_op_new(lua_State *L, int client_idx, const char *job_id, int opts_idx, int async,
                       dt_list_extra *x);
 
-/* lua_async.c */
+/* lua_run.c: the libcurl runner */
+/* Runs the holder's op with libcurl (raises a usage error when the holder or
+ * its client was closed by a callback during the run). */
+dt_step dt_run(lua_State *L, dt_pages *p);
 dt_multi *dt_client_multi(dt_client *cl);
 dt_lpump *dt_lpump_new(dt_client *cl, dt_op *op, int prefetch);
 void dt_lpump_free(dt_lpump *lp);
 dt_lpump *dt_lpump_check(dt_lpump *lp, dt_client *cl);
-void dt_lpump_event(void *ud, dt_pump_event ev, dt_pump *p);
+/* The log lines of every runner. */
+void dt_log_response(lua_State *L, dt_client *cl, const char *method, const char *url, long status,
+                     double seconds, int prefetched);
+void dt_log_retry(lua_State *L, dt_client *cl, const dt_op *op);
+void dt_log_failure(lua_State *L, dt_client *cl, const dt_op *op);
+
+/* lua_async.c */
 void dt_async_open(lua_State *L);
 /* The `budget` option at idx: seconds in 0..1 (0: no bound); raises a usage error. */
 double dt_budget_opt(lua_State *L, int idx);
@@ -138,8 +152,6 @@ double dt_budget_opt(lua_State *L, int idx);
 dt_client *dt_check_client(lua_State *L, int idx);
 /* The client behind a registry ref (pushed on the stack), or NULL. */
 dt_client *dt_client_from_ref(lua_State *L, int ref);
-/* Runs op with libcurl until it has a result, ended or failed. */
-dt_step dt_drive(lua_State *L, dt_client *cl, dt_op *op);
 void dt_log(lua_State *L, dt_client *cl, const char *level, const char *fmt, ...) DT_PRINTF(4, 5);
 char *dt_scrub(dt_client *cl, const char *s); /* malloc'd copy without the secret */
 

@@ -448,15 +448,6 @@ static dt_pages *new_op(lua_State *L, dt_op *op)
     return h;
 }
 
-/* Drives the op on top (a holder) with libcurl; pushes its result or nil, err. */
-static int run(lua_State *L, dt_client *cl, dt_pages *h)
-{
-    if (dt_drive(L, cl, h->op) != DT_STEP_READY)
-        return dt_push_nil_error(L, cl, &h->op->err);
-    dt_push_result(L, h->client_ref, h->op);
-    return 1;
-}
-
 static void check_id(lua_State *L, int idx, const char *name)
 {
     if (lua_type(L, idx) != LUA_TSTRING || dt_rawlen(L, idx) == 0)
@@ -478,16 +469,6 @@ static const char *format_type(lua_State *L, int idx)
     return t;
 }
 
-/* c:start(request) -> job, or nil, err */
-static int client_start(lua_State *L)
-{
-    dt_client *cl = dt_check_client(L, 1);
-    const char *body;
-    lua_settop(L, 2);
-    body = start_body(L, 2, cl);
-    return run(L, cl, new_op(L, dt_op_new_start(&cl->conf, body)));
-}
-
 /* c:start_op(request): the same for Lua transports (next_request / feed / result) */
 static int client_start_op(lua_State *L)
 {
@@ -499,15 +480,7 @@ static int client_start_op(lua_State *L)
     return 1;
 }
 
-/* c:cancel(job_id) -> job (Cancelling or Cancelled), or nil, err */
-static int client_cancel(lua_State *L)
-{
-    dt_client *cl = dt_check_client(L, 1);
-    check_id(L, 2, "job_id");
-    lua_settop(L, 2);
-    return run(L, cl, new_op(L, dt_op_new_cancel(&cl->conf, lua_tostring(L, 2))));
-}
-
+/* c:cancel_op(job_id) */
 static int client_cancel_op(lua_State *L)
 {
     dt_client *cl = dt_check_client(L, 1);
@@ -516,15 +489,7 @@ static int client_cancel_op(lua_State *L)
     return 1;
 }
 
-/* c:formats("document" | "glossary") -> array of format tables, or nil, err */
-static int client_formats(lua_State *L)
-{
-    dt_client *cl = dt_check_client(L, 1);
-    const char *t = format_type(L, 2);
-    lua_settop(L, 2);
-    return run(L, cl, new_op(L, dt_op_new_formats(&cl->conf, t)));
-}
-
+/* c:formats_op("document" | "glossary"): the formats array as its result */
 static int client_formats_op(lua_State *L)
 {
     dt_client *cl = dt_check_client(L, 1);
@@ -532,8 +497,8 @@ static int client_formats_op(lua_State *L)
     return 1;
 }
 
-/* c:jobs(opts): the lazy job list (the Pages object of documents) */
-static int client_jobs(lua_State *L)
+/* c:jobs_op(opts): the lazy job list (the Pages object of documents) */
+static int client_jobs_op(lua_State *L)
 {
     dt_check_client(L, 1);
     return dt_pages_new(L, 1, NULL, lua_isnoneornil(L, 2) ? 0 : 2);
@@ -572,43 +537,15 @@ static int core_error(lua_State *L)
     return 1;
 }
 
-/* core.extend("Client" | "Job", name, fn): a method written in Lua */
-static int core_extend(lua_State *L)
-{
-    static const char *const classes[] = {"Client", "Job", NULL};
-    int c = luaL_checkoption(L, 1, NULL, classes);
-    luaL_checkstring(L, 2);
-    luaL_checktype(L, 3, LUA_TFUNCTION);
-    if (c == 0) {
-        luaL_getmetatable(L, DT_CLIENT_MT);
-        lua_getfield(L, -1, "__index");
-    } else {
-        dt_job_methods(L);
-    }
-    lua_pushvalue(L, 2);
-    lua_rawget(L, -2);
-    if (!lua_isnil(L, -1))
-        return dt_usage(L, "bad argument 'name': %s already has a method '%s'",
-                        classes[c], lua_tostring(L, 2));
-    lua_pop(L, 1);
-    lua_pushvalue(L, 2);
-    lua_pushvalue(L, 3);
-    lua_rawset(L, -3);
-    return 0;
-}
-
 void dt_lifecycle_open(lua_State *L)
 {
     static const luaL_Reg client_methods[] = {
-        {"start", client_start},         {"start_op", client_start_op},
-        {"start_body", client_start_body}, {"cancel", client_cancel},
-        {"cancel_op", client_cancel_op}, {"formats", client_formats},
-        {"formats_op", client_formats_op}, {"jobs", client_jobs},
-        {"set_token", client_set_token}, {"token_due", client_token_due},
-        {NULL, NULL}};
-    static const luaL_Reg funcs[] = {{"sleep", core_sleep},   {"monotonic", core_monotonic},
-                                     {"error", core_error},   {"extend", core_extend},
-                                     {NULL, NULL}};
+        {"start_op", client_start_op},     {"start_body", client_start_body},
+        {"cancel_op", client_cancel_op},   {"formats_op", client_formats_op},
+        {"jobs_op", client_jobs_op},       {"set_token", client_set_token},
+        {"token_due", client_token_due},   {NULL, NULL}};
+    static const luaL_Reg funcs[] = {{"sleep", core_sleep}, {"monotonic", core_monotonic},
+                                     {"error", core_error}, {NULL, NULL}};
     /* the module table is on top */
     dt_setfuncs(L, funcs);
     luaL_getmetatable(L, DT_CLIENT_MT);

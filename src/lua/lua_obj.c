@@ -502,75 +502,6 @@ static int doc_tostring(lua_State *L)
     return 1;
 }
 
-/* job:refresh() */
-static int job_refresh(lua_State *L)
-{
-    dt_obj *o = luaL_checkudata(L, 1, DT_JOB_MT);
-    dt_client *cl = dt_client_from_ref(L, o->client_ref);
-    dt_op *op;
-    dt_pages *h;
-    if (cl == NULL)
-        return dt_usage(L, "the job's client is closed");
-    h = dt_holder_new(L, lua_gettop(L), DT_OP_MT);
-    op = h->op = dt_op_new_job(&cl->conf, o->job_id);
-    if (op == NULL)
-        return luaL_error(L, "out of memory");
-    if (dt_drive(L, cl, op) != DT_STEP_READY)
-        return dt_push_nil_error(L, cl, &op->err);
-    if (o->json != NULL)
-        json_object_put(o->json);
-    dt_resp_unref(o->resp);
-    o->json = op->root;
-    o->resp = op->resp;
-    op->root = NULL;
-    op->resp = NULL;
-    lua_settop(L, 1);
-    return 1;
-}
-
-/* job:documents(opts) */
-static int job_documents(lua_State *L)
-{
-    dt_obj *o = luaL_checkudata(L, 1, DT_JOB_MT);
-    dt_client *cl;
-    int ci, has_opts = !lua_isnoneornil(L, 2);
-    lua_settop(L, 2);
-    cl = dt_client_from_ref(L, o->client_ref);
-    if (cl == NULL)
-        return dt_usage(L, "the job's client is closed");
-    ci = lua_gettop(L);
-    return dt_pages_new(L, ci, o->job_id, has_opts ? 2 : 0);
-}
-
-/* job:document(doc_id) */
-static int job_document(lua_State *L)
-{
-    dt_obj *o = luaL_checkudata(L, 1, DT_JOB_MT);
-    dt_client *cl = dt_client_from_ref(L, o->client_ref);
-    dt_op *op;
-    dt_pages *h;
-    const char *doc_id;
-    if (cl == NULL)
-        return dt_usage(L, "the job's client is closed");
-    if (lua_type(L, 2) != LUA_TSTRING || dt_rawlen(L, 2) == 0)
-        return dt_usage(L, "bad argument 'doc_id': a non-empty string expected");
-    doc_id = lua_tostring(L, 2);
-    h = dt_holder_new(L, lua_gettop(L) - 0, DT_OP_MT);
-    op = h->op = dt_op_new_document(&cl->conf, o->job_id, doc_id);
-    if (op == NULL)
-        return luaL_error(L, "out of memory");
-    if (dt_drive(L, cl, op) != DT_STEP_READY)
-        return dt_push_nil_error(L, cl, &op->err);
-    {
-        dt_obj *d = dt_push_document(L, NULL, NULL);
-        d->json = op->root;
-        d->resp = op->resp;
-        op->root = NULL;
-        op->resp = NULL;
-    }
-    return 1;
-}
-
 /* Replaces the job's JSON and response with the op's result. */
 static void take_result(dt_obj *o, dt_op *op)
 {
@@ -583,23 +514,12 @@ static void take_result(dt_obj *o, dt_op *op)
     op->resp = NULL;
 }
 
-/* job:cancel() -> the job, re-read from the answer (Cancelling or Cancelled),
- * or nil, err (a job that already ended: the service's 400 or 409) */
-static int job_cancel(lua_State *L)
+/* job:job_id() -> the job's id: its JSON id, or (a v1.x start answers with no
+ * body) the last segment of the Operation-Location it came with */
+static int job_job_id(lua_State *L)
 {
     dt_obj *o = luaL_checkudata(L, 1, DT_JOB_MT);
-    dt_client *cl = dt_client_from_ref(L, o->client_ref);
-    dt_pages *h;
-    if (cl == NULL)
-        return dt_usage(L, "the job's client is closed");
-    h = dt_holder_new(L, lua_gettop(L), DT_OP_MT);
-    h->op = dt_op_new_cancel(&cl->conf, o->job_id);
-    if (h->op == NULL)
-        return luaL_error(L, "out of memory");
-    if (dt_drive(L, cl, h->op) != DT_STEP_READY)
-        return dt_push_nil_error(L, cl, &h->op->err);
-    take_result(o, h->op);
-    lua_settop(L, 1);
+    lua_pushstring(L, o->job_id ? o->job_id : "");
     return 1;
 }
 
@@ -790,9 +710,8 @@ static void make_class(lua_State *L, const char *mt, const luaL_Reg *methods,
 void dt_obj_open(lua_State *L)
 {
     static const luaL_Reg job_methods[] = {
-        {"refresh", job_refresh},   {"documents", job_documents}, {"document", job_document},
-        {"time", obj_time},         {"response", obj_response},   {"cancel", job_cancel},
-        {"client", job_client},     {"adopt", job_adopt},         {NULL, NULL}};
+        {"time", obj_time},     {"response", obj_response}, {"job_id", job_job_id},
+        {"client", job_client}, {"adopt", job_adopt},       {NULL, NULL}};
     static const luaL_Reg doc_methods[] = {
         {"time", obj_time}, {"response", obj_response}, {NULL, NULL}};
     make_class(L, DT_JOB_MT, job_methods, job_tostring);

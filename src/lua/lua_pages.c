@@ -40,15 +40,18 @@ static dt_pages *check_open(lua_State *L, int idx)
         dt_usage(L, "%s", CLOSED_LISTING);
     if (p->closed || p->op == NULL)
         dt_usage(L, "the operation is closed");
+    if (p->busy)
+        dt_usage(L, "%s is already being run (called again from one of its own callbacks)",
+                 p->op->kind == DT_OP_DOCUMENTS ? "the listing" : "the operation");
     return p;
 }
 
 /* close and __close (break out of a for loop): one idempotent path that frees
  * the operation, its page and the client reference, keeping only the
  * continuation token so a listing left early can still be resumed. */
-static int holder_close(lua_State *L)
+void dt_holder_release(lua_State *L, dt_pages *p)
 {
-    dt_pages *p = check_holder(L, 1);
+    p->close_pending = 0;
     dt_lpump_free(p->pump); /* a prefetched page in flight stops here */
     p->pump = NULL;
     if (p->op != NULL) {
@@ -61,6 +64,17 @@ static int holder_close(lua_State *L)
     if (p->client_ref != LUA_NOREF && p->client_ref != LUA_REFNIL)
         luaL_unref(L, LUA_REGISTRYINDEX, p->client_ref);
     p->client_ref = LUA_NOREF;
+}
+
+/* A close from a callback while the holder runs (dt_run) is put off until
+ * the run returns: the pump and the op are in use. */
+static int holder_close(lua_State *L)
+{
+    dt_pages *p = check_holder(L, 1);
+    if (p->busy)
+        p->close_pending = 1;
+    else
+        dt_holder_release(L, p);
     return 0;
 }
 
@@ -168,6 +182,7 @@ static const char *read_list_opts(lua_State *L, int opts_idx, dt_client *cl, dt_
     x->concurrency = cl->concurrency > 0 ? cl->concurrency : 1;
     x->deadline = cl->conf.deadline;
     x->budget = -1;
+    x->page_size_given = 0;
     q->statuses = q->ids = q->created_after = q->created_before = q->order_by = NULL;
     q->top = -1;
     q->skip = 0;
@@ -212,6 +227,7 @@ static const char *read_list_opts(lua_State *L, int opts_idx, dt_client *cl, dt_
             if (!is_integer(L, v, &n) || n < 1 || n > 100)
                 dt_usage(L, "bad option 'page_size': an integer in 1..100 expected");
             q->page_size = (int)n;
+            x->page_size_given = 1;
             others--;
         } else if (strcmp(k, "prefetch") == 0) {
             if (lua_type(L, v) != LUA_TBOOLEAN)
@@ -256,8 +272,9 @@ static const char *read_list_opts(lua_State *L, int opts_idx, dt_client *cl, dt_
 /* concurrency = n: only where the result is well defined. Looks the job up
  * (one request) and arms the pump's windows, or says through the log why the
  * listing runs sequentially. */
-static void window_check(lua_State *L, dt_pages *p, dt_client *cl)
+static void window_check(lua_State *L, dt_pages *p)
 {
+    dt_client *cl = dt_client_from_ref(L, p->client_ref);
     static const char *const terminal[] = {"Succeeded", "Failed", "Cancelled", "Canceled",
                                            "ValidationFailed", NULL};
     const dt_list_query *q = &p->op->q;
@@ -266,12 +283,16 @@ static void window_check(lua_State *L, dt_pages *p, dt_client *cl)
     dt_op *jop;
     int i;
     p->win_checked = 1;
+    if (cl == NULL)
+        dt_usage(L, "the listing's client is closed");
     if (q->statuses || q->ids || q->created_after || q->created_before) {
         why = "filters make the number of documents unknown";
     } else if ((jop = dt_op_new_job(&cl->conf, p->op->job_id)) == NULL) {
         why = "out of memory";
     } else {
-        if (dt_drive(L, cl, jop) != DT_STEP_READY) {
+        dt_pages *h = dt_holder_new(L, lua_gettop(L), DT_OP_MT); /* frees jop when collected */
+        h->op = jop;
+        if (dt_run(L, h) != DT_STEP_READY) {
             why = "the job could not be read";
         } else {
             struct json_object *sum = dt_json_get(jop->root, "summary"), *t;
@@ -287,16 +308,21 @@ static void window_check(lua_State *L, dt_pages *p, dt_client *cl)
             else if (total < 0)
                 why = "the job does not say how many documents it has";
         }
-        dt_op_free(jop);
+        lua_pop(L, 1);
     }
     if (why != NULL) {
         dt_log(L, cl, "info", "concurrency %d: %s; the listing runs sequentially",
                p->concurrency, why);
+        lua_pop(L, 1);
         return;
     }
+    lua_pop(L, 1);
     end = total;
     if (q->top >= 0 && q->skip + q->top < end)
         end = q->skip + q->top;
+    p->pump = dt_lpump_check(p->pump, cl);
+    if (p->pump == NULL && (p->pump = dt_lpump_new(cl, p->op, p->prefetch)) == NULL)
+        luaL_error(L, "out of memory (libcurl multi handle)");
     dt_pump_windows(&p->pump->pump, p->concurrency, end);
 }
 
@@ -320,7 +346,8 @@ dt_op *dt_list_op_new(lua_State *L, int client_idx, const char *job_id, int opts
             storage = NULL;
             dt_usage(L, "bad option 'continuation': the token %s", why);
         }
-        if (q.page_size < 0 || ps != cl->page_size)
+        /* the token's page size, unless the caller gave one (or the token has none) */
+        if (x->page_size_given || q.page_size < 0)
             q.page_size = ps;
     }
     op = job_id != NULL ? dt_op_new_documents(&cl->conf, job_id, &q) : dt_op_new_jobs(&cl->conf, &q);
@@ -369,29 +396,10 @@ static int fill(lua_State *L, dt_pages *p)
             if (dt_op_needs_io(p->op))
                 return dt_usage(L, "this listing is driven by next_request()/feed(): call next_request()");
             s = dt_op_step(p->op);
-        } else if (p->prefetch || p->concurrency > 1) {
-            dt_client *cl = dt_client_from_ref(L, p->client_ref);
-            dt_pump_state st;
-            if (cl == NULL)
-                return dt_usage(L, "the listing's client is closed");
-            p->pump = dt_lpump_check(p->pump, cl);
-            if (p->pump == NULL && (p->pump = dt_lpump_new(cl, p->op, p->prefetch)) == NULL)
-                return luaL_error(L, "out of memory (libcurl multi handle)");
-            if (p->concurrency > 1 && !p->win_checked)
-                window_check(L, p, cl);
-            p->pump->L = L;
-            p->pump->cl = cl;
-            st = dt_pump_run(&p->pump->pump);
-            p->pump->L = NULL;
-            lua_pop(L, 1);
-            s = st == DT_PUMP_DONE ? DT_STEP_DONE : st == DT_PUMP_ERROR ? DT_STEP_ERROR
-                                                                         : DT_STEP_READY;
         } else {
-            dt_client *cl = dt_client_from_ref(L, p->client_ref);
-            if (cl == NULL)
-                return dt_usage(L, "the listing's client is closed");
-            s = dt_drive(L, cl, p->op);
-            lua_pop(L, 1);
+            if (p->concurrency > 1 && !p->win_checked)
+                window_check(L, p);
+            s = dt_run(L, p);
         }
         if (s == DT_STEP_DONE)
             return 0;
@@ -424,6 +432,8 @@ static int pages_call(lua_State *L)
     int r;
     if (p->closed || p->op == NULL)
         return dt_usage(L, "%s", CLOSED_LISTING);
+    if (p->busy)
+        return dt_usage(L, "the listing is already being run (called again from one of its own callbacks)");
     r = fill(L, p);
     if (r == 0)
         return 0;
@@ -503,11 +513,39 @@ static int pages_tostring(lua_State *L)
 
 /* --------------------------------------------------- Lua transport side */
 
+/* A log line of the Lua runner, in the words of the libcurl runner's:
+ * what = 0 a response (status 0: none), 1 a retry wait, 2 the op failed. */
+static void holder_log(lua_State *L, dt_pages *p, int what, long status)
+{
+    dt_client *cl = dt_client_from_ref(L, p->client_ref);
+    if (cl != NULL && cl->log_ref != LUA_NOREF && cl->log_ref != LUA_REFNIL) {
+        if (what == 0)
+            dt_log_response(L, cl, p->op->method, p->op->url, status, dt_now() - p->sent_at, 0);
+        else if (what == 1)
+            dt_log_retry(L, cl, p->op);
+        else
+            dt_log_failure(L, cl, p->op);
+    }
+    lua_pop(L, 1);
+}
+
 static void emit_header(void *ud, const char *name, const char *value)
 {
     lua_State *L = ud;
     lua_pushstring(L, value);
     lua_setfield(L, -2, name);
+}
+
+/* it:from_lua() -> it: driven by next_request/feed only from now on (libcurl
+ * never runs it); next_request does the same on its first call */
+static int holder_from_lua(lua_State *L)
+{
+    dt_pages *p = check_open(L, 1);
+    p->external = 1;
+    dt_lpump_free(p->pump);
+    p->pump = NULL;
+    lua_settop(L, 1);
+    return 1;
 }
 
 /* it:next_request() -> {method, url, headers, body} | {wait = s} | nil */
@@ -527,13 +565,19 @@ static int holder_next_request(lua_State *L)
     while (s == DT_STEP_REQUEST && !dt_auth_ready_ref(L, p->client_ref, p->op))
         s = dt_op_step(p->op);
     if (s == DT_STEP_WAIT) {
+        holder_log(L, p, 1, 0);
         lua_createtable(L, 0, 1);
         lua_pushnumber(L, p->op->wait);
         lua_setfield(L, -2, "wait");
         return 1;
     }
+    if (s == DT_STEP_ERROR && !p->failure_logged) {
+        p->failure_logged = 1;
+        holder_log(L, p, 2, 0);
+    }
     if (s != DT_STEP_REQUEST)
         return 0;
+    p->sent_at = dt_now();
     lua_createtable(L, 0, 4);
     lua_pushstring(L, p->op->method);
     lua_setfield(L, -2, "method");
@@ -600,6 +644,7 @@ static int holder_feed(lua_State *L)
             lua_pop(L, 1);
         }
     }
+    holder_log(L, p, 0, (long)status);
     dt_op_feed(p->op, r, body, len);
     lua_pushboolean(L, 1);
     return 1;
@@ -622,6 +667,7 @@ static int holder_feed_error(lua_State *L)
         return dt_usage(L, "bad argument 'kind': network, timeout or protocol expected");
     if (!dt_op_inflight(p->op))
         return dt_usage(L, "feed_error() without a request: call next_request() first");
+    holder_log(L, p, 0, 0);
     if (k == DT_ERR_TIMEOUT && dt_op_at_deadline(p->op, dt_now()))
         dt_op_expire(p->op, NULL); /* the request's timeout was what was left */
     else
@@ -637,11 +683,7 @@ static int op_result(lua_State *L)
     dt_op *op = p->op;
     dt_step s;
     if (!p->external) {
-        dt_client *cl = dt_client_from_ref(L, p->client_ref);
-        if (cl == NULL)
-            return dt_usage(L, "the operation's client is closed");
-        s = dt_drive(L, cl, op);
-        lua_pop(L, 1);
+        s = dt_run(L, p);
     } else {
         if (dt_op_needs_io(op))
             return dt_usage(L, "the operation is not finished: call next_request()");
@@ -677,10 +719,12 @@ void dt_pages_open(lua_State *L)
     static const luaL_Reg pages_methods[] = {
         {"next_page", pages_next_page}, {"continuation", pages_continuation},
         {"close", holder_close},        {"next_request", holder_next_request},
+        {"from_lua", holder_from_lua},
         {"feed", holder_feed},          {"feed_error", holder_feed_error},
         {NULL, NULL}};
     static const luaL_Reg op_methods[] = {
         {"result", op_result},     {"close", holder_close},   {"next_request", holder_next_request},
+        {"from_lua", holder_from_lua},
         {"feed", holder_feed},     {"feed_error", holder_feed_error}, {NULL, NULL}};
     dt_newmetatable(L, DT_PAGES_MT);
     lua_newtable(L);
