@@ -161,7 +161,7 @@ describe("a callback that ends what is being run", function()
     local c, arm = client_with("log")
     local pages = c:documents(job_id, { page_size = 5 })
     arm(function()
-      c = nil
+      c = nil -- luacheck: ignore 311 (the last reference goes)
       collectgarbage()
       collectgarbage()
     end)
