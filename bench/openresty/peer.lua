@@ -58,7 +58,7 @@ local function get(scheme, host, port, target, key)
       size = tonumber(size:match("^%x+"), 16)
       if not size then sock:close() return nil, "bad chunk size" end
       if size == 0 then
-        repeat line, err = sock:receive("*l") until not line or line == ""
+        repeat line = sock:receive("*l") until not line or line == ""
         break
       end
       parts[#parts + 1], err = sock:receive(size)
@@ -70,7 +70,7 @@ local function get(scheme, host, port, target, key)
     body, err = sock:receive(length)
     if not body then sock:close() return nil, "body: " .. tostring(err) end
   else
-    body, err = sock:receive("*a")
+    body = sock:receive("*a")
     close = true
   end
   if close then sock:close() else sock:setkeepalive(60000, POOL_SIZE) end

@@ -18,7 +18,6 @@
 -- doctranslate with pace = false), OR_PORT (18550), OR_PACE (the client's pace
 -- option, default the library's), OR_WARMUP (3 seconds per peer and scheme).
 package.path = "spec/?.lua;spec/openresty/?.lua;" .. package.path
-local socket = require "socket"
 local emu = require "support.emulator"
 local N = require "openresty.nginx"
 
