@@ -106,7 +106,13 @@ local function main()
     end,
   }
   local ok, failed = pcall(function()
-    local worker = assert(worker_pid(srv.master or srv:pid()), "no nginx worker")
+    local worker
+    for _ = 1, 50 do -- the master forks its worker after it answers
+      worker = worker_pid(srv.master or srv:pid())
+      if worker then break end
+      os.execute("sleep 0.1")
+    end
+    assert(worker, "no nginx worker")
     -- every location answers the whole job
     for _, scheme in ipairs(SCHEMES) do
       for _, peer in ipairs(PEERS) do
