@@ -1,5 +1,5 @@
 -- rockspec/doctranslate-scm-1.rockspec lists every C source, every Lua module and the CLI: a new
--- src/*.c or lua/doctranslate/*.lua that is not in it fails here (and in make rockspec-check).
+-- src/*/*.c or lua/doctranslate/*.lua that is not in it fails here (and in make rockspec-check).
 local ROCKSPEC = "rockspec/doctranslate-scm-1.rockspec"
 
 local function load_rockspec(path)
@@ -34,11 +34,11 @@ describe("the rockspec", function()
   local spec = load_rockspec(ROCKSPEC)
   local modules = spec.build.modules
 
-  it("builds doctranslate.core from every src/*.c", function()
+  it("builds doctranslate.core from every src/*/*.c", function()
     local sources = {}
     for _, s in ipairs(modules["doctranslate.core"].sources) do sources[#sources + 1] = s end
     table.sort(sources)
-    assert.same(files("ls src/*.c"), sources)
+    assert.same(files("ls src/*/*.c"), sources)
   end)
 
   it("installs every Lua module under its name", function()
