@@ -47,7 +47,7 @@ ifeq ($(origin DEB_PACKAGES),file)
 endif
 
 ALL_DEB_PACKAGES ?= $(foreach l,$(LUAS),$(call lua_debs,$(l))) \
-                    libcurl4-openssl-dev libjson-c-dev pkg-config lua-cjson lua-socket lua-busted \
+                    libcurl4-openssl-dev libjson-c-dev pkg-config lua-cjson lua-dkjson lua-socket lua-busted \
                     luarocks nginx libnginx-mod-http-lua curl ca-certificates make gcc
 
 # One output path (doctranslate/core.so) serves every LUA_VERSION: stamps make sure it is never
@@ -127,6 +127,9 @@ ROCK_LUA        ?= $(LUA)
 ROCK_DIR        ?= $(BUILD_DIR)/rock
 # Debian keeps curl/curl.h under /usr/include/<multiarch>: say where, the LuaRocks way.
 ROCK_VARS       ?= CURL_INCDIR=$(shell pkg-config --variable=includedir libcurl 2>/dev/null || echo /usr/include)
+# The rock's one Lua dependency, dkjson, comes from Debian's lua-dkjson here, which LuaRocks does
+# not see, and no rocks server is reached: luarocks make is told not to fetch dependencies.
+ROCK_MAKE_FLAGS ?= --deps-mode=none
 ROCK_HTTP_PORT  ?= 19880
 ROCK_HTTPS_PORT ?= 19843
 ROCK_EMU_ARGS    = EMULATOR_HTTP_PORT=$(ROCK_HTTP_PORT) EMULATOR_HTTPS_PORT=$(ROCK_HTTPS_PORT) \
@@ -150,7 +153,7 @@ rockspec-check:
 
 # luarocks make builds in the folder it is run from (objects in src/, doctranslate/core.so):
 # it runs in a copy, so the checkout's own build is never touched.
-ROCK_DEB_PACKAGES = luarocks libcurl4-openssl-dev libjson-c-dev pkg-config $(call lua_debs,$(notdir $(ROCK_LUA))) \
+ROCK_DEB_PACKAGES = luarocks libcurl4-openssl-dev libjson-c-dev pkg-config lua-dkjson $(call lua_debs,$(notdir $(ROCK_LUA))) \
                     $(if $(filter luajit,$(notdir $(ROCK_LUA))),$(call lua_debs,lua5.1)) \
                     nginx libnginx-mod-http-lua curl make gcc
 rock-deps:
@@ -162,9 +165,9 @@ rock-check: rock-deps rockspec-check
 	cp -R rockspec src lua bin "$$root/src/" || exit 1; \
 	echo "$$ $(LUAROCKS) lint $(ROCKSPEC)"; \
 	$(LUAROCKS) lint $(ROCKSPEC) || exit 1; \
-	echo "$$ $(LUAROCKS) --lua-version=$$abi make $(ROCKSPEC) --tree <tmp> $(ROCK_VARS)"; \
+	echo "$$ $(LUAROCKS) --lua-version=$$abi make $(ROCKSPEC) --tree <tmp> $(ROCK_MAKE_FLAGS) $(ROCK_VARS)"; \
 	( cd "$$root/src" && $(LUAROCKS) --lua-version=$$abi make $(ROCKSPEC) --tree "$$root/tree" \
-	    $(ROCK_VARS) ) > "$$root/make.log" 2>&1 || { cat "$$root/make.log"; exit 1; }; \
+	    $(ROCK_MAKE_FLAGS) $(ROCK_VARS) ) > "$$root/make.log" 2>&1 || { cat "$$root/make.log"; exit 1; }; \
 	grep -E '^(doctranslate .* is now installed|.*depends on)' "$$root/make.log"; \
 	stop() { $(MAKE) -C $(CURDIR) --no-print-directory emulator-stop $(ROCK_EMU_ARGS) >/dev/null 2>&1 || true; }; \
 	trap stop EXIT; trap 'exit 130' INT TERM; \

@@ -16,7 +16,7 @@ OPENRESTY_DIR        ?= $(BUILD_DIR)/openresty
 OPENRESTY_CORE       ?= $(OPENRESTY_DIR)/doctranslate/core.so
 OPENRESTY_LUAJIT_INC ?= /usr/include/luajit-2.1
 OPENRESTY_DEB_PACKAGES ?= libluajit2-5.1-dev luajit2 nginx libnginx-mod-http-lua libnginx-mod-http-ndk \
-                          lua-cjson lua-socket curl
+                          lua-cjson lua-dkjson lua-socket curl
 
 NOBLOCK_HTTP_PORT    ?= 18780
 NOBLOCK_HTTPS_PORT   ?= 18743

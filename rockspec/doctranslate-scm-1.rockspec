@@ -30,6 +30,7 @@ CURL_INCDIR=$(pkg-config --variable=includedir libcurl) to the command.
 
 dependencies = {
   "lua >= 5.1, < 5.5",
+  "dkjson >= 2.5", -- report:json() and the CLI's --json (Debian: lua-dkjson)
 }
 
 external_dependencies = {
@@ -42,7 +43,6 @@ build = {
   modules = {
     ["doctranslate"] = "lua/doctranslate.lua",
     ["doctranslate.cli"] = "lua/doctranslate/cli.lua",
-    ["doctranslate.cli.json"] = "lua/doctranslate/cli/json.lua",
     ["doctranslate.driver"] = "lua/doctranslate/driver.lua",
     ["doctranslate.lifecycle"] = "lua/doctranslate/lifecycle.lua",
     ["doctranslate.openresty"] = "lua/doctranslate/openresty.lua",

@@ -13,7 +13,7 @@
 -- log lines (the core never hands a secret to its log function).
 -- @module doctranslate.cli
 local dt = require "doctranslate"
-local json = require "doctranslate.cli.json"
+local dkjson = require "dkjson"
 
 local cli = {}
 
@@ -234,6 +234,65 @@ local ORDERS = {
     [""] = { "format", "fileExtensions", "contentTypes", "defaultVersion", "versions", "type" },
   },
 }
+
+-- --json output is written by dkjson: it takes a key order for each object (__jsonorder) and
+-- leaves `/` alone. lua-cjson orders keys at random and writes every `/` as `\/`, which makes
+-- the URLs of jobs and documents hard to read.
+local json = {}
+
+-- A number as dkjson would write it, unless its 14 digits (tostring) lose something: then all
+-- 17, so a large count on Lua 5.1 or a fraction reads back as the same number. force: always
+-- (dkjson takes an object whose only key is a numeric `n` for an array).
+local function exact(n, force)
+  if n ~= n or n == math.huge or n == -math.huge then return n end
+  if not force and tonumber(tostring(n)) == n then return n end
+  local text = (math.type and math.type(n) == "integer") and ("%d"):format(n) or ("%.17g"):format(n)
+  return setmetatable({}, { __tojson = function() return text end })
+end
+
+local function is_array(t)
+  local n = #t
+  if n == 0 then return false end
+  for k in pairs(t) do
+    if type(k) ~= "number" or k < 1 or k > n or k % 1 ~= 0 then return false end
+  end
+  return true
+end
+
+-- A copy of v that dkjson writes with the service's field order: arrays as arrays (an empty
+-- table as an object), objects with the keys of orders[key] first, in that order, then the
+-- others sorted.
+local function for_json(v, orders, key)
+  local t = type(v)
+  if t == "number" then return exact(v, key == "n") end
+  if t ~= "table" then return v end
+  local out = {}
+  if is_array(v) then
+    for i = 1, #v do out[i] = for_json(v[i], orders, key) end
+    return setmetatable(out, { __jsontype = "array" })
+  end
+  local keys, listed, rest = {}, {}, {}
+  for _, k in ipairs(orders and orders[key] or {}) do
+    if v[k] ~= nil then
+      keys[#keys + 1] = k
+      listed[k] = true
+    end
+  end
+  for k, x in pairs(v) do
+    k = tostring(k)
+    if not listed[k] then rest[#rest + 1] = k end
+    out[k] = for_json(x, orders, k)
+  end
+  table.sort(rest)
+  for _, k in ipairs(rest) do keys[#keys + 1] = k end
+  return setmetatable(out, { __jsontype = "object", __jsonorder = keys })
+end
+
+--- One line of JSON. orders maps a key (e.g. "summary"), or "" for the root, to the keys
+-- written first, in that order.
+function json.encode(v, orders)
+  return dkjson.encode(for_json(v, orders, ""))
+end
 
 local usage_mt = {}
 local function usage(fmt, ...)
