@@ -50,6 +50,7 @@ build = {
       sources = {
         "src/core/dt_buf.c",
         "src/core/dt_conf.c",
+        "src/core/dt_consts.c",
         "src/core/dt_cont.c",
         "src/core/dt_date.c",
         "src/core/dt_idset.c",
@@ -63,6 +64,7 @@ build = {
         "src/curl/dt_pump.c",
         "src/lua/compat.c",
         "src/lua/lua_async.c",
+        "src/lua/lua_consts.c",
         "src/lua/lua_core.c",
         "src/lua/lua_error.c",
         "src/lua/lua_lifecycle.c",

@@ -53,17 +53,28 @@ Connection (flags, or the environment; flags win):
                        (prefer the environment: a flag shows in the process list; never printed)
                        DOCTRANSLATE_TOKEN: a Microsoft Entra bearer token instead of a key
   --region REGION      DOCTRANSLATE_REGION, AZURE_DOCUMENT_TRANSLATION_REGION, AZURE_TRANSLATOR_REGION
-  --api-version V      DOCTRANSLATE_API_VERSION (default 2026-03-01; also 2024-11-01-preview,
-                       2024-05-01, v1.1, v1.0, v1.0-preview.1)
+  --api-version V      DOCTRANSLATE_API_VERSION (default ${api_default}; also
+                       ${api_others})
   --ca-file PATH       DOCTRANSLATE_CA_FILE: trust this CA (the emulator's build/emulator/ca.pem)
   --insecure           do not verify TLS certificates
-  --timeout S          seconds per request (default 30)      --retries N   (default 3)
+  --timeout S          seconds per request (default ${timeout})      --retries N   (default ${retries})
   --verbose            one log line per request on stderr
   --tty / --no-tty     force terminal or plain output (default: terminal when stdout is one)
   --help               help for the command                  --version
 
 Exit codes: 0 ok, 1 the job or a document failed, 2 usage, 3 service or network error.
 ]]
+
+-- The versions and the defaults the help names are the core's own.
+do
+  local defaults = require("doctranslate.core").DEFAULTS
+  local others = {}
+  for i = 2, #dt.API_VERSIONS do others[#others + 1] = dt.API_VERSIONS[i] end
+  GLOBAL_HELP = GLOBAL_HELP:gsub("%${([%w_]+)}", {
+    api_default = dt.DEFAULT_API_VERSION, api_others = table.concat(others, ", "),
+    timeout = ("%g"):format(defaults.timeout), retries = ("%d"):format(defaults.retries),
+  })
+end
 
 local HELP = {}
 

@@ -11,7 +11,7 @@ local L = {}
 
 local usage = core.usage_error
 
-L.TERMINAL = { Succeeded = true, Failed = true, Cancelled = true, Canceled = true, ValidationFailed = true }
+L.TERMINAL = core.TERMINAL
 
 -- How far a status is along; a read that goes back is a stale (cached) read.
 local RANK = { NotStarted = 1, Running = 2, Cancelling = 3 }

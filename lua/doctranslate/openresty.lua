@@ -39,6 +39,8 @@
 
 local M = {}
 
+local DEFAULTS = require("doctranslate.core").DEFAULTS -- the libcurl client's, one source
+
 local tcp = ngx.socket.tcp
 local sleep = ngx.sleep
 local ngx_now = ngx.now
@@ -91,10 +93,10 @@ function M.new(conf, usage)
     usage("bad option 'proxy': not supported by the openresty transport (cosockets connect directly)")
   end
   local self = setmetatable({
-    connect_ms = floor((conf.connect_timeout or 10) * 1000 + 0.5),
-    timeout = conf.timeout or 30,
-    max_body = conf.max_body or 16 * 1024 * 1024,
-    max_headers = conf.max_headers or 64 * 1024,
+    connect_ms = floor((conf.connect_timeout or DEFAULTS.connect_timeout) * 1000 + 0.5),
+    timeout = conf.timeout or DEFAULTS.timeout,
+    max_body = conf.max_body or DEFAULTS.max_body,
+    max_headers = conf.max_headers or DEFAULTS.max_headers,
     verify = conf.insecure ~= true,
     ca_file = conf.ca_file,
     keepalive_ms = floor((conf.keepalive_timeout or 60) * 1000 + 0.5),

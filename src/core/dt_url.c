@@ -1,5 +1,6 @@
 #include "dt_url.h"
 #include "dt_buf.h"
+#include "dt_consts.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -8,13 +9,12 @@
 
 dt_family dt_api_family(const char *v)
 {
+    size_t i;
     if (v == NULL)
         return (dt_family)0;
-    if (strcmp(v, "v1.0-preview.1") == 0 || strcmp(v, "v1.0") == 0 || strcmp(v, "v1.1") == 0)
-        return DT_FAMILY_V1;
-    if (strcmp(v, "2024-05-01") == 0 || strcmp(v, "2024-11-01-preview") == 0 ||
-        strcmp(v, "2026-03-01") == 0)
-        return DT_FAMILY_DATED;
+    for (i = 0; dt_api_versions[i].name != NULL; i++)
+        if (strcmp(v, dt_api_versions[i].name) == 0)
+            return dt_api_versions[i].family;
     return (dt_family)0;
 }
 

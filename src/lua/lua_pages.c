@@ -258,13 +258,10 @@ static const char *read_list_opts(lua_State *L, int opts_idx, dt_client *cl, dt_
  * listing runs sequentially. */
 static void window_check(lua_State *L, dt_pages *p, dt_client *cl)
 {
-    static const char *const terminal[] = {"Succeeded", "Failed", "Cancelled", "Canceled",
-                                           "ValidationFailed", NULL};
     const dt_list_query *q = &p->op->q;
     const char *why = NULL, *status = NULL;
     long long total = -1, end;
     dt_op *jop;
-    int i;
     p->win_checked = 1;
     if (q->statuses || q->ids || q->created_after || q->created_before) {
         why = "filters make the number of documents unknown";
@@ -276,13 +273,10 @@ static void window_check(lua_State *L, dt_pages *p, dt_client *cl)
         } else {
             struct json_object *sum = dt_json_get(jop->root, "summary"), *t;
             status = dt_json_str(jop->root, "status");
-            for (i = 0; status != NULL && terminal[i] != NULL; i++)
-                if (strcmp(status, terminal[i]) == 0)
-                    break;
             t = dt_json_get(sum, "total");
             if (t != NULL && json_object_is_type(t, json_type_int))
                 total = json_object_get_int64(t);
-            if (status == NULL || terminal[i] == NULL)
+            if (!dt_status_terminal(status))
                 why = "the job has not ended (its list may still change)";
             else if (total < 0)
                 why = "the job does not say how many documents it has";
