@@ -1,4 +1,5 @@
-# Benchmarks (issue 6; bench/README.md).  Included by the top Makefile.
+# Benchmarks of a full listing against the peers a user would otherwise pick
+# (bench/README.md).  Included by the top Makefile.
 #
 #   make bench            peers interleaved against a dedicated emulator: tables, ratios, CSV
 #   make bench-callgrind  instructions per document under valgrind --tool=callgrind

@@ -1,4 +1,4 @@
-# The LDoc reference (issue 9).  Included by the top Makefile.
+# The LDoc reference of the public API.  Included by the top Makefile.
 #
 #   make doc        the HTML reference of every public function into $(DOC_DIR)/ (ignored by git),
 #                   from the Lua doc comments and ldoc/core.luadoc (the C functions); fails on any

@@ -1,4 +1,4 @@
-# Fuzzing (issue 7): libFuzzer harnesses of the pure C parts (no Lua, no curl),
+# Fuzzing: libFuzzer harnesses of the pure C parts (no Lua, no curl),
 # built with clang, AddressSanitizer and UndefinedBehaviorSanitizer.  Included
 # by the top Makefile.
 #

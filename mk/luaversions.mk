@@ -1,4 +1,4 @@
-# Every Lua a user has (issue 5): Lua 5.4, 5.3, 5.2, 5.1 and LuaJIT 2.1 from one source,
+# Every Lua a user has: Lua 5.4, 5.3, 5.2, 5.1 and LuaJIT 2.1 from one source,
 # and the LuaRocks package. Included by the top Makefile.
 #
 #   make LUA_VERSION=5.1   the usual build (doctranslate/core.so) for another Lua; objects in

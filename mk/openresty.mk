@@ -1,4 +1,4 @@
-# OpenResty transport (issue 5): the LuaJIT build of the core that nginx loads,
+# OpenResty transport: the LuaJIT build of the core that nginx loads,
 # the nginx spec, and the no-block benchmark.  Included by the top Makefile.
 #
 #   make openresty-core   build/openresty/doctranslate/core.so for LuaJIT (Lua 5.1 ABI);

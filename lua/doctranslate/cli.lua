@@ -738,7 +738,7 @@ function commands.formats(ctx, c)
   return cli.EXIT_OK
 end
 
--- The failure report of the library (job:failures(), issue 8): its table, or its JSON.
+-- The failure report of the library (job:failures()): its table, or its JSON.
 -- max_docs lists only the first documents (watch), with a pointer to the full report.
 local function print_report(ctx, job, max_docs)
   local rep = check(job:failures())
@@ -853,7 +853,7 @@ function commands.watch(ctx, c, args)
   return (rep.failed > 0 or job_failed(job)) and cli.EXIT_FAILED or cli.EXIT_OK
 end
 
--- The library functions a command needs (the lifecycle ones arrive with issue 8).
+-- The library functions a command needs (a build of the module without them says so).
 local NEEDS = { jobs = "jobs", start = "start", formats = "formats", cancel = "cancel" }
 
 -- main ------------------------------------------------------------------
