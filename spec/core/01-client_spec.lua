@@ -139,6 +139,9 @@ describe("dt.redact", function()
     assert.equal("sig=REDACTED&sv=1", dt.redact("sig=a%2Bb&sv=1"))
     assert.equal("https://h/c?sv=1&sig=REDACTED#f", dt.redact("https://h/c?sv=1&sig=xyz#f"))
     assert.equal("a?sig=REDACTED b?sig=REDACTED", dt.redact("a?sig=1 b?sig=2"))
+    -- the name in any case; the value ends at white space of any kind
+    assert.equal("https://h/c?sv=1&SIG=REDACTED&x=1", dt.redact("https://h/c?sv=1&SIG=abc&x=1"))
+    assert.equal("a?Sig=REDACTED\tb?sIg=REDACTED\nc", dt.redact("a?Sig=1\tb?sIg=2\nc"))
     -- a name that merely ends in sig= is not a signature
     assert.equal("https://h/c?mysig=keep", dt.redact("https://h/c?mysig=keep"))
     assert.equal("", dt.redact(""))

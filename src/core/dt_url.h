@@ -64,7 +64,9 @@ char *dt_url_resolve_next(const char *endpoint, const char *current, const char 
 int dt_url_query_int(const char *url, const char *name1, const char *name2, long long *out);
 
 /* Copies url into out with the value of every sig= query parameter replaced by
- * "REDACTED" (SAS signatures). malloc'd. */
+ * "REDACTED" (SAS signatures). The name matches in any case (Sig=, SIG=), at
+ * the start or after ? or &; the value ends at &, #, " or white space.
+ * malloc'd. */
 char *dt_url_redact(const char *url);
 
 #endif
