@@ -48,30 +48,9 @@ local concat, floor, min = table.concat, math.floor, math.min
 local find, sub, lower, byte = string.find, string.sub, string.lower, string.byte
 
 -- A monotonic clock that leaves nginx's time cache alone (ngx.update_time
--- would refresh it for the whole worker and blur pace()'s view of the loop).
-local mono
-do
-  local ok, ffi = pcall(require, "ffi")
-  if ok then
-    pcall(ffi.cdef, "typedef struct { long tv_sec; long tv_nsec; } dt_timespec_t;"
-      .. " int clock_gettime(int clk_id, dt_timespec_t *tp);")
-    local ts_ok, ts = pcall(ffi.new, "dt_timespec_t")
-    local C = ffi.C
-    if ts_ok and pcall(function() return C.clock_gettime(1, ffi.cast("void *", ts)) end) then
-      local ptr = ffi.cast("void *", ts)
-      mono = function()
-        C.clock_gettime(1, ptr) -- CLOCK_MONOTONIC
-        return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
-      end
-    end
-  end
-  if not mono then
-    mono = function()
-      ngx.update_time()
-      return ngx_now()
-    end
-  end
-end
+-- would refresh it for the whole worker and blur pace()'s view of the loop):
+-- the core's, the one its libcurl runner and job:wait use.
+local mono = require("doctranslate.core").monotonic
 M.clock = mono
 
 local READ_CHUNK = 64 * 1024
@@ -138,7 +117,7 @@ Transport.now = mono
 -- The yield is a 1 ms ngx.sleep, which resumes in a later iteration as long as
 -- nothing calls ngx.update_time() meanwhile: that moves nginx's timer clock
 -- within the iteration, and timers (ngx.sleep included) then fire in the same
--- one. This module never calls it (its clock is clock_gettime through the FFI).
+-- one. This module never calls it (its clock is the core's clock_gettime).
 local window_tick, window_start = nil, 0
 
 function Transport:pace()
