@@ -34,15 +34,7 @@ openresty-core:
 	  OBJ_DIR=$(OPENRESTY_DIR)/obj CORE_SO=$(OPENRESTY_CORE) $(OPENRESTY_CORE)
 
 openresty-deps:
-	@missing=""; for p in $(OPENRESTY_DEB_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	@$(call deb_install,$(OPENRESTY_DEB_PACKAGES))
 
 # Against the emulator that is already running (make emulator-start).
 test-openresty: openresty-core
