@@ -12,8 +12,9 @@
 #                          EMULATOR_HTTP_PORT/... name, as check-test)
 #   make rockspec-check    every src/*/*.c and lua/**.lua is listed in the rockspec
 #   make rock-check        luarocks lint, luarocks make into a temporary tree (from a copy of the
-#                          checkout), then a script run outside the checkout with only that tree's
-#                          paths lists a job from the emulator (starts and stops its own emulator)
+#                          checkout), its core.so exporting luaopen_* only (nm -D), then a script
+#                          run outside the checkout with only that tree's paths lists a job from
+#                          the emulator (starts and stops its own emulator)
 #
 # LuaJIT comes from Debian's luajit2 / libluajit2-5.1-dev (OpenResty's branch). Debian's `luajit`
 # package must never be installed: it removes libnginx-mod-http-lua, which the emulator needs.
@@ -169,6 +170,11 @@ rock-check: rock-deps rockspec-check
 	( cd "$$root/src" && $(LUAROCKS) --lua-version=$$abi make $(ROCKSPEC) --tree "$$root/tree" \
 	    $(ROCK_MAKE_FLAGS) $(ROCK_VARS) ) > "$$root/make.log" 2>&1 || { cat "$$root/make.log"; exit 1; }; \
 	grep -E '^(doctranslate .* is now installed|.*depends on)' "$$root/make.log"; \
+	so="$$root/tree/lib/lua/$$abi/doctranslate/core.so"; \
+	syms=$$(nm -D --defined-only "$$so" | awk '{ print $$3 }' | grep -vE '^(_init|_fini|_edata|_end|__bss_start)$$'); \
+	if [ -z "$$syms" ] || printf '%s\n' $$syms | grep -qv '^luaopen_'; then \
+	  echo "rock-check: the rock's core.so must export luaopen_* only; it exports:" $$syms >&2; exit 1; fi; \
+	echo "rock-check: the rock's core.so exports only" $$syms; \
 	stop() { $(MAKE) -C $(CURDIR) --no-print-directory emulator-stop $(ROCK_EMU_ARGS) >/dev/null 2>&1 || true; }; \
 	trap stop EXIT; trap 'exit 130' INT TERM; \
 	$(MAKE) --no-print-directory emulator-start $(ROCK_EMU_ARGS) >/dev/null || exit 1; \

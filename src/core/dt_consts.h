@@ -7,6 +7,9 @@
 #define DT_CONSTS_H
 
 #include "dt_url.h"
+#include "dt_visibility.h"
+
+DT_HIDDEN_BEGIN
 
 /* The API versions the client speaks, newest first; the first is the default. */
 #define DT_DEFAULT_API_VERSION "2026-03-01"
@@ -36,5 +39,7 @@ int dt_status_terminal(const char *status);
 #define DT_DEFAULT_MAX_BODY (16u << 20)    /* bytes of a response body */
 #define DT_DEFAULT_MAX_HEADERS (64u << 10) /* bytes of a response's headers */
 #define DT_DEFAULT_MAX_PAGES 1000000       /* pages of one listing */
+
+DT_HIDDEN_END
 
 #endif

@@ -9,6 +9,9 @@
 #include "core/dt_op.h"
 #include "core/dt_cont.h"
 #include "core/dt_consts.h"
+#include "core/dt_visibility.h"
+
+DT_HIDDEN_BEGIN
 
 #if defined(__GNUC__) || defined(__clang__)
 #define DT_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -149,5 +152,7 @@ dt_client *dt_client_from_ref(lua_State *L, int ref);
 dt_step dt_drive(lua_State *L, dt_client *cl, dt_op *op);
 void dt_log(lua_State *L, dt_client *cl, const char *level, const char *fmt, ...) DT_PRINTF(4, 5);
 char *dt_scrub(dt_client *cl, const char *s); /* malloc'd copy without the secret */
+
+DT_HIDDEN_END
 
 #endif
