@@ -237,8 +237,7 @@ end
 
 ---------------------------------------------------------------- failures
 
--- SAS signatures hidden as the core hides them everywhere else (tostring, logs, errors).
-local function redact(s)
+local function redact(s) -- SAS signatures hidden as the core hides them everywhere else
   if type(s) ~= "string" then return s end
   return core.redact(s)
 end
