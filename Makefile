@@ -37,7 +37,7 @@ HDRS        = $(wildcard src/*/*.h)
 
 # Debian packages the build, the specs, the emulator and the demo need.
 DEB_PACKAGES ?= lua$(LUA_VERSION) liblua$(LUA_VERSION)-dev libcurl4-openssl-dev libjson-c-dev \
-                pkg-config lua-cjson lua-socket lua-busted lua-check nginx libnginx-mod-http-lua \
+                pkg-config lua-cjson lua-dkjson lua-socket lua-busted lua-check nginx libnginx-mod-http-lua \
                 libnginx-mod-http-ndk libluajit2-5.1-dev luajit2 \
                 openssl curl ca-certificates make gcc
 
@@ -56,17 +56,23 @@ $(OBJ_DIR)/%.o: src/%.c $(HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# Installs only what is missing; quiet when everything is present.
-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
+# Debian packages, for every *-deps target (mk/*.mk use these too):
+#   $(call apt_install,WORDS)  installs WORDS, Debian package names (shell words such as
+#                              $$missing work), with apt-get update first; nothing when empty
+#   $(call deb_install,PKGS)   installs those of PKGS that are not installed; quiet when all are
+apt_install = pkgs="$(strip $(1))"; if [ -n "$$pkgs" ]; then \
+	  echo "installing: $$pkgs"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$pkgs; \
 	fi
+deb_install = missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; $(call apt_install,$$missing)
+
+# Installs only what is missing; quiet when everything is present.
+deps:
+	@$(call deb_install,$(DEB_PACKAGES))
 
 include mk/*.mk
 

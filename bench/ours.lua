@@ -1,4 +1,4 @@
--- Our peer: the listing loop of issue 6, on Lua 5.4, with doctranslate.
+-- Our peer: the listing loop the benchmark times, on Lua 5.4, with doctranslate.
 --
 --   lua5.4 bench/ours.lua ENDPOINT KEY JOB_ID CA_FILE [IDS_FILE|-] [CONCURRENCY] [PREFETCH]
 --

@@ -1,4 +1,4 @@
--- The benchmark driver of issue 6 (`make bench` runs it against a dedicated
+-- The benchmark driver of a full listing (`make bench` runs it against a dedicated
 -- emulator instance; see bench/README.md).
 --
 -- It creates the jobs through the emulator's admin API, warms the emulator,

@@ -14,7 +14,7 @@
  * recording is a valid input).
  *
  * Beyond "no sanitizer report", the harness checks properties the module
- * promises (issue 7): every request goes to the configured origin, the key is
+ * promises: every request goes to the configured origin, the key is
  * sent only there and never appears in an error, a listing never hands out
  * more than top, a continuation token always parses back, no id is handed
  * out twice.
@@ -181,7 +181,7 @@ static void feed_chunk(dt_op *op, const char *c, size_t n, int parsed)
     }
 }
 
-/* Every id the listing handed out (issue 7: each id once, or a typed error). */
+/* Every id the listing handed out (each id once, or a typed error). */
 typedef struct id_set {
     char **v;
     size_t n, cap;

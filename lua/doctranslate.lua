@@ -81,9 +81,10 @@ require("doctranslate.client").install()
 
 local dt = {
   VERSION = "0.1.0",
-  DEFAULT_API_VERSION = "2026-03-01",
-  API_VERSIONS = { "2026-03-01", "2024-11-01-preview", "2024-05-01", "v1.1", "v1.0", "v1.0-preview.1" },
-  TERMINAL = { Succeeded = true, Failed = true, Cancelled = true, Canceled = true, ValidationFailed = true },
+  -- the core's lists (src/core/dt_consts.h), the ones it checks api_version and statuses against
+  DEFAULT_API_VERSION = core.DEFAULT_API_VERSION,
+  API_VERSIONS = core.API_VERSIONS,
+  TERMINAL = core.TERMINAL,
 }
 
 --- Creates a client. See README for the options. A `transport` option, or

@@ -1,4 +1,4 @@
-# The game-loop API (issue 5): its benchmark. Included by the top Makefile.
+# The game-loop API (operations that never block): its benchmark. Included by the top Makefile.
 #
 #   make bench-gameloop   a 60 Hz loop lists 1,000 documents whose pages the emulator delays by
 #                         200 ms; prints the time spent inside the module per frame

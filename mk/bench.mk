@@ -1,4 +1,5 @@
-# Benchmarks (issue 6; bench/README.md).  Included by the top Makefile.
+# Benchmarks of a full listing against the peers a user would otherwise pick
+# (bench/README.md).  Included by the top Makefile.
 #
 #   make bench            peers interleaved against a dedicated emulator: tables, ratios, CSV
 #   make bench-callgrind  instructions per document under valgrind --tool=callgrind
@@ -59,18 +60,10 @@ bench-deps: bench/node_modules/.package-lock.json
 	done; \
 	$(LUA) -e 'require "socket"; require "ssl.https"' >/dev/null 2>&1 || missing="$$missing lua-socket lua-sec"; \
 	$(LUA) -e 'require "cjson"' >/dev/null 2>&1 || missing="$$missing lua-cjson"; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	$(call apt_install,$$missing)
 
 bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.json
-	@command -v npm >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; }
+	@command -v npm >/dev/null 2>&1 || { $(call apt_install,nodejs npm); }
 	cd bench && npm ci --no-audit --no-fund --loglevel=error
 
 bench: deps bench-deps

@@ -1,4 +1,4 @@
-# The LDoc reference (issue 9).  Included by the top Makefile.
+# The LDoc reference of the public API.  Included by the top Makefile.
 #
 #   make doc        the HTML reference of every public function into $(DOC_DIR)/ (ignored by git),
 #                   from the Lua doc comments and ldoc/core.luadoc (the C functions); fails on any
@@ -15,15 +15,7 @@ LDOC         ?= lua5.1 /usr/bin/ldoc
 .PHONY: doc doc-deps
 
 doc-deps:
-	@missing=""; for p in $(DOC_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	@$(call deb_install,$(DOC_PACKAGES))
 
 doc: doc-deps
 	@rm -rf $(DOC_DIR)

@@ -1,4 +1,4 @@
-# Reliability and security specs (issue 7). Included by the top Makefile.
+# Reliability and security specs: faults, hostile servers, secrets. Included by the top Makefile.
 #
 #   make test-faults   the fault matrix (spec/faults: every operation x every scripted fault,
 #                      printed as a table and written to build/fault-matrix.txt), then the

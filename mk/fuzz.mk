@@ -1,4 +1,4 @@
-# Fuzzing (issue 7): libFuzzer harnesses of the pure C parts (no Lua, no curl),
+# Fuzzing: libFuzzer harnesses of the pure C parts (no Lua, no curl),
 # built with clang, AddressSanitizer and UndefinedBehaviorSanitizer.  Included
 # by the top Makefile.
 #
@@ -36,15 +36,7 @@ export FUZZ_STRICT
 .SECONDARY: $(FUZZ_CORE_OBJS)
 
 fuzz-deps:
-	@missing=""; for p in $(FUZZ_DEB); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	@$(call deb_install,$(FUZZ_DEB))
 
 $(FUZZ_DIR)/obj/%.o: src/core/%.c $(HDRS) mk/fuzz.mk
 	@mkdir -p $(dir $@)

@@ -1,4 +1,4 @@
-# Every Lua a user has (issue 5): Lua 5.4, 5.3, 5.2, 5.1 and LuaJIT 2.1 from one source,
+# Every Lua a user has: Lua 5.4, 5.3, 5.2, 5.1 and LuaJIT 2.1 from one source,
 # and the LuaRocks package. Included by the top Makefile.
 #
 #   make LUA_VERSION=5.1   the usual build (doctranslate/core.so) for another Lua; objects in
@@ -12,8 +12,9 @@
 #                          EMULATOR_HTTP_PORT/... name, as check-test)
 #   make rockspec-check    every src/*/*.c and lua/**.lua is listed in the rockspec
 #   make rock-check        luarocks lint, luarocks make into a temporary tree (from a copy of the
-#                          checkout), then a script run outside the checkout with only that tree's
-#                          paths lists a job from the emulator (starts and stops its own emulator)
+#                          checkout), its core.so exporting luaopen_* only (nm -D), then a script
+#                          run outside the checkout with only that tree's paths lists a job from
+#                          the emulator (starts and stops its own emulator)
 #
 # LuaJIT comes from Debian's luajit2 / libluajit2-5.1-dev (OpenResty's branch). Debian's `luajit`
 # package must never be installed: it removes libnginx-mod-http-lua, which the emulator needs.
@@ -47,7 +48,7 @@ ifeq ($(origin DEB_PACKAGES),file)
 endif
 
 ALL_DEB_PACKAGES ?= $(foreach l,$(LUAS),$(call lua_debs,$(l))) \
-                    libcurl4-openssl-dev libjson-c-dev pkg-config lua-cjson lua-socket lua-busted \
+                    libcurl4-openssl-dev libjson-c-dev pkg-config lua-cjson lua-dkjson lua-socket lua-busted \
                     luarocks nginx libnginx-mod-http-lua curl ca-certificates make gcc
 
 # One output path (doctranslate/core.so) serves every LUA_VERSION: stamps make sure it is never
@@ -127,6 +128,9 @@ ROCK_LUA        ?= $(LUA)
 ROCK_DIR        ?= $(BUILD_DIR)/rock
 # Debian keeps curl/curl.h under /usr/include/<multiarch>: say where, the LuaRocks way.
 ROCK_VARS       ?= CURL_INCDIR=$(shell pkg-config --variable=includedir libcurl 2>/dev/null || echo /usr/include)
+# The rock's one Lua dependency, dkjson, comes from Debian's lua-dkjson here, which LuaRocks does
+# not see, and no rocks server is reached: luarocks make is told not to fetch dependencies.
+ROCK_MAKE_FLAGS ?= --deps-mode=none
 ROCK_HTTP_PORT  ?= 19880
 ROCK_HTTPS_PORT ?= 19843
 ROCK_EMU_ARGS    = EMULATOR_HTTP_PORT=$(ROCK_HTTP_PORT) EMULATOR_HTTPS_PORT=$(ROCK_HTTPS_PORT) \
@@ -150,7 +154,7 @@ rockspec-check:
 
 # luarocks make builds in the folder it is run from (objects in src/, doctranslate/core.so):
 # it runs in a copy, so the checkout's own build is never touched.
-ROCK_DEB_PACKAGES = luarocks libcurl4-openssl-dev libjson-c-dev pkg-config $(call lua_debs,$(notdir $(ROCK_LUA))) \
+ROCK_DEB_PACKAGES = luarocks libcurl4-openssl-dev libjson-c-dev pkg-config lua-dkjson $(call lua_debs,$(notdir $(ROCK_LUA))) \
                     $(if $(filter luajit,$(notdir $(ROCK_LUA))),$(call lua_debs,lua5.1)) \
                     nginx libnginx-mod-http-lua curl make gcc
 rock-deps:
@@ -162,10 +166,15 @@ rock-check: rock-deps rockspec-check
 	cp -R rockspec src lua bin "$$root/src/" || exit 1; \
 	echo "$$ $(LUAROCKS) lint $(ROCKSPEC)"; \
 	$(LUAROCKS) lint $(ROCKSPEC) || exit 1; \
-	echo "$$ $(LUAROCKS) --lua-version=$$abi make $(ROCKSPEC) --tree <tmp> $(ROCK_VARS)"; \
+	echo "$$ $(LUAROCKS) --lua-version=$$abi make $(ROCKSPEC) --tree <tmp> $(ROCK_MAKE_FLAGS) $(ROCK_VARS)"; \
 	( cd "$$root/src" && $(LUAROCKS) --lua-version=$$abi make $(ROCKSPEC) --tree "$$root/tree" \
-	    $(ROCK_VARS) ) > "$$root/make.log" 2>&1 || { cat "$$root/make.log"; exit 1; }; \
+	    $(ROCK_MAKE_FLAGS) $(ROCK_VARS) ) > "$$root/make.log" 2>&1 || { cat "$$root/make.log"; exit 1; }; \
 	grep -E '^(doctranslate .* is now installed|.*depends on)' "$$root/make.log"; \
+	so="$$root/tree/lib/lua/$$abi/doctranslate/core.so"; \
+	syms=$$(nm -D --defined-only "$$so" | awk '{ print $$3 }' | grep -vE '^(_init|_fini|_edata|_end|__bss_start)$$'); \
+	if [ -z "$$syms" ] || printf '%s\n' $$syms | grep -qv '^luaopen_'; then \
+	  echo "rock-check: the rock's core.so must export luaopen_* only; it exports:" $$syms >&2; exit 1; fi; \
+	echo "rock-check: the rock's core.so exports only" $$syms; \
 	stop() { $(MAKE) -C $(CURDIR) --no-print-directory emulator-stop $(ROCK_EMU_ARGS) >/dev/null 2>&1 || true; }; \
 	trap stop EXIT; trap 'exit 130' INT TERM; \
 	$(MAKE) --no-print-directory emulator-start $(ROCK_EMU_ARGS) >/dev/null || exit 1; \

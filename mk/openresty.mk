@@ -1,4 +1,4 @@
-# OpenResty transport (issue 5): the LuaJIT build of the core that nginx loads,
+# OpenResty transport: the LuaJIT build of the core that nginx loads,
 # the nginx spec, and the no-block benchmark.  Included by the top Makefile.
 #
 #   make openresty-core   build/openresty/doctranslate/core.so for LuaJIT (Lua 5.1 ABI);
@@ -18,7 +18,7 @@ OPENRESTY_DIR        ?= $(BUILD_DIR)/openresty
 OPENRESTY_CORE       ?= $(OPENRESTY_DIR)/doctranslate/core.so
 OPENRESTY_LUAJIT_INC ?= /usr/include/luajit-2.1
 OPENRESTY_DEB_PACKAGES ?= libluajit2-5.1-dev luajit2 nginx libnginx-mod-http-lua libnginx-mod-http-ndk \
-                          lua-cjson lua-socket curl
+                          lua-cjson lua-dkjson lua-socket curl
 
 NOBLOCK_HTTP_PORT    ?= 18780
 NOBLOCK_HTTPS_PORT   ?= 18743
@@ -43,15 +43,7 @@ openresty-core:
 	  OBJ_DIR=$(OPENRESTY_DIR)/obj CORE_SO=$(OPENRESTY_CORE) $(OPENRESTY_CORE)
 
 openresty-deps:
-	@missing=""; for p in $(OPENRESTY_DEB_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	@$(call deb_install,$(OPENRESTY_DEB_PACKAGES))
 
 # Against the emulator that is already running (make emulator-start).
 test-openresty: openresty-core

@@ -1,4 +1,4 @@
-# Proof in the build (issue 7): strict compilers, static analysis, luacheck,
+# Proof in the build: strict compilers, static analysis, luacheck,
 # the spec suite under AddressSanitizer/UndefinedBehaviorSanitizer and under
 # valgrind.  Included by the top Makefile.
 #
@@ -54,7 +54,7 @@ LUACHECK_DIRS    = $(wildcard lua spec bench emulator bin examples)
 
 # --- make lint ----------------------------------------------------------------
 #
-# The set asked for by issue 7, on top of the Makefile's WARNINGS.  All of them
+# The strictest set, on top of the Makefile's WARNINGS.  All of them
 # are clean with Lua 5.4's, libcurl's and json-c's headers on gcc 12 and
 # clang 14, so none is dropped.
 LINT_FLAGS = -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion \

@@ -30,6 +30,7 @@ CURL_INCDIR=$(pkg-config --variable=includedir libcurl) to the command.
 
 dependencies = {
   "lua >= 5.1, < 5.5",
+  "dkjson >= 2.5", -- report:json() and the CLI's --json (Debian: lua-dkjson)
 }
 
 external_dependencies = {
@@ -42,7 +43,6 @@ build = {
   modules = {
     ["doctranslate"] = "lua/doctranslate.lua",
     ["doctranslate.cli"] = "lua/doctranslate/cli.lua",
-    ["doctranslate.cli.json"] = "lua/doctranslate/cli/json.lua",
     ["doctranslate.client"] = "lua/doctranslate/client.lua",
     ["doctranslate.driver"] = "lua/doctranslate/driver.lua",
     ["doctranslate.lifecycle"] = "lua/doctranslate/lifecycle.lua",
@@ -51,6 +51,7 @@ build = {
       sources = {
         "src/core/dt_buf.c",
         "src/core/dt_conf.c",
+        "src/core/dt_consts.c",
         "src/core/dt_cont.c",
         "src/core/dt_date.c",
         "src/core/dt_idset.c",
@@ -64,6 +65,7 @@ build = {
         "src/curl/dt_pump.c",
         "src/lua/compat.c",
         "src/lua/lua_async.c",
+        "src/lua/lua_consts.c",
         "src/lua/lua_core.c",
         "src/lua/lua_error.c",
         "src/lua/lua_lifecycle.c",

@@ -1,5 +1,5 @@
 -- bench/gameloop/latency.lua: what prefetch and parallel windows change for a listing under
--- latency (issue 6): a job of 10,000 documents, 50 ms added by the emulator to every page,
+-- latency: a job of 10,000 documents, 50 ms added by the emulator to every page,
 -- page size 100, listed with `for doc in c:documents(...)` reading doc.id, doc.status and
 -- doc.characterCharged. Each configuration runs LATENCY_ROUNDS times; the median is printed
 -- with min/max, plus requests and connections of the last round.

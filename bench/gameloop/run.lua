@@ -1,5 +1,5 @@
 -- bench/gameloop: a 60 Hz loop lists a job of 1,000 documents whose pages the emulator delays
--- by 200 ms (issue 5). Printed: the time spent inside the module per frame (op:step() plus
+-- by 200 ms. Printed: the time spent inside the module per frame (op:step() plus
 -- op:take(), p50/p99/max over every frame) and the total wall time. Target: p99 well under 1 ms.
 --
 --   make bench-gameloop            (its own emulator on its own ports, always stopped)

@@ -13,7 +13,7 @@
 -- log lines (the core never hands a secret to its log function).
 -- @module doctranslate.cli
 local dt = require "doctranslate"
-local json = require "doctranslate.cli.json"
+local dkjson = require "dkjson"
 
 local cli = {}
 
@@ -53,17 +53,28 @@ Connection (flags, or the environment; flags win):
                        (prefer the environment: a flag shows in the process list; never printed)
                        DOCTRANSLATE_TOKEN: a Microsoft Entra bearer token instead of a key
   --region REGION      DOCTRANSLATE_REGION, AZURE_DOCUMENT_TRANSLATION_REGION, AZURE_TRANSLATOR_REGION
-  --api-version V      DOCTRANSLATE_API_VERSION (default 2026-03-01; also 2024-11-01-preview,
-                       2024-05-01, v1.1, v1.0, v1.0-preview.1)
+  --api-version V      DOCTRANSLATE_API_VERSION (default ${api_default}; also
+                       ${api_others})
   --ca-file PATH       DOCTRANSLATE_CA_FILE: trust this CA (the emulator's build/emulator/ca.pem)
   --insecure           do not verify TLS certificates
-  --timeout S          seconds per request (default 30)      --retries N   (default 3)
+  --timeout S          seconds per request (default ${timeout})      --retries N   (default ${retries})
   --verbose            one log line per request on stderr
   --tty / --no-tty     force terminal or plain output (default: terminal when stdout is one)
   --help               help for the command                  --version
 
 Exit codes: 0 ok, 1 the job or a document failed, 2 usage, 3 service or network error.
 ]]
+
+-- The versions and the defaults the help names are the core's own.
+do
+  local defaults = require("doctranslate.core").DEFAULTS
+  local others = {}
+  for i = 2, #dt.API_VERSIONS do others[#others + 1] = dt.API_VERSIONS[i] end
+  GLOBAL_HELP = GLOBAL_HELP:gsub("%${([%w_]+)}", {
+    api_default = dt.DEFAULT_API_VERSION, api_others = table.concat(others, ", "),
+    timeout = ("%g"):format(defaults.timeout), retries = ("%d"):format(defaults.retries),
+  })
+end
 
 local HELP = {}
 
@@ -234,6 +245,65 @@ local ORDERS = {
     [""] = { "format", "fileExtensions", "contentTypes", "defaultVersion", "versions", "type" },
   },
 }
+
+-- --json output is written by dkjson: it takes a key order for each object (__jsonorder) and
+-- leaves `/` alone. lua-cjson orders keys at random and writes every `/` as `\/`, which makes
+-- the URLs of jobs and documents hard to read.
+local json = {}
+
+-- A number as dkjson would write it, unless its 14 digits (tostring) lose something: then all
+-- 17, so a large count on Lua 5.1 or a fraction reads back as the same number. force: always
+-- (dkjson takes an object whose only key is a numeric `n` for an array).
+local function exact(n, force)
+  if n ~= n or n == math.huge or n == -math.huge then return n end
+  if not force and tonumber(tostring(n)) == n then return n end
+  local text = (math.type and math.type(n) == "integer") and ("%d"):format(n) or ("%.17g"):format(n)
+  return setmetatable({}, { __tojson = function() return text end })
+end
+
+local function is_array(t)
+  local n = #t
+  if n == 0 then return false end
+  for k in pairs(t) do
+    if type(k) ~= "number" or k < 1 or k > n or k % 1 ~= 0 then return false end
+  end
+  return true
+end
+
+-- A copy of v that dkjson writes with the service's field order: arrays as arrays (an empty
+-- table as an object), objects with the keys of orders[key] first, in that order, then the
+-- others sorted.
+local function for_json(v, orders, key)
+  local t = type(v)
+  if t == "number" then return exact(v, key == "n") end
+  if t ~= "table" then return v end
+  local out = {}
+  if is_array(v) then
+    for i = 1, #v do out[i] = for_json(v[i], orders, key) end
+    return setmetatable(out, { __jsontype = "array" })
+  end
+  local keys, listed, rest = {}, {}, {}
+  for _, k in ipairs(orders and orders[key] or {}) do
+    if v[k] ~= nil then
+      keys[#keys + 1] = k
+      listed[k] = true
+    end
+  end
+  for k, x in pairs(v) do
+    k = tostring(k)
+    if not listed[k] then rest[#rest + 1] = k end
+    out[k] = for_json(x, orders, k)
+  end
+  table.sort(rest)
+  for _, k in ipairs(rest) do keys[#keys + 1] = k end
+  return setmetatable(out, { __jsontype = "object", __jsonorder = keys })
+end
+
+--- One line of JSON. orders maps a key (e.g. "summary"), or "" for the root, to the keys
+-- written first, in that order.
+function json.encode(v, orders)
+  return dkjson.encode(for_json(v, orders, ""))
+end
 
 local usage_mt = {}
 local function usage(fmt, ...)
@@ -668,7 +738,7 @@ function commands.formats(ctx, c)
   return cli.EXIT_OK
 end
 
--- The failure report of the library (job:failures(), issue 8): its table, or its JSON.
+-- The failure report of the library (job:failures()): its table, or its JSON.
 -- max_docs lists only the first documents (watch), with a pointer to the full report.
 local function print_report(ctx, job, max_docs)
   local rep = check(job:failures())
@@ -783,7 +853,7 @@ function commands.watch(ctx, c, args)
   return (rep.failed > 0 or job_failed(job)) and cli.EXIT_FAILED or cli.EXIT_OK
 end
 
--- The library functions a command needs (the lifecycle ones arrive with issue 8).
+-- The library functions a command needs (a build of the module without them says so).
 local NEEDS = { jobs = "jobs", start = "start", formats = "formats", cancel = "cancel" }
 
 -- main ------------------------------------------------------------------

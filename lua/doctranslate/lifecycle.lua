@@ -10,7 +10,7 @@ local L = {}
 
 local usage = core.usage_error
 
-L.TERMINAL = { Succeeded = true, Failed = true, Cancelled = true, Canceled = true, ValidationFailed = true }
+L.TERMINAL = core.TERMINAL
 
 -- How far a status is along; a read that goes back is a stale (cached) read.
 local RANK = { NotStarted = 1, Running = 2, Cancelling = 3 }
@@ -236,64 +236,28 @@ end
 
 ---------------------------------------------------------------- failures
 
-local function redact(s)
+local function redact(s) -- SAS signatures hidden as the core hides them everywhere else
   if type(s) ~= "string" then return s end
-  return (s:gsub("([?&][Ss][Ii][Gg]=)[^&#\"%s]*", "%1REDACTED"))
+  return core.redact(s)
 end
 
-local ARRAY = {}
+-- report:json() is written by dkjson (the CLI's JSON library): each object carries its key
+-- order (__jsonorder), so the text is the same from run to run; arrays stay arrays when empty.
+local ARRAY = { __jsontype = "array" }
 
 local function array(t)
   return setmetatable(t or {}, ARRAY)
 end
 
--- JSON text of the report's values: strings, numbers, booleans, tables
--- (arrays marked with ARRAY stay arrays when empty; objects in sorted order).
-local function encode(v, out)
-  local t = type(v)
-  if t == "string" then
-    out[#out + 1] = '"' .. v:gsub('[%c"\\]', function(c)
-      local named = { ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
-      return named[c] or string.format("\\u%04x", c:byte())
-    end) .. '"'
-  elseif t == "number" then
-    if v ~= v or v == math.huge or v == -math.huge then out[#out + 1] = "null"
-    elseif math.type and math.type(v) == "integer" then out[#out + 1] = tostring(v)
-    elseif v == math.floor(v) and math.abs(v) < 2 ^ 53 then out[#out + 1] = string.format("%.0f", v)
-    else out[#out + 1] = string.format("%.17g", v) end
-  elseif t == "boolean" then
-    out[#out + 1] = tostring(v)
-  elseif t == "table" and getmetatable(v) == ARRAY then
-    out[#out + 1] = "["
-    for i, x in ipairs(v) do
-      if i > 1 then out[#out + 1] = "," end
-      encode(x, out)
-    end
-    out[#out + 1] = "]"
-  elseif t == "table" then
-    local keys = {}
-    for k in pairs(v) do
-      if type(k) == "string" then keys[#keys + 1] = k end
-    end
-    table.sort(keys)
-    out[#out + 1] = "{"
-    for i, k in ipairs(keys) do
-      if i > 1 then out[#out + 1] = "," end
-      encode(k, out)
-      out[#out + 1] = ":"
-      encode(v[k], out)
-    end
-    out[#out + 1] = "}"
-  else
-    out[#out + 1] = "null"
-  end
+local function object(t, order)
+  return setmetatable(t, { __jsontype = "object", __jsonorder = order })
 end
 
-L.encode_json = function(v)
-  local out = {}
-  encode(v, out)
-  return table.concat(out)
-end
+local REPORT_ORDER = { "job_id", "failed", "groups", "documents" }
+local GROUP_ORDER = { "key", "count", "code", "innermost", "message", "documents" }
+local DOCUMENT_ORDER = { "id", "sourcePath", "to", "key", "code", "innermost", "message", "target", "errors" }
+local LINK_ORDER = { "code", "message", "target" }
+
 L.array = array
 
 -- The error chain of a document: { {code=, message=, target=}, ... } outermost first.
@@ -301,8 +265,8 @@ local function chain_of(e)
   local chain = array()
   local depth = 0
   while type(e) == "table" and depth < 32 do
-    chain[#chain + 1] = { code = e.code ~= nil and tostring(e.code) or nil, message = redact(e.message),
-                          target = e.target }
+    chain[#chain + 1] = object({ code = e.code ~= nil and tostring(e.code) or nil, message = redact(e.message),
+                                 target = e.target }, LINK_ORDER)
     e = e.innerError or e.innererror
     depth = depth + 1
   end
@@ -362,15 +326,16 @@ function Report:json()
   for i, g in ipairs(self.groups) do
     local ids = array()
     for j, d in ipairs(g.documents) do ids[j] = d.id end
-    groups[i] = { key = g.key, code = g.code, innermost = g.innermost, count = g.count, message = g.message,
-                  documents = ids }
+    groups[i] = object({ key = g.key, code = g.code, innermost = g.innermost, count = g.count, message = g.message,
+                         documents = ids }, GROUP_ORDER)
   end
   local docs = array()
   for i, d in ipairs(self.documents) do
-    docs[i] = { id = d.id, sourcePath = d.sourcePath, to = d.to, code = d.code, innermost = d.innermost,
-                message = d.message, target = d.target, key = d.key, errors = d.errors }
+    docs[i] = object({ id = d.id, sourcePath = d.sourcePath, to = d.to, code = d.code, innermost = d.innermost,
+                       message = d.message, target = d.target, key = d.key, errors = d.errors }, DOCUMENT_ORDER)
   end
-  return L.encode_json({ job_id = self.job_id, failed = self.failed, groups = groups, documents = docs })
+  return require("dkjson").encode(object({ job_id = self.job_id, failed = self.failed, groups = groups,
+                                            documents = docs }, REPORT_ORDER))
 end
 
 --- job:failures() -> report, or nil, err. One filtered listing (statuses =

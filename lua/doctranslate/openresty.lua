@@ -39,6 +39,8 @@
 
 local M = {}
 
+local DEFAULTS = require("doctranslate.core").DEFAULTS -- the libcurl client's, one source
+
 local tcp = ngx.socket.tcp
 local sleep = ngx.sleep
 local ngx_now = ngx.now
@@ -49,30 +51,9 @@ local running = coroutine.running
 local waited = setmetatable({}, { __mode = "k" })
 
 -- A monotonic clock that leaves nginx's time cache alone (ngx.update_time
--- would refresh it for the whole worker and blur pace()'s view of the loop).
-local mono
-do
-  local ok, ffi = pcall(require, "ffi")
-  if ok then
-    pcall(ffi.cdef, "typedef struct { long tv_sec; long tv_nsec; } dt_timespec_t;"
-      .. " int clock_gettime(int clk_id, dt_timespec_t *tp);")
-    local ts_ok, ts = pcall(ffi.new, "dt_timespec_t")
-    local C = ffi.C
-    if ts_ok and pcall(function() return C.clock_gettime(1, ffi.cast("void *", ts)) end) then
-      local ptr = ffi.cast("void *", ts)
-      mono = function()
-        C.clock_gettime(1, ptr) -- CLOCK_MONOTONIC
-        return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
-      end
-    end
-  end
-  if not mono then
-    mono = function()
-      ngx.update_time()
-      return ngx_now()
-    end
-  end
-end
+-- would refresh it for the whole worker and blur pace()'s view of the loop):
+-- the core's, the one its libcurl runner and job:wait use.
+local mono = require("doctranslate.core").monotonic
 M.clock = mono
 
 local READ_CHUNK = 64 * 1024
@@ -94,10 +75,10 @@ function M.new(conf, usage)
     usage("bad option 'proxy': not supported by the openresty transport (cosockets connect directly)")
   end
   local self = setmetatable({
-    connect_ms = floor((conf.connect_timeout or 10) * 1000 + 0.5),
-    timeout = conf.timeout or 30,
-    max_body = conf.max_body or 16 * 1024 * 1024,
-    max_headers = conf.max_headers or 64 * 1024,
+    connect_ms = floor((conf.connect_timeout or DEFAULTS.connect_timeout) * 1000 + 0.5),
+    timeout = conf.timeout or DEFAULTS.timeout,
+    max_body = conf.max_body or DEFAULTS.max_body,
+    max_headers = conf.max_headers or DEFAULTS.max_headers,
     verify = conf.insecure ~= true,
     ca_file = conf.ca_file,
     keepalive_ms = floor((conf.keepalive_timeout or 60) * 1000 + 0.5),
@@ -156,7 +137,7 @@ Transport.now = mono
 -- The 1 ms timer resumes in a later iteration as long as nothing calls
 -- ngx.update_time() meanwhile: that moves nginx's timer clock within the
 -- iteration, and timers then fire in the same one. This module never calls it
--- (its clock is clock_gettime through the FFI). Where ngx.semaphore is missing
+-- (its clock is the core's clock_gettime). Where ngx.semaphore is missing
 -- (no lua-resty-core), pace() sleeps 1 ms until it finds budget left.
 local window_tick, window_start = nil, 0
 local seen_tick, seen_start = nil, 0 -- the first pace() of an iteration (ms of nginx's clock)

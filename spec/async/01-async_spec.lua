@@ -1,4 +1,4 @@
--- The game-loop API (issue 5): c:documents_async / c:job_async / c:document_async,
+-- The game-loop API: c:documents_async / c:job_async / c:document_async,
 -- op:step() that never blocks, op:take(), callbacks, cancel, errors, fds/timeout.
 local H = require "core.helper"
 local core = require "doctranslate.core"

@@ -1,4 +1,4 @@
--- Prefetch (issue 6): the blocking listing sends page N+1 while the caller works
+-- Prefetch: the blocking listing sends page N+1 while the caller works
 -- through page N; nothing else about the listing changes.
 local H = require "core.helper"
 local core = require "doctranslate.core"

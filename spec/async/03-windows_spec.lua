@@ -1,4 +1,4 @@
--- Parallel page windows (issue 6): concurrency = n fetches several pages at once and still
+-- Parallel page windows: concurrency = n fetches several pages at once and still
 -- yields the documents in exact order; only for an ended job with a known total, else the
 -- listing runs sequentially and says so through the log.
 local H = require "core.helper"

@@ -109,11 +109,39 @@ describe("dt.parse_date", function()
   end)
 end)
 
+describe("the core's constants", function()
+  local core = require "doctranslate.core"
+
+  it("are the public names, one table each", function()
+    assert.equal(core.API_VERSIONS, dt.API_VERSIONS)
+    assert.equal(core.TERMINAL, dt.TERMINAL)
+    assert.equal(core.API_VERSIONS[1], dt.DEFAULT_API_VERSION)
+    assert.equal(core.TERMINAL, require("doctranslate.lifecycle").TERMINAL)
+  end)
+
+  it("list the versions the client takes and the terminal statuses", function()
+    assert.same({ "2026-03-01", "2024-11-01-preview", "2024-05-01", "v1.1", "v1.0", "v1.0-preview.1" },
+      core.API_VERSIONS)
+    assert.same({ Succeeded = true, Failed = true, Cancelled = true, Canceled = true, ValidationFailed = true },
+      core.TERMINAL)
+    local err = usage(dt.new, { endpoint = "https://h", key = "k", api_version = "2099-01-01" })
+    assert.truthy(err.message:find("(known: " .. table.concat(core.API_VERSIONS, ", ") .. ")", 1, true))
+  end)
+
+  it("give the client's option defaults", function()
+    assert.same({ timeout = 30, connect_timeout = 10, retries = 3, retry_base = 0.8, retry_max = 60,
+                  max_body = 16 * 1024 * 1024, max_headers = 64 * 1024, max_pages = 1000000 }, core.DEFAULTS)
+  end)
+end)
+
 describe("dt.redact", function()
   it("hides every SAS signature and only the signature", function()
     assert.equal("sig=REDACTED&sv=1", dt.redact("sig=a%2Bb&sv=1"))
     assert.equal("https://h/c?sv=1&sig=REDACTED#f", dt.redact("https://h/c?sv=1&sig=xyz#f"))
     assert.equal("a?sig=REDACTED b?sig=REDACTED", dt.redact("a?sig=1 b?sig=2"))
+    -- the name in any case; the value ends at white space of any kind
+    assert.equal("https://h/c?sv=1&SIG=REDACTED&x=1", dt.redact("https://h/c?sv=1&SIG=abc&x=1"))
+    assert.equal("a?Sig=REDACTED\tb?sIg=REDACTED\nc", dt.redact("a?Sig=1\tb?sIg=2\nc"))
     -- a name that merely ends in sig= is not a signature
     assert.equal("https://h/c?mysig=keep", dt.redact("https://h/c?mysig=keep"))
     assert.equal("", dt.redact(""))

@@ -23,7 +23,7 @@ describe("c:documents", function()
     pages:close()
   end)
 
-  it("prefetches at most one page ahead (issue 6)", function()
+  it("prefetches at most one page ahead", function()
     local id = H.job{ documents = 5 }
     local c = H.client()
     emu.clear_requests()

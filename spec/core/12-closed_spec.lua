@@ -1,4 +1,4 @@
--- A listing used after it was closed (issue 7): its iterator and next_page both raise the same
+-- A listing used after it was closed: its iterator and next_page both raise the same
 -- usage error, whoever closed it (close(), a for loop on Lua 5.4 that ended or broke, <close>),
 -- so a reused listing never looks complete; continuation() still resumes it. A listing that
 -- ended but was not closed (Lua 5.1-5.3 loops close nothing) keeps answering "no more" (nil).

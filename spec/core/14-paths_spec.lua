@@ -1,4 +1,4 @@
--- Public behaviour that reaches C paths no other spec enters (issue 7, make coverage-c):
+-- Public behaviour that reaches C paths no other spec enters (make coverage-c):
 -- tostring of listings and operations in each state, the fallback of a `concurrency` listing
 -- whose next link does not page by skip, and the job list.
 local H = require "core.helper"

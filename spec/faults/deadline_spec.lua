@@ -1,4 +1,4 @@
--- The deadline of a whole listing (issue 7): a client default and a per-listing option. Each
+-- The deadline of a whole listing: a client default and a per-listing option. Each
 -- request's timeout is the smaller of `timeout` and what is left, a retry wait that would pass the
 -- deadline is not slept, and the listing ends with a timeout error that names the deadline, keeps
 -- the service's request ids when a response had arrived, and keeps its continuation: resuming it

@@ -1,4 +1,4 @@
--- One response header line over libcurl's 100 KiB cap (issue 7): a `protocol` error that names the
+-- One response header line over libcurl's 100 KiB cap: a `protocol` error that names the
 -- cap, with the service's request ids (they came in earlier lines), from every libcurl driver: a
 -- single call, the blocking listing (with and without prefetch, continuation kept) and
 -- documents_async. A line under that cap still counts toward `max_headers`.

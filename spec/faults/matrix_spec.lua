@@ -1,4 +1,4 @@
--- The fault matrix (issue 7): every operation x every fault the emulator scripts.
+-- The fault matrix: every operation x every fault the emulator scripts.
 -- Each cell is exact (compared with a clean read, after the retries it took) or a typed error
 -- value with the right kind, status, code, message and request ids. A listing that fails keeps
 -- its continuation: resuming it yields the rest with no document lost or repeated.

@@ -2,7 +2,7 @@
 -- 5.1, luaL_register with a name, or a module() call, would), neither in a fresh interpreter nor
 -- in this busted state.
 local MODULES = { "doctranslate", "doctranslate.core", "doctranslate.lifecycle", "doctranslate.driver",
-                  "doctranslate.cli", "doctranslate.cli.json" }
+                  "doctranslate.cli" }
 
 -- The interpreter running this spec (busted --lua=...), as spec/cli does.
 local LUA = os.getenv("DT_CLI_LUA") or (rawget(_G, "jit") and "luajit") or ("lua" .. _VERSION:match("%d+%.%d+"))

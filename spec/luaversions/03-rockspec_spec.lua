@@ -1,5 +1,5 @@
 -- rockspec/doctranslate-scm-1.rockspec lists every C source, every Lua module and the CLI: a new
--- src/*.c or lua/doctranslate/*.lua that is not in it fails here (and in make rockspec-check).
+-- src/*/*.c or lua/doctranslate/*.lua that is not in it fails here (and in make rockspec-check).
 local ROCKSPEC = "rockspec/doctranslate-scm-1.rockspec"
 
 local function load_rockspec(path)
@@ -63,8 +63,8 @@ describe("the rockspec", function()
     end
   end)
 
-  it("declares Lua 5.1 to 5.4 and its C libraries as external dependencies", function()
-    assert.same({ "lua >= 5.1, < 5.5" }, spec.dependencies)
+  it("declares Lua 5.1 to 5.4, dkjson and its C libraries as external dependencies", function()
+    assert.same({ "lua >= 5.1, < 5.5", "dkjson >= 2.5" }, spec.dependencies)
     assert.equal("curl/curl.h", spec.external_dependencies.CURL.header)
     assert.equal("curl", spec.external_dependencies.CURL.library)
     assert.equal("json-c/json.h", spec.external_dependencies.JSONC.header)

@@ -1,4 +1,4 @@
--- The deadline of a listing with the openresty transport (issue 7): the request's socket
+-- The deadline of a listing with the openresty transport: the request's socket
 -- timeouts are what is left of the deadline, the listing ends with the timeout error that names
 -- it, and its continuation resumes with no document lost or repeated.
 local emu = require "support.emulator"

@@ -1,4 +1,4 @@
--- A response header line over 100 KiB through the openresty transport (issue 7): the same
+-- A response header line over 100 KiB through the openresty transport: the same
 -- `protocol` kind as the libcurl drivers give (there through libcurl's line cap, here through the
 -- client's max_headers, 64 KiB by default, which such a line exceeds).
 local emu = require "support.emulator"

@@ -1,4 +1,4 @@
--- Hostile servers (issue 7): next links elsewhere are never followed, loops end fast with bounded
+-- Hostile servers: next links elsewhere are never followed, loops end fast with bounded
 -- memory, repeated documents are never silent, and every cap and timeout is a typed error.
 local H = require "core.helper"
 local emu = H.emu

@@ -1,4 +1,4 @@
--- Secrets (issue 7): with a recognisable key, a bearer token and SAS signatures in document paths,
+-- Secrets: with a recognisable key, a bearer token and SAS signatures in document paths,
 -- every error path is tried and every string the module produces is searched for them: error
 -- messages and every field of error values (recursively), tostring of every object, every log
 -- line at debug level, continuation tokens, the CLI's output. No request to anything but the

@@ -3,6 +3,9 @@
 #define DT_BUF_H
 
 #include <stddef.h>
+#include "dt_visibility.h"
+
+DT_HIDDEN_BEGIN
 
 typedef struct dt_buf {
     char *data;
@@ -24,5 +27,7 @@ int dt_buf_add_escaped(dt_buf *b, const char *s);
 char *dt_strdup(const char *s);
 /* Takes the string out of the buffer (caller frees); the buffer is left empty. */
 char *dt_buf_take(dt_buf *b);
+
+DT_HIDDEN_END
 
 #endif

@@ -7,6 +7,9 @@
 #include <stdint.h>
 
 #include "dt_url.h"
+#include "dt_visibility.h"
+
+DT_HIDDEN_BEGIN
 
 /* ---- configuration shared by every operation of a client ---- */
 typedef struct dt_conf {
@@ -40,5 +43,7 @@ size_t dt_conf_max_string(const dt_conf *c);
 /* Whether the token must be fetched (again) before the next request: none
  * yet, expired (now: epoch seconds) or rejected by a 401. */
 int dt_conf_token_due(const dt_conf *c, double now);
+
+DT_HIDDEN_END
 
 #endif

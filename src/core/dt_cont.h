@@ -4,6 +4,9 @@
 #define DT_CONT_H
 
 #include "dt_op.h"
+#include "dt_visibility.h"
+
+DT_HIDDEN_BEGIN
 
 /* Continuation of a listing: a malloc'd token with no secret in it. */
 char *dt_op_continuation(const dt_op *op);
@@ -11,5 +14,7 @@ char *dt_op_continuation(const dt_op *op);
  * job_id NULL: a token of the job list. Returns 0, or -1 with why set. */
 int dt_op_parse_continuation(const char *token, const char *job_id, dt_list_query *q,
                              char **storage, const char **why);
+
+DT_HIDDEN_END
 
 #endif

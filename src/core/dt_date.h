@@ -4,6 +4,9 @@
 #define DT_DATE_H
 
 #include <stddef.h>
+#include "dt_visibility.h"
+
+DT_HIDDEN_BEGIN
 
 /* ISO-8601 date-time -> seconds since the epoch (UTC), with its fraction.
  * Accepts 1..9 fractional digits, 'Z', +hh:mm / -hh:mm / +hhmm, or no zone (UTC).
@@ -18,5 +21,7 @@ int dt_format_iso8601(double t, char *out, size_t size);
 
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
 long long dt_days_from_civil(long long y, unsigned m, unsigned d);
+
+DT_HIDDEN_END
 
 #endif

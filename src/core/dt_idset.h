@@ -8,6 +8,9 @@
 #include <stdint.h>
 
 #include "dt_page.h"
+#include "dt_visibility.h"
+
+DT_HIDDEN_BEGIN
 
 /* Slots of the set (8 bytes each, at most half full): a repeat anywhere in the
  * first DT_SEEN_MAX_SLOTS / 2 ids (32,768: a real job holds at most 1,000
@@ -32,5 +35,7 @@ int dt_idset_has(const dt_idset *s, uint64_t h);
 /* Adds h; past the cap (or out of memory) the set is marked full and stays as it is. */
 void dt_idset_add(dt_idset *s, uint64_t h);
 void dt_idset_free(dt_idset *s);
+
+DT_HIDDEN_END
 
 #endif

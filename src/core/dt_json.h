@@ -5,6 +5,9 @@
 
 #include <stddef.h>
 #include <json-c/json.h>
+#include "dt_visibility.h"
+
+DT_HIDDEN_BEGIN
 
 #define DT_JSON_MAX_DEPTH 64
 
@@ -23,5 +26,7 @@ const char *dt_json_str(struct json_object *obj, const char *name);
 
 /* The member name of obj, or NULL. */
 struct json_object *dt_json_get(struct json_object *obj, const char *name);
+
+DT_HIDDEN_END
 
 #endif

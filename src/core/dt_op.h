@@ -14,8 +14,9 @@
 #include "dt_json.h"
 #include "dt_page.h"
 #include "dt_buf.h"
+#include "dt_visibility.h"
 
-
+DT_HIDDEN_BEGIN
 
 /* ---- the operation ---- */
 /* DOCUMENTS is every paged listing (documents of a job, or jobs when
@@ -152,5 +153,7 @@ void dt_op_release(dt_op *op);
  * secret is included only when url is on the configured origin. */
 typedef void (*dt_header_fn)(void *ud, const char *name, const char *value);
 void dt_op_headers(const dt_op *op, dt_header_fn emit, void *ud);
+
+DT_HIDDEN_END
 
 #endif

@@ -9,6 +9,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "dt_visibility.h"
+
+DT_HIDDEN_BEGIN
 
 #define DT_PAGE_MAX_DEPTH 64
 /* The longest string (raw bytes between the quotes) a page may hold by
@@ -92,5 +95,7 @@ char *dt_page_decode(const char *s, size_t n, int cut, char *local, size_t local
 /* Whether the key (a member's key span) equals name, decoded and as far as
  * its first NUL (a JSON library keeps keys as C strings). */
 int dt_page_key_is(const char *body, const dt_span *key, const char *name, size_t nlen);
+
+DT_HIDDEN_END
 
 #endif

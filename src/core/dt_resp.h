@@ -6,6 +6,9 @@
 #include <stddef.h>
 
 #include "dt_json.h"
+#include "dt_visibility.h"
+
+DT_HIDDEN_BEGIN
 
 /* ---- one HTTP response's status and headers, shared by its objects ---- */
 typedef struct dt_header {
@@ -51,5 +54,7 @@ typedef struct dt_error {
 void dt_error_clear(dt_error *e);
 /* Moves src into dst (dst cleared first); src is left empty. */
 void dt_error_move(dt_error *dst, dt_error *src);
+
+DT_HIDDEN_END
 
 #endif

@@ -1,5 +1,6 @@
 #include "dt_url.h"
 #include "dt_buf.h"
+#include "dt_consts.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -8,13 +9,12 @@
 
 dt_family dt_api_family(const char *v)
 {
+    size_t i;
     if (v == NULL)
         return (dt_family)0;
-    if (strcmp(v, "v1.0-preview.1") == 0 || strcmp(v, "v1.0") == 0 || strcmp(v, "v1.1") == 0)
-        return DT_FAMILY_V1;
-    if (strcmp(v, "2024-05-01") == 0 || strcmp(v, "2024-11-01-preview") == 0 ||
-        strcmp(v, "2026-03-01") == 0)
-        return DT_FAMILY_DATED;
+    for (i = 0; dt_api_versions[i].name != NULL; i++)
+        if (strcmp(v, dt_api_versions[i].name) == 0)
+            return dt_api_versions[i].family;
     return (dt_family)0;
 }
 
@@ -351,13 +351,22 @@ char *dt_url_resolve_next(const char *ep, const char *current, const char *link,
     return dt_buf_take(&b);
 }
 
+/* The next "sig=" from p on, in any case, or NULL. */
+static const char *find_sig(const char *p)
+{
+    for (; *p != '\0'; p++)
+        if (has_prefix_ci(p, "sig="))
+            return p;
+    return NULL;
+}
+
 char *dt_url_redact(const char *url)
 {
     dt_buf b;
     const char *p = url;
     dt_buf_init(&b);
     while (*p != '\0') {
-        const char *hit = strstr(p, "sig=");
+        const char *hit = find_sig(p);
         if (hit == NULL || (hit != url && hit[-1] != '?' && hit[-1] != '&')) {
             size_t n = hit ? (size_t)(hit - p) + 4 : strlen(p);
             if (dt_buf_add(&b, p, n)) {
@@ -372,7 +381,7 @@ char *dt_url_redact(const char *url)
             return NULL;
         }
         p = hit + 4;
-        p += strcspn(p, "&#\" ");
+        p += strcspn(p, "&#\" \t\r\n\f\v");
     }
     return dt_buf_take(&b);
 }

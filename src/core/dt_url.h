@@ -3,6 +3,10 @@
 #ifndef DT_URL_H
 #define DT_URL_H
 
+#include "dt_visibility.h"
+
+DT_HIDDEN_BEGIN
+
 typedef enum dt_family { DT_FAMILY_V1 = 1, DT_FAMILY_DATED = 2 } dt_family;
 
 /* Returns the family of a known api_version, 0 when unknown. */
@@ -64,7 +68,11 @@ char *dt_url_resolve_next(const char *endpoint, const char *current, const char 
 int dt_url_query_int(const char *url, const char *name1, const char *name2, long long *out);
 
 /* Copies url into out with the value of every sig= query parameter replaced by
- * "REDACTED" (SAS signatures). malloc'd. */
+ * "REDACTED" (SAS signatures). The name matches in any case (Sig=, SIG=), at
+ * the start or after ? or &; the value ends at &, #, " or white space.
+ * malloc'd. */
 char *dt_url_redact(const char *url);
+
+DT_HIDDEN_END
 
 #endif

@@ -8,6 +8,9 @@
 
 #include "core/dt_buf.h"
 #include "core/dt_op.h"
+#include "core/dt_visibility.h"
+
+DT_HIDDEN_BEGIN
 
 struct dt_multi;
 
@@ -106,5 +109,7 @@ typedef struct dt_fd {
 /* The sockets mt waits on (at most max, the count returned) and libcurl's
  * timeout in ms (-1: none set). */
 int dt_multi_fds(dt_multi *mt, dt_fd *out, int max, long *timeout_ms);
+
+DT_HIDDEN_END
 
 #endif

@@ -8,8 +8,9 @@
 
 #include "dt_curl.h"
 #include "core/dt_op.h"
+#include "core/dt_visibility.h"
 
-
+DT_HIDDEN_BEGIN
 
 typedef enum dt_pump_state {
     DT_PUMP_BUSY = 1, /* a request travels or a retry wait runs: ask again later */
@@ -97,5 +98,7 @@ void dt_pump_close(dt_pump *p);
  * are the parent's) and frees the rest; op's request, if one was under way,
  * is sent again by the next pump. */
 void dt_pump_abandon(dt_pump *p);
+
+DT_HIDDEN_END
 
 #endif

@@ -6,6 +6,9 @@
 
 #include <lua.h>
 #include <lauxlib.h>
+#include "core/dt_visibility.h"
+
+DT_HIDDEN_BEGIN
 
 #if LUA_VERSION_NUM >= 503
 #define DT_HAS_INTEGER 1
@@ -39,5 +42,7 @@ void *dt_testudata(lua_State *L, int idx, const char *tname);
 
 /* Creates or fetches metatable tname and sets __name on 5.1/5.2 too. */
 int dt_newmetatable(lua_State *L, const char *tname);
+
+DT_HIDDEN_END
 
 #endif

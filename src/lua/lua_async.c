@@ -147,14 +147,6 @@ static double budget_of(lua_State *L, int opts_idx)
     return b;
 }
 
-static int check_id(lua_State *L, int idx, const char *name)
-{
-    if (lua_type(L, idx) != LUA_TSTRING || dt_rawlen(L, idx) == 0)
-        return dt_usage(L, "bad argument '%s': a non-empty string expected, got %s", name,
-                        luaL_typename(L, idx));
-    return 0;
-}
-
 /* c:documents_async(job_id, opts): the listing options plus on_documents,
  * on_done and prefetch */
 static int client_documents_async(lua_State *L)
@@ -163,7 +155,7 @@ static int client_documents_async(lua_State *L)
     dt_list_extra x;
     dt_async *a;
     int opts = lua_isnoneornil(L, 3) ? 0 : 3;
-    check_id(L, 2, "job_id");
+    dt_check_id(L, 2, "job_id");
     lua_settop(L, 3);
     a = async_new(L, 1);
     a->op = dt_list_op_new(L, 1, lua_tostring(L, 2), opts, 1, &x);
@@ -181,7 +173,7 @@ static int client_job_async(lua_State *L)
 {
     dt_client *cl = dt_check_client(L, 1);
     dt_async *a;
-    check_id(L, 2, "job_id");
+    dt_check_id(L, 2, "job_id");
     lua_settop(L, 3);
     if (!lua_isnil(L, 3) && lua_type(L, 3) != LUA_TTABLE)
         return dt_usage(L, "bad argument 'opts': a table expected");
@@ -198,8 +190,8 @@ static int client_document_async(lua_State *L)
 {
     dt_client *cl = dt_check_client(L, 1);
     dt_async *a;
-    check_id(L, 2, "job_id");
-    check_id(L, 3, "doc_id");
+    dt_check_id(L, 2, "job_id");
+    dt_check_id(L, 3, "doc_id");
     lua_settop(L, 4);
     if (!lua_isnil(L, 4) && lua_type(L, 4) != LUA_TTABLE)
         return dt_usage(L, "bad argument 'opts': a table expected");

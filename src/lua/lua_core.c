@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DT_DEFAULT_API "2026-03-01"
 #define DT_USER_AGENT "doctranslate-lua/0.1"
 
 /* ------------------------------------------------------------- helpers */
@@ -213,15 +212,15 @@ static int client_new(lua_State *L)
     luaL_getmetatable(L, DT_CLIENT_MT);
     lua_setmetatable(L, -2);
     /* defaults */
-    cl->conf.retries = 3;
-    cl->conf.retry_base = 0.8;
-    cl->conf.retry_max = 60.0;
-    cl->copts.timeout_ms = 30000;
-    cl->copts.connect_timeout_ms = 10000;
-    cl->copts.max_body = 16u << 20;
-    cl->copts.max_headers = 64u << 10;
+    cl->conf.retries = DT_DEFAULT_RETRIES;
+    cl->conf.retry_base = DT_DEFAULT_RETRY_BASE;
+    cl->conf.retry_max = DT_DEFAULT_RETRY_MAX;
+    cl->copts.timeout_ms = (long)(DT_DEFAULT_TIMEOUT * 1000);
+    cl->copts.connect_timeout_ms = (long)(DT_DEFAULT_CONNECT_TIMEOUT * 1000);
+    cl->copts.max_body = DT_DEFAULT_MAX_BODY;
+    cl->copts.max_headers = DT_DEFAULT_MAX_HEADERS;
     cl->page_size = -1;
-    cl->conf.max_pages = 1000000;
+    cl->conf.max_pages = DT_DEFAULT_MAX_PAGES;
     cl->prefetch = 1;
     cl->concurrency = 1;
 
@@ -261,9 +260,8 @@ static int client_new(lua_State *L)
         } else if (strcmp(k, "api_version") == 0) {
             opt_string(L, -1, k);
             if (dt_api_family(lua_tostring(L, -1)) == 0)
-                return dt_usage(L, "bad option 'api_version': unknown version '%s' (known: "
-                                   "2026-03-01, 2024-11-01-preview, 2024-05-01, v1.1, v1.0, "
-                                   "v1.0-preview.1)", lua_tostring(L, -1));
+                return dt_usage(L, "bad option 'api_version': unknown version '%s' (known: %s)",
+                                lua_tostring(L, -1), dt_api_versions_text());
             cl->conf.api_version = dup_lua(L, -1);
         } else if (strcmp(k, "timeout") == 0) {
             opt_number(L, -1, k, 0.001, 86400, &v);
@@ -348,7 +346,7 @@ static int client_new(lua_State *L)
     if (cl->conf.key == NULL && cl->conf.token == NULL && !cl->conf.token_refresh)
         return dt_usage(L, "bad option 'key': key or token is required");
     if (cl->conf.api_version == NULL) {
-        lua_pushliteral(L, DT_DEFAULT_API);
+        lua_pushliteral(L, DT_DEFAULT_API_VERSION);
         cl->conf.api_version = dup_lua(L, -1);
         lua_pop(L, 1);
     }
@@ -368,19 +366,11 @@ static int client_new(lua_State *L)
     return 1;
 }
 
-static int check_id(lua_State *L, int idx, const char *name)
-{
-    if (lua_type(L, idx) != LUA_TSTRING || dt_rawlen(L, idx) == 0)
-        return dt_usage(L, "bad argument '%s': a non-empty string expected, got %s", name,
-                        luaL_typename(L, idx));
-    return 0;
-}
-
 /* c:documents_op(job_id, opts): the lazy listing of a job's documents */
 static int client_documents_op(lua_State *L)
 {
     dt_check_client(L, 1);
-    check_id(L, 2, "job_id");
+    dt_check_id(L, 2, "job_id");
     return dt_pages_new(L, 1, lua_tostring(L, 2), lua_isnoneornil(L, 3) ? 0 : 3);
 }
 
@@ -390,7 +380,7 @@ static int client_job_op(lua_State *L)
 {
     dt_client *cl = dt_check_client(L, 1);
     dt_pages *h;
-    check_id(L, 2, "job_id");
+    dt_check_id(L, 2, "job_id");
     h = dt_holder_new(L, 1, DT_OP_MT);
     h->op = dt_op_new_job(&cl->conf, lua_tostring(L, 2));
     if (h->op == NULL)
@@ -402,8 +392,8 @@ static int client_document_op(lua_State *L)
 {
     dt_client *cl = dt_check_client(L, 1);
     dt_pages *h;
-    check_id(L, 2, "job_id");
-    check_id(L, 3, "doc_id");
+    dt_check_id(L, 2, "job_id");
+    dt_check_id(L, 3, "doc_id");
     h = dt_holder_new(L, 1, DT_OP_MT);
     h->op = dt_op_new_document(&cl->conf, lua_tostring(L, 2), lua_tostring(L, 3));
     if (h->op == NULL)
@@ -544,6 +534,7 @@ int luaopen_doctranslate_core(lua_State *L)
     dt_job_methods(L);
     lua_setfield(L, -2, "Job");
     lua_setfield(L, -2, "classes");
+    dt_consts_open(L);
     /* curl_version() would start LDAP/SASL inside libcurl: the version number is enough */
     lua_pushfstring(L, "libcurl/%s", curl_version_info(CURLVERSION_NOW)->version);
     lua_setfield(L, -2, "curl_version");

@@ -8,6 +8,10 @@
 #include "curl/dt_clock.h"
 #include "core/dt_op.h"
 #include "core/dt_cont.h"
+#include "core/dt_consts.h"
+#include "core/dt_visibility.h"
+
+DT_HIDDEN_BEGIN
 
 #if defined(__GNUC__) || defined(__clang__)
 #define DT_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -88,6 +92,8 @@ void dt_push_simple_error(lua_State *L, dt_err_kind kind, const char *message);
 /* Raises a usage error value; never returns (int so that `return dt_usage(...)` reads well). */
 DT_NORETURN int dt_usage(lua_State *L, const char *fmt, ...) DT_PRINTF(2, 3);                      /* raises */
 void dt_error_open(lua_State *L);
+/* Raises a usage error unless the argument at idx is a non-empty string (a job or document id). */
+void dt_check_id(lua_State *L, int idx, const char *name);
 
 /* lua_obj.c */
 void dt_push_json(lua_State *L, struct json_object *v, int depth);
@@ -148,11 +154,17 @@ void dt_async_open(lua_State *L);
 /* The `budget` option at idx: seconds in 0..1 (0: no bound); raises a usage error. */
 double dt_budget_opt(lua_State *L, int idx);
 
+/* lua_consts.c: sets API_VERSIONS, DEFAULT_API_VERSION, TERMINAL and DEFAULTS
+ * (src/core/dt_consts.h) on the module table on top. */
+void dt_consts_open(lua_State *L);
+
 /* lua_core.c */
 dt_client *dt_check_client(lua_State *L, int idx);
 /* The client behind a registry ref (pushed on the stack), or NULL. */
 dt_client *dt_client_from_ref(lua_State *L, int ref);
 void dt_log(lua_State *L, dt_client *cl, const char *level, const char *fmt, ...) DT_PRINTF(4, 5);
 char *dt_scrub(dt_client *cl, const char *s); /* malloc'd copy without the secret */
+
+DT_HIDDEN_END
 
 #endif

@@ -175,3 +175,10 @@ void dt_error_open(lua_State *L)
     lua_setfield(L, -2, "__tostring");
     lua_pop(L, 1);
 }
+
+void dt_check_id(lua_State *L, int idx, const char *name)
+{
+    if (lua_type(L, idx) != LUA_TSTRING || dt_rawlen(L, idx) == 0)
+        dt_usage(L, "bad argument '%s': a non-empty string expected, got %s", name,
+                 luaL_typename(L, idx));
+}

@@ -448,13 +448,6 @@ static dt_pages *new_op(lua_State *L, dt_op *op)
     return h;
 }
 
-static void check_id(lua_State *L, int idx, const char *name)
-{
-    if (lua_type(L, idx) != LUA_TSTRING || dt_rawlen(L, idx) == 0)
-        dt_usage(L, "bad argument '%s': a non-empty string expected, got %s", name,
-                 luaL_typename(L, idx));
-}
-
 static const char *format_type(lua_State *L, int idx)
 {
     const char *t;
@@ -484,7 +477,7 @@ static int client_start_op(lua_State *L)
 static int client_cancel_op(lua_State *L)
 {
     dt_client *cl = dt_check_client(L, 1);
-    check_id(L, 2, "job_id");
+    dt_check_id(L, 2, "job_id");
     new_op(L, dt_op_new_cancel(&cl->conf, lua_tostring(L, 2)));
     return 1;
 }
@@ -519,9 +512,7 @@ static int core_sleep(lua_State *L)
 /* core.monotonic() -> seconds of a clock that never goes back */
 static int core_monotonic(lua_State *L)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+    lua_pushnumber(L, dt_now()); /* the driver's clock (dt_clock.h) */
     return 1;
 }
 

@@ -275,13 +275,10 @@ static const char *read_list_opts(lua_State *L, int opts_idx, dt_client *cl, dt_
 static void window_check(lua_State *L, dt_pages *p)
 {
     dt_client *cl = dt_client_from_ref(L, p->client_ref);
-    static const char *const terminal[] = {"Succeeded", "Failed", "Cancelled", "Canceled",
-                                           "ValidationFailed", NULL};
     const dt_list_query *q = &p->op->q;
     const char *why = NULL, *status = NULL;
     long long total = -1, end;
     dt_op *jop;
-    int i;
     p->win_checked = 1;
     if (cl == NULL)
         dt_usage(L, "the listing's client is closed");
@@ -297,13 +294,10 @@ static void window_check(lua_State *L, dt_pages *p)
         } else {
             struct json_object *sum = dt_json_get(jop->root, "summary"), *t;
             status = dt_json_str(jop->root, "status");
-            for (i = 0; status != NULL && terminal[i] != NULL; i++)
-                if (strcmp(status, terminal[i]) == 0)
-                    break;
             t = dt_json_get(sum, "total");
             if (t != NULL && json_object_is_type(t, json_type_int))
                 total = json_object_get_int64(t);
-            if (status == NULL || terminal[i] == NULL)
+            if (!dt_status_terminal(status))
                 why = "the job has not ended (its list may still change)";
             else if (total < 0)
                 why = "the job does not say how many documents it has";
@@ -513,18 +507,39 @@ static int pages_tostring(lua_State *L)
 
 /* --------------------------------------------------- Lua transport side */
 
+/* Callbacks of the Lua runner's side (the log, a token function) run with
+ * the holder marked busy: a close from one of them is done when it returns,
+ * and raised as a usage error, before the op is touched again. */
+static void callbacks_begin(dt_pages *p)
+{
+    p->busy = 1;
+}
+
+static void callbacks_end(lua_State *L, dt_pages *p)
+{
+    p->busy = 0;
+    if (p->close_pending) {
+        int listing = p->op != NULL && p->op->kind == DT_OP_DOCUMENTS;
+        dt_holder_release(L, p);
+        dt_usage(L, "%s was closed by one of its own callbacks while it ran",
+                 listing ? "the listing" : "the operation");
+    }
+}
+
 /* A log line of the Lua runner, in the words of the libcurl runner's:
  * what = 0 a response (status 0: none), 1 a retry wait, 2 the op failed. */
 static void holder_log(lua_State *L, dt_pages *p, int what, long status)
 {
     dt_client *cl = dt_client_from_ref(L, p->client_ref);
     if (cl != NULL && cl->log_ref != LUA_NOREF && cl->log_ref != LUA_REFNIL) {
+        callbacks_begin(p);
         if (what == 0)
             dt_log_response(L, cl, p->op->method, p->op->url, status, dt_now() - p->sent_at, 0);
         else if (what == 1)
             dt_log_retry(L, cl, p->op);
         else
             dt_log_failure(L, cl, p->op);
+        callbacks_end(L, p);
     }
     lua_pop(L, 1);
 }
@@ -562,8 +577,10 @@ static int holder_next_request(lua_State *L)
     left = dt_op_deadline(p->op, dt_now()); /* the clock is the driver's (dt_op.h) */
     s = dt_op_step(p->op);
     /* a token due (function tokens): fetched now; a failure is fed to the op */
+    callbacks_begin(p);
     while (s == DT_STEP_REQUEST && !dt_auth_ready_ref(L, p->client_ref, p->op))
         s = dt_op_step(p->op);
+    callbacks_end(L, p);
     if (s == DT_STEP_WAIT) {
         holder_log(L, p, 1, 0);
         lua_createtable(L, 0, 1);
