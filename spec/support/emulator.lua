@@ -173,6 +173,31 @@ end
 
 function emu.health() return admin("GET", "/health") end
 
+-- The emulator's clock, which every job's progress and every date it writes follow:
+-- {now = date text, epoch = Unix seconds, offset = seconds ahead of the real clock, frozen = bool}.
+-- Specs move it instead of sleeping; emu.reset() puts it back on the real clock.
+function emu.clock() return admin("GET", "/clock") end
+
+-- Moves the clock forward by seconds (jobs progress as if that time had passed); returns the clock.
+function emu.advance(seconds) return admin("POST", "/clock", { advance = seconds }) end
+
+-- Stops the clock (only emu.advance moves it then), or lets it run again (freeze false).
+function emu.freeze(freeze)
+  if freeze == nil then freeze = true end
+  return admin("POST", "/clock", { freeze = freeze })
+end
+
+-- The emulated time in Unix seconds (a `now` for job:wait and friends).
+function emu.now() return emu.clock().epoch end
+
+-- Options that make a waiting loop (job:wait, the CLI's watch) wait on the emulator's clock: its
+-- sleep advances the clock instead of sleeping, its now reads it. Extra fields are copied over.
+function emu.clock_opts(extra)
+  local o = { sleep = function(s) if s > 0 then emu.advance(s) end end, now = emu.now }
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return o
+end
+
 -- A service date-time ("2024-10-11T01:26:30.1343348Z", an offset, or no zone = UTC) as an integer
 -- count of 100 ns ticks since 1970, so that dates compare correctly (their texts do not: trailing
 -- zeros are trimmed). Returns nil for text that is not such a date.
