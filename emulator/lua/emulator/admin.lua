@@ -150,12 +150,12 @@ local function create_job()
   if not is_int(count, 1, 10000) then return fail(400, "count must be an integer from 1 to 10000") end
   b.count = nil
   if count > 1 and b.id ~= nil then return fail(400, "id and count > 1 cannot go together") end
-  local now = util.now_ticks()
+  local first = store.creation_ticks(util.now_ticks() - (count - 1) * 10000, count, 10000)
   local ids = {}
   for k = 1, count do
     local o, msg, code = M.job_options(b)
     if not o then return fail(code or 400, msg) end
-    local spec = model.new_spec(o, now - (count - k) * 10000)
+    local spec = model.new_spec(o, first + (k - 1) * 10000)
     local ok, serr = store.put_job(spec, true)
     if not ok then return fail(500, "could not store the job: " .. tostring(serr)) end
     ids[k] = spec.id

@@ -4,7 +4,8 @@
 --   settings (JSON), settings:ver
 --   faults:ver, faults:n, fault:<k> (JSON), fault:<k>:hits, fault:<k>:fired
 --   token:<token> = expiry (ticks, emulated clock)
---   clock:offset, clock:frozen (the emulated clock, see util.now_ticks)
+--   clock:offset, clock:frozen (the emulated clock, see util.now_ticks), clock:created (the
+--   last job's creation instant)
 --   log:seq, log:first, log:<seq> (JSON)
 local cjson = require "cjson.safe"
 local model = require "emulator.model"
@@ -241,7 +242,19 @@ end
 function store.clock_reset()
   dict:delete("clock:offset")
   dict:delete("clock:frozen")
+  dict:delete("clock:created")
   bump("jobs:ver")
+end
+
+-- The instant for the first of `count` jobs created `spacing` ticks apart, wanted at `first`:
+-- never at or before the last job created (clock:created), so that jobs created within one
+-- millisecond of the clock, or while it is frozen, still have distinct creation dates in
+-- creation order, as the service's have.
+function store.creation_ticks(first, count, spacing)
+  local last = dict:get("clock:created")
+  if last and first <= last then first = last + 1 end
+  dict:set("clock:created", first + (count - 1) * spacing)
+  return first
 end
 
 function store.clear_tokens()
