@@ -2,7 +2,8 @@
 #
 #   make            build doctranslate/core.so for $(LUA_VERSION)
 #   make deps       install the Debian packages that build, test and demo need
-#   make test       deps + build + start the emulator + busted spec/ + stop the emulator
+#   make test       deps + build + the spec groups side by side, each on its own emulator
+#                   (tools/spec-groups starts and stops them); SPEC_JOBS=3 at once
 #   make demo       deps + build + emulator + a job tracked to its end
 #   make clean      remove build outputs
 #
@@ -44,7 +45,7 @@ DEB_PACKAGES ?= lua$(LUA_VERSION) liblua$(LUA_VERSION)-dev libcurl4-openssl-dev 
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/spec/?.lua;;
 export LUA_CPATH := $(CURDIR)/?.so;;
 
-.PHONY: all deps test check-test demo clean distclean
+.PHONY: all deps test test-serial check-test demo clean distclean
 
 all: $(CORE_SO)
 
@@ -76,17 +77,32 @@ deps:
 
 include mk/*.mk
 
-# The spec run: the emulator is started before busted and stopped after it,
-# whatever busted's result; the exit status is busted's.
+# The spec run: independent groups of specs side by side (SPEC_JOBS at once), each on an
+# emulator of its own that tools/spec-groups starts and stops whatever the result; slot i listens
+# on EMULATOR_HTTP_PORT + 2i and EMULATOR_HTTPS_PORT + 2i. Each group's log is in
+# build/spec-groups/; build/busted.log ends with one busted summary line summed over the groups.
+# The exit status is non-zero when any group fails. SPEC_GROUPS names the groups, slowest first.
 BUSTED_FLAGS ?=
+SPEC_JOBS    ?= 3
+SPEC_GROUPS  ?=
 test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory openresty-core
+	@BUILD_DIR='$(BUILD_DIR)' LUA='$(LUA)' BUSTED='$(BUSTED)' BUSTED_FLAGS='$(BUSTED_FLAGS)' \
+	  SPEC_JOBS='$(SPEC_JOBS)' $(if $(strip $(SPEC_GROUPS)),SPEC_GROUPS='$(SPEC_GROUPS)') \
+	  EMULATOR_HTTP_PORT='$(EMULATOR_HTTP_PORT)' EMULATOR_HTTPS_PORT='$(EMULATOR_HTTPS_PORT)' \
+	  EMULATOR_KEY='$(EMULATOR_KEY)' EMULATOR_WORKERS='$(EMULATOR_WORKERS)' tools/spec-groups
+
+# The whole suite in one busted run, on one emulator (started and stopped here), as `make test`
+# ran it before the groups: for a comparison or a machine with one core.
+test-serial: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory openresty-core
 	@$(MAKE) --no-print-directory emulator-start
 	@status=0; $(MAKE) --no-print-directory check-test || status=$$?; \
 	  $(MAKE) --no-print-directory emulator-stop; exit $$status
 
-# Runs busted against an emulator that is already running.
+# Runs busted against an emulator that is already running (the whole suite, sequentially).
 check-test:
 	@mkdir -p $(BUILD_DIR)
 	$(BUSTED) --lua=$(LUA) $(BUSTED_FLAGS) 2>&1 | tee $(BUILD_DIR)/busted.log; exit $${PIPESTATUS[0]}

@@ -122,7 +122,11 @@ end
 describe("README.md", function()
   setup(function()
     emu.reset()
+    -- the blocks wait on the real clock, as a reader's program would: the jobs they start take one
+    -- second (the service's Retry-After), not the default eight
+    emu.settings{ start_duration = 1 }
   end)
+  teardown(function() emu.reset() end)
 
   it("has Lua examples, and only a few that cannot run here", function()
     local run, skipped = 0, 0

@@ -55,6 +55,9 @@ describe("doctranslate watch", function()
   it("a job that fails validation: exit 1 and the job's end state", function()
     local id = H.run("start", "--source", "https://a.blob.core.windows.net/validation-failed",
       "--target", "https://a.blob.core.windows.net/t:fr").out:match("%S+")
+    -- the validation ends when a started job would have run (start_duration): on the emulator's
+    -- clock, moved there rather than waited for
+    emu.advance(emu.settings().start_duration)
     local r = H.run("watch", id)
     assert.equal(1, r.code, r.err)
     assert.matches("ValidationFailed", r.out)

@@ -47,6 +47,19 @@ function H.requests(pattern)
   return out
 end
 
+-- One line per logged request (for assertion messages): seq, method, path, status, connection,
+-- user agent, the faults that fired.
+function H.describe_requests(list)
+  local lines = {}
+  for _, r in ipairs(list) do
+    lines[#lines + 1] = string.format("#%s %s %s -> %s conn %s (%s requests) %s %s faults %s", tostring(r.seq),
+      tostring(r.method), tostring(r.path), tostring(r.status), tostring(H.connection(r)),
+      tostring(r.connection_requests), tostring(r.time), tostring(header(r, "user-agent")),
+      table.concat(r.faults or {}, ","))
+  end
+  return table.concat(lines, "\n")
+end
+
 function H.listing(c, job_id, opts)
   local ids, docs = {}, {}
   for doc in c:documents(job_id, opts) do

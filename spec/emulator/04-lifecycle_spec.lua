@@ -9,26 +9,23 @@ local function get_json(path, headers)
   return status, ok and decoded or nil, h, body
 end
 
-local function sleep(s) os.execute("sleep " .. s) end
+-- Time passes on the emulator's clock, which every spec here freezes first: jobs move only when
+-- a spec advances it, so nothing waits and nothing depends on how loaded the machine is.
+local advance = emu.advance
 
--- Reads path until the job's status is `want` or `within` seconds have passed (a loaded
--- machine may run a little late); returns the last job read.
+-- Reads path until the job's status is `want` or `within` seconds have passed on the emulator's
+-- clock (advanced 0.1 s a read); returns the last job read.
 local function until_status(path, want, within)
   local j
   for _ = 1, math.floor(within / 0.1) do
     j = select(2, get_json(path))
     if j.status == want then return j end
-    sleep(0.1)
+    advance(0.1)
   end
   return j
 end
 
-local function now() -- wall clock in seconds, sub-second
-  local p = io.popen("date +%s.%N")
-  local t = tonumber(p:read("*l"))
-  p:close()
-  return t
-end
+local now = emu.now -- the emulator's clock in Unix seconds
 
 local VALID = {
   inputs = { {
@@ -64,7 +61,10 @@ describe("emulator job lifecycle", function()
   -- leave no jobs, faults or settings behind for the spec files that follow
   teardown(function() emu.reset() end)
 
-  before_each(function() emu.reset() end)
+  before_each(function()
+    emu.reset()
+    emu.freeze()
+  end)
 
   describe("start", function()
     for _, v in ipairs(emu.VERSIONS) do
@@ -145,7 +145,7 @@ describe("emulator job lifecycle", function()
       local b = copy(VALID)
       b.inputs[1].source.sourceUrl = "https://acct.blob.core.windows.net/validation-failed"
       local _, h = start("2024-05-01", b)
-      sleep(0.7)
+      advance(0.7)
       local _, j = get_json(h["operation-location"])
       assert.equal("ValidationFailed", j.status)
       assert.equal("InvalidDocumentAccessLevel", j.error.innerError.code)
@@ -174,7 +174,7 @@ describe("emulator job lifecycle", function()
         last_rank, last_done = order[j.status], s.success + s.failed
         seen[j.status] = true
         if j.status == "Running" then assert.is_true(s.inProgress > 0) end
-        sleep(0.15)
+        advance(0.15)
       until j.status == "Succeeded" or now() - t0 > 6
       assert.equal("Succeeded", j.status)
       assert.is_true(seen.NotStarted and seen.Running)
@@ -187,10 +187,10 @@ describe("emulator job lifecycle", function()
       local job = emu.create_job({ documents = 50, duration = 1.5, fail_every = 10 })
       assert.equal("NotStarted", job.status)
       local path = "/translator/document/batches/" .. job.id .. "?api-version=2024-05-01"
-      sleep(0.8)
+      advance(0.8)
       local _, j = get_json(path)
       assert.equal("Running", j.status)
-      sleep(1)
+      advance(1)
       _, j = get_json(path)
       assert.equal("Succeeded", j.status)
       assert.equal(45, j.summary.success)
@@ -213,7 +213,7 @@ describe("emulator job lifecycle", function()
         emu.settings({ start_documents = 20, start_duration = 4, cancel_delay = 0.5 })
         local _, h = start(v, VALID)
         local loc = h["operation-location"]
-        sleep(1.5)
+        advance(1.5)
         local _, j = get_json(loc, nil)
         assert.equal("Running", j.status)
         local status, ch
@@ -224,7 +224,7 @@ describe("emulator job lifecycle", function()
         assert.equal("1", ch["retry-after"])
         assert.is_nil(ch["etag"])
         local done = j.summary.success + j.summary.failed
-        sleep(0.7)
+        advance(0.7)
         _, j = get_json(loc)
         assert.equal("Cancelled", j.status)
         assert.equal(done, j.summary.success + j.summary.failed)
@@ -291,7 +291,7 @@ describe("emulator job lifecycle", function()
     it("answers an older state now and then, with an Age header", function()
       emu.settings({ stale = true, stale_every = 2, stale_seconds = 30 })
       local job = emu.create_job({ documents = 10, duration = 0.5 })
-      sleep(1.2)
+      advance(1.2)
       local path = "/translator/document/batches/" .. job.id .. "?api-version=2024-05-01"
       local statuses, ages = {}, {}
       for k = 1, 4 do
@@ -305,7 +305,7 @@ describe("emulator job lifecycle", function()
     it("can be asked for one job only", function()
       local job = emu.create_job({ documents = 10, duration = 0.5, stale = true })
       local other = emu.create_job({ documents = 10, duration = 0.5 })
-      sleep(1.2)
+      advance(1.2)
       local seen = {}
       for _ = 1, 3 do
         local _, j = get_json("/translator/document/batches/" .. job.id .. "?api-version=2024-05-01")

@@ -1,4 +1,4 @@
--- The admin API: reset, jobs, request log, tokens, settings; and TLS with the generated CA.
+-- The admin API: reset, jobs, request log, tokens, settings, the clock; and TLS with the generated CA.
 local cjson = require "cjson"
 local emu = require "support.emulator"
 
@@ -250,6 +250,84 @@ describe("emulator admin API", function()
       assert.equal(200, (emu.get(path, auth)))
       emu.reset()
       assert.equal(401, (emu.get(path, auth)))
+    end)
+  end)
+
+  describe("clock", function()
+    local function job_state(id)
+      local _, _, body = emu.get("/translator/document/batches/" .. id .. "?api-version=2024-05-01")
+      return decode(body)
+    end
+
+    it("is the real clock until moved, and advancing it moves live jobs and their dates", function()
+      local clock = emu.clock()
+      assert.is_false(clock.frozen)
+      assert.equal(0, clock.offset)
+      assert.is_true(math.abs(clock.epoch - os.time()) < 5)
+      assert.is_true(math.abs(emu.ticks(clock.now) / 1e7 - clock.epoch) < 1e-3) -- the same instant
+      emu.freeze()
+      local job = emu.create_job({ documents = 4, duration = 10, parallel = 4 })
+      assert.equal("NotStarted", job_state(job.id).status)
+      local at = emu.clock().epoch
+      clock = emu.advance(5)
+      assert.is_true(clock.frozen)
+      assert.equal(5, clock.offset)
+      assert.is_true(math.abs(clock.epoch - at - 5) < 1e-3)
+      local j = job_state(job.id)
+      assert.equal("Running", j.status)
+      assert.equal(4, j.summary.inProgress)
+      emu.advance(6)
+      j = job_state(job.id)
+      assert.equal("Succeeded", j.status)
+      -- the job ended 10 s after it was created, by the emulator's clock
+      assert.equal(10, (emu.ticks(j.lastActionDateTimeUtc) - emu.ticks(j.createdDateTimeUtc)) / 1e7)
+      assert.is_true(emu.ticks(j.lastActionDateTimeUtc) <= emu.ticks(emu.clock().now))
+    end)
+
+    it("stands still while frozen and runs on from there when let go", function()
+      local frozen = emu.freeze().epoch
+      local ticks = emu.ticks
+      os.execute("sleep 0.05")
+      assert.equal(frozen, emu.clock().epoch)
+      local running = emu.freeze(false)
+      assert.is_false(running.frozen)
+      assert.is_true(running.epoch >= frozen and running.epoch < frozen + 1)
+      assert.is_true(running.offset < 0) -- the real time that passed while frozen
+      -- a request's time in the log is the emulator's
+      emu.clear_requests()
+      emu.get("/translator/text/batch/v1.0/documents/formats")
+      local logged = ticks(emu.requests()[1].time) / 1e7
+      assert.is_true(logged >= frozen and logged < frozen + 5)
+    end)
+
+    it("expires tokens on its time, and goes back to the real clock on reset or DELETE", function()
+      local t = emu.token({ expires_in = 60 })
+      local path = "/translator/text/batch/v1.0/documents/formats"
+      local auth = { ["Ocp-Apim-Subscription-Key"] = false, Authorization = "Bearer " .. t.token }
+      assert.equal(200, (emu.get(path, auth)))
+      emu.advance(59)
+      assert.equal(200, (emu.get(path, auth)))
+      emu.advance(2)
+      assert.equal(401, (emu.get(path, auth)))
+      emu.freeze()
+      local status, _, body = emu.request({ method = "DELETE", path = "/_emulator/clock", key = false })
+      assert.equal(200, status)
+      local c = decode(body)
+      assert.is_false(c.frozen)
+      assert.equal(0, c.offset)
+      emu.advance(100)
+      emu.reset()
+      assert.equal(0, emu.clock().offset)
+    end)
+
+    it("refuses to go back, and unknown or mistyped fields", function()
+      for _, bad in ipairs({ { advance = -1 }, { advance = "5" }, { freeze = "yes" }, { rewind = 1 } }) do
+        local status, _, body = emu.request({ method = "POST", path = "/_emulator/clock", key = false,
+                                              body = cjson.encode(bad) })
+        assert.equal(400, status, cjson.encode(bad))
+        assert.equal("BadRequest", decode(body).error.code)
+      end
+      assert.equal(0, emu.clock().offset)
     end)
   end)
 

@@ -19,7 +19,12 @@ local function fetch(target, headers)
   return { status = status, body = body, etag = h.etag, retry = h["retry-after"], ctype = h["content-type"] }
 end
 
-local function sleep(s) os.execute("sleep " .. s) end
+-- Live jobs move on the emulator's clock, frozen by the specs that use one and advanced by hand.
+local function frozen_clock()
+  emu.freeze()
+  finally(function() emu.freeze(false) end)
+end
+local advance = emu.advance
 
 describe("emulator page cache", function()
   teardown(function() emu.reset() end)
@@ -106,13 +111,14 @@ describe("emulator page cache", function()
   end)
 
   it("never serves a job that is still running from the cache", function()
+    frozen_clock()
     local live = emu.create_job({ documents = 8, duration = 2.5, parallel = 2 }).id
     local path = "/translator/document/batches/" .. live .. "/documents?api-version=2024-05-01"
     local before = cache_info()
     local bodies = {}
     for k = 1, 4 do
       bodies[k] = fetch(path).body
-      sleep(0.4)
+      advance(0.4)
     end
     local info = cache_info()
     assert.equal(before.stored, info.stored)
@@ -121,7 +127,7 @@ describe("emulator page cache", function()
     assert.is_truthy(bodies[1]:find('"status":"NotStarted"', 1, true) or bodies[1]:find('"status":"Running"', 1, true))
     assert.are_not.equal(bodies[1], bodies[4]) -- the job progressed between the reads
     -- once it has ended, its pages are cached and equal the rendered ones
-    sleep(1.5)
+    advance(1.5)
     local ended_body = fetch(path).body
     assert.is_nil(ended_body:find('"status":"Running"', 1, true))
     assert.equal(before.stored + 1, cache_info().stored)
@@ -130,11 +136,13 @@ describe("emulator page cache", function()
   end)
 
   it("keeps a cancelled job out of the cache until it is Cancelled", function()
+    frozen_clock()
     local job = emu.create_job({ documents = 40, duration = 20, parallel = 4, }).id
     local path = "/translator/document/batches/" .. job .. "/documents?api-version=2024-05-01&maxpagesize=100"
-    sleep(2.5)
+    advance(2.5)
     local running = fetch(path).body
     assert.truthy(running:find('"status":"Running"', 1, true) or running:find('"status":"Succeeded"', 1, true))
+    advance(0.1) -- the documents move on between that read and the cancel
     local status = emu.request({ method = "DELETE", path = "/translator/document/batches/" .. job ..
       "?api-version=2024-05-01" })
     assert.equal(200, status)
@@ -142,7 +150,7 @@ describe("emulator page cache", function()
     local cancelling = fetch(path).body
     assert.are_not.equal(running, cancelling)
     assert.equal(before.stored, cache_info().stored)
-    sleep(1.6) -- the cancel_delay setting: 1 s
+    advance(1.6) -- the cancel_delay setting: 1 s
     local done = fetch(path).body
     assert.truthy(done:find('"status":"Cancelled"', 1, true))
     assert.equal(done, fetch(path).body)

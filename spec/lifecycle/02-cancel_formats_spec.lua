@@ -22,7 +22,7 @@ describe("job:cancel", function()
         assert.equals("/batches/" .. job.id, dels[1].path:sub(-#job.id - 9))
         assert.is_truthy(job.status == "Cancelling" or job.status == "Cancelled")
         assert.equals(200, job:response().status)
-        local done = assert(job:wait{ interval = 0.2, timeout = 10 })
+        local done = assert(job:wait(emu.clock_opts{ interval = 0.2, timeout = 10 })) -- the emulator's time
         assert.is_truthy(done.status == "Cancelled" or done.status == "Canceled")
         local again, err = job:cancel()
         assert.is_nil(again)

@@ -1,5 +1,7 @@
 -- job:wait{}: polls until a terminal status, never faster than Retry-After or interval, with a
 -- timeout, through stale reads, and on every transport (the sleep is injectable).
+-- Jobs run on the emulator's clock: most waits are given a sleep that advances it (and a now that
+-- reads it), so they take no real time; the specs about the real sleep keep a real one, short.
 local L = require "lifecycle.helper"
 local emu = L.emu
 local core = require "doctranslate.core"
@@ -26,9 +28,9 @@ describe("job:wait", function()
       local c = L.client(v)
       local job = assert(c:start(L.request()))
       local seen = {}
-      local done = assert(job:wait{ interval = 0, timeout = 30, on_progress = function(j)
+      local done = assert(job:wait(emu.clock_opts{ interval = 0, timeout = 30, on_progress = function(j)
         seen[#seen + 1] = { status = j.status, done = j.summary.success + j.summary.failed }
-      end })
+      end }))
       assert.equals(job, done)
       assert.equals("Succeeded", job.status)
       assert.same({ total = 20, success = 18, failed = 2, inProgress = 0, notYetStarted = 0, cancelled = 0,
@@ -43,6 +45,9 @@ describe("job:wait", function()
   it("waits at least the Retry-After the service sent between polls, and never bursts", function()
     local c = L.client("2024-05-01")
     local job = assert(c:start(L.request()))
+    -- the real sleep is what is measured: the job is brought near its end (2.5 of its 3 s), so
+    -- that the wait polls it (Running), sleeps the Retry-After (1 s) for real, and polls it again
+    emu.advance(2.5)
     local mark = L.mark()
     local started = core.monotonic()
     assert(job:wait{ interval = 0, timeout = 30 })
@@ -78,7 +83,7 @@ describe("job:wait", function()
       local got = {}
       opts.sleep = function(s)
         got[#got + 1] = s
-        core.sleep(0.2)
+        emu.advance(0.2)
       end
       opts.timeout = 30
       return assert(job:wait(opts)), got
@@ -142,8 +147,8 @@ describe("job:wait", function()
     assert(job:wait{ interval = 0, timeout = 30,
       sleep = function(s)
         if job:response().headers.age then stale = stale + 1 end
-        core.sleep(s)
-      end,
+        emu.advance(s)
+      end, now = emu.now,
       on_progress = function(j) seen[#seen + 1] = { RANK[j.status], j.summary.success + j.summary.failed } end })
     assert.equals("Succeeded", job.status)
     assert.is_true(stale >= 1, "no stale read happened")
@@ -158,7 +163,8 @@ describe("job:wait", function()
     local c = L.client("2026-03-01")
     local job = assert(c:start(L.request()))
     local totals = {}
-    assert(job:wait{ interval = 0, timeout = 30, on_progress = function(j) totals[#totals + 1] = j.summary.total end })
+    assert(job:wait(emu.clock_opts{ interval = 0, timeout = 30,
+                                    on_progress = function(j) totals[#totals + 1] = j.summary.total end }))
     emu.settings{ uncounted = false, start_not_started = require("cjson").null }
     assert.equals(0, totals[1])
     assert.equals(20, job.summary.total)
@@ -168,7 +174,7 @@ describe("job:wait", function()
     local c = L.client("v1.1", { retries = 0 })
     local job = assert(c:job(emu.create_job{ status = "Running" }.id))
     emu.fault{ route = "job", action = "status", status = 500 }
-    local r, err = job:wait{ interval = 0, timeout = 10 }
+    local r, err = job:wait(emu.clock_opts{ interval = 0, timeout = 10 })
     emu.clear_faults()
     assert.is_nil(r)
     assert.equals(500, err.status)
@@ -183,7 +189,8 @@ describe("job:wait", function()
     end
   end)
 
-  -- A job read through a Lua transport (LuaSocket) that counts its requests and its sleeps.
+  -- A job read through a Lua transport (LuaSocket) that counts its requests and its sleeps; its
+  -- sleep advances the emulator's clock.
   local function counted_transport_job()
     local t = { requests = 0, sleeps = 0 }
     function t.request(_, req)
@@ -192,7 +199,7 @@ describe("job:wait", function()
     end
     function t.sleep(_, s)
       t.sleeps = t.sleeps + 1
-      core.sleep(s)
+      emu.advance(s)
     end
     local c = L.dt.new{ endpoint = emu.http, key = emu.key, api_version = "2024-05-01", transport = t }
     return t, assert(c:job(emu.create_job{ documents = 6, duration = 2 }.id))

@@ -7,7 +7,9 @@ describe("README lifecycle examples", function()
   local out, env
   lazy_setup(function()
     emu.reset()
-    emu.settings{ start_duration = 2, cancel_delay = 0.3 }
+    -- the examples wait as written, on the real clock: a job of one second is one poll after
+    -- the first (the service's Retry-After is 1 s)
+    emu.settings{ start_duration = 1, cancel_delay = 0.3 }
   end)
   lazy_teardown(function() emu.reset() end)
   before_each(function()

@@ -10,7 +10,18 @@ describe("job:wait_async", function()
   end)
   lazy_teardown(function() emu.reset() end)
 
-  local function frames(w, max_frames)
+  -- A game loop's clock that is the emulator's: the emulator's clock is frozen, and each frame
+  -- moves both by FRAME seconds (the wait's `now` reads the loop's clock). The steps themselves run
+  -- in real time, and are timed as such.
+  local FRAME = 0.05
+  local function loop_clock()
+    emu.freeze()
+    local t = 0
+    return { now = function() return t end,
+             tick = function() t = t + FRAME; emu.advance(FRAME) end }
+  end
+
+  local function frames(w, max_frames, clock)
     local n, longest = 0, 0
     while n < max_frames do
       n = n + 1
@@ -18,7 +29,7 @@ describe("job:wait_async", function()
       local finished = w:step()
       longest = math.max(longest, core.monotonic() - t0)
       if finished then return n, longest end
-      core.sleep(0.01)
+      clock.tick()
     end
     error("the wait did not end in " .. max_frames .. " frames")
   end
@@ -29,9 +40,11 @@ describe("job:wait_async", function()
       local job = assert(c:start(L.request()))
       local mark = L.mark()
       local seen = 0
-      local w = job:wait_async{ interval = 0, timeout = 30, on_progress = function() seen = seen + 1 end }
+      local clock = loop_clock()
+      local w = job:wait_async{ interval = 0, timeout = 30, on_progress = function() seen = seen + 1 end,
+                                now = clock.now }
       assert.matches("waiting", tostring(w))
-      local n, longest = frames(w, 3000)
+      local n, longest = frames(w, 3000, clock)
       assert.is_true(w.done)
       assert.is_nil(w.error)
       assert.equals(job, w.job)
@@ -50,8 +63,9 @@ describe("job:wait_async", function()
   it("ends with a timeout error, can be cancelled, and is done at once for an ended job", function()
     local c = L.client("2024-05-01")
     local running = assert(c:job(emu.create_job{ status = "Running" }.id))
-    local w = running:wait_async{ interval = 0, timeout = 1.2 }
-    frames(w, 1000)
+    local clock = loop_clock()
+    local w = running:wait_async{ interval = 0, timeout = 1.2, now = clock.now }
+    frames(w, 1000, clock)
     assert.equals("timeout", w.error.kind)
     local w2 = running:wait_async{ interval = 5 }
     assert.is_false(w2:step())
@@ -70,8 +84,9 @@ describe("job:wait_async", function()
     local c = L.client("v1.0", { retries = 0 })
     local job = assert(c:job(emu.create_job{ status = "Running" }.id))
     emu.fault{ route = "job", action = "status", status = 500 }
-    local w = job:wait_async{ interval = 0 }
-    frames(w, 1000)
+    local clock = loop_clock()
+    local w = job:wait_async{ interval = 0, now = clock.now }
+    frames(w, 1000, clock)
     emu.clear_faults()
     assert.equals(500, w.error.status)
     assert.equals("Running", job.status)

@@ -186,6 +186,14 @@ function Server:eval_ok(code, timeout)
   return r.result
 end
 
+-- True while the process runs. A zombie has ended: the master is daemonized, so only init is
+-- left to reap it, which may take a while (kill -0 succeeds on it until then).
+local function alive(pid)
+  if not succeeds("kill -0 " .. pid .. " 2>/dev/null") then return false end
+  local stat = read_all("/proc/" .. pid .. "/stat")
+  return not (stat and stat:match("^%d+ %b() Z"))
+end
+
 -- Stops nginx (TERM, then KILL of the master and its workers by pid after 5 s)
 -- and removes its prefix. Idempotent.
 function Server:stop()
@@ -195,11 +203,11 @@ function Server:stop()
   if pid then
     local _, children = run("ps -o pid= --ppid " .. pid)
     os.execute("kill -TERM " .. pid .. " 2>/dev/null")
-    for _ = 1, 100 do
-      if not succeeds("kill -0 " .. pid .. " 2>/dev/null") then break end
-      socket.sleep(0.05)
+    for _ = 1, 250 do
+      if not alive(pid) then break end
+      socket.sleep(0.02)
     end
-    if succeeds("kill -0 " .. pid .. " 2>/dev/null") then
+    if alive(pid) then
       os.execute("kill -KILL " .. pid .. " 2>/dev/null")
       for child in children:gmatch("%d+") do os.execute("kill -KILL " .. child .. " 2>/dev/null") end
     end

@@ -125,11 +125,32 @@ function emu.decode(text)
   return integers(cjson.decode(text))
 end
 
+-- Admin calls go over LuaSocket when it is there (plain HTTP, no key, JSON): a spec makes many of
+-- them (a reset, a job, a fault, a clock move...) and a curl process each costs more CPU than the
+-- exchange itself. Returns status, nil, body like emu.request; nil, message on a transport error.
+local ok_http, socket_http = pcall(require, "socket.http")
+local ok_ltn12, ltn12 = pcall(require, "ltn12")
+local function admin_exchange(method, path, body)
+  if not (ok_http and ok_ltn12) or not emu.http:match("^http://") then
+    return emu.request({ method = method, path = path, body = body, key = false,
+                         headers = body and { ["Content-Type"] = "application/json" } or nil })
+  end
+  local chunks = {}
+  local headers = {}
+  if body then
+    headers["Content-Type"] = "application/json"
+    headers["Content-Length"] = tostring(#body)
+  end
+  local ok, status = socket_http.request{ url = emu.http .. path, method = method, headers = headers,
+                                          source = body and ltn12.source.string(body) or nil,
+                                          sink = ltn12.sink.table(chunks) }
+  if not ok or type(status) ~= "number" then return nil, tostring(status) end
+  return status, nil, table.concat(chunks)
+end
+
 local function admin(method, path, value)
   local body = value ~= nil and cjson.encode(value) or nil
-  local status, headers, text = emu.request({ method = method, path = "/_emulator" .. path, body = body,
-                                              key = false,
-                                              headers = body and { ["Content-Type"] = "application/json" } or nil })
+  local status, headers, text = admin_exchange(method, "/_emulator" .. path, body)
   if not status then error("emulator admin " .. method .. " " .. path .. ": " .. tostring(headers), 3) end
   local decoded = text ~= "" and emu.decode(text) or nil
   if status >= 300 then
@@ -172,6 +193,31 @@ function emu.settings(opts)
 end
 
 function emu.health() return admin("GET", "/health") end
+
+-- The emulator's clock, which every job's progress and every date it writes follow:
+-- {now = date text, epoch = Unix seconds, offset = seconds ahead of the real clock, frozen = bool}.
+-- Specs move it instead of sleeping; emu.reset() puts it back on the real clock.
+function emu.clock() return admin("GET", "/clock") end
+
+-- Moves the clock forward by seconds (jobs progress as if that time had passed); returns the clock.
+function emu.advance(seconds) return admin("POST", "/clock", { advance = seconds }) end
+
+-- Stops the clock (only emu.advance moves it then), or lets it run again (freeze false).
+function emu.freeze(freeze)
+  if freeze == nil then freeze = true end
+  return admin("POST", "/clock", { freeze = freeze })
+end
+
+-- The emulated time in Unix seconds (a `now` for job:wait and friends).
+function emu.now() return emu.clock().epoch end
+
+-- Options that make a waiting loop (job:wait, the CLI's watch) wait on the emulator's clock: its
+-- sleep advances the clock instead of sleeping, its now reads it. Extra fields are copied over.
+function emu.clock_opts(extra)
+  local o = { sleep = function(s) if s > 0 then emu.advance(s) end end, now = emu.now }
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return o
+end
 
 -- A service date-time ("2024-10-11T01:26:30.1343348Z", an offset, or no zone = UTC) as an integer
 -- count of 100 ns ticks since 1970, so that dates compare correctly (their texts do not: trailing

@@ -1,4 +1,4 @@
--- The admin API under /_emulator/ (no key): jobs, faults, request log, tokens, settings, reset.
+-- The admin API under /_emulator/ (no key): jobs, faults, request log, tokens, settings, clock, reset.
 local cjson = require "cjson.safe"
 local util = require "emulator.util"
 local model = require "emulator.model"
@@ -150,12 +150,12 @@ local function create_job()
   if not is_int(count, 1, 10000) then return fail(400, "count must be an integer from 1 to 10000") end
   b.count = nil
   if count > 1 and b.id ~= nil then return fail(400, "id and count > 1 cannot go together") end
-  local now = util.now_ticks()
+  local first = store.creation_ticks(util.now_ticks() - (count - 1) * 10000, count, 10000)
   local ids = {}
   for k = 1, count do
     local o, msg, code = M.job_options(b)
     if not o then return fail(code or 400, msg) end
-    local spec = model.new_spec(o, now - (count - k) * 10000)
+    local spec = model.new_spec(o, first + (k - 1) * 10000)
     local ok, serr = store.put_job(spec, true)
     if not ok then return fail(500, "could not store the job: " .. tostring(serr)) end
     ids[k] = spec.id
@@ -221,6 +221,34 @@ local function set_settings()
 end
 
 ---------------------------------------------------------------------------------------------------
+-- The clock: what time it is for the service, moved by hand (specs) instead of waiting
+
+local function clock_view()
+  local offset, frozen = store.clock()
+  local now = util.now_ticks()
+  return json(200, {
+    now = util.date(now), epoch = now / util.TICKS + 1577836800,
+    offset = offset / util.TICKS, frozen = frozen ~= nil,
+  })
+end
+
+local function set_clock()
+  local b, err = read_json()
+  if not b then return fail(400, err) end
+  for k in pairs(b) do
+    if k ~= "advance" and k ~= "freeze" then return fail(400, "unknown clock field '" .. tostring(k) .. "'") end
+  end
+  if b.advance ~= nil and (type(b.advance) ~= "number" or b.advance < 0 or b.advance ~= b.advance
+      or b.advance > 3.2e8) then
+    return fail(400, "advance must be a number of seconds >= 0 (the clock never goes back)")
+  end
+  if b.freeze ~= nil and type(b.freeze) ~= "boolean" then return fail(400, "freeze must be a boolean") end
+  if b.freeze ~= nil then store.clock_freeze(b.freeze) end
+  if b.advance and b.advance > 0 then store.clock_advance(util.seconds(b.advance)) end
+  return clock_view()
+end
+
+---------------------------------------------------------------------------------------------------
 -- Dispatch
 
 function M.handle(_, uri)
@@ -236,6 +264,7 @@ function M.handle(_, uri)
     store.log_clear()
     store.clear_tokens()
     store.reset_settings()
+    store.clock_reset()
     return json(200, { reset = true })
   elseif rest == "/jobs" then
     if method == "POST" then return create_job() end
@@ -284,6 +313,13 @@ function M.handle(_, uri)
     elseif method == "DELETE" then
       store.log_clear()
       return json(200, { cleared = true })
+    end
+  elseif rest == "/clock" then
+    if method == "GET" then return clock_view() end
+    if method == "POST" then return set_clock() end
+    if method == "DELETE" then
+      store.clock_reset()
+      return clock_view()
     end
   elseif rest == "/tokens" and method == "POST" then
     local b, err = read_json()

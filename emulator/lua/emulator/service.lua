@@ -775,7 +775,7 @@ function M.start(_, r)
     status_final = "ValidationFailed"
     err = model.VALIDATION_ERROR
   end
-  local now = util.now_ticks()
+  local now = store.creation_ticks(util.now_ticks(), 1, 0)
   local spec = model.new_spec({
     id = util.uuid(), num = store.next_job_number(), documents = n,
     fail_every = math.floor(tonumber(settings.start_fail_every) or 0), status = status_final,

@@ -3,7 +3,9 @@
 --   jobs:ver, jobs:n, jobs:at:<k> = id, job:<id> = spec (JSON), jobnum
 --   settings (JSON), settings:ver
 --   faults:ver, faults:n, fault:<k> (JSON), fault:<k>:hits, fault:<k>:fired
---   token:<token> (with expiry)
+--   token:<token> = expiry (ticks, emulated clock)
+--   clock:offset, clock:frozen (the emulated clock, see util.now_ticks), clock:created (the
+--   last job's creation instant)
 --   log:seq, log:first, log:<seq> (JSON)
 local cjson = require "cjson.safe"
 local model = require "emulator.model"
@@ -12,7 +14,8 @@ local dict = ngx.shared.emulator
 local store = {}
 
 -- JSON for stored specs: numbers keep all their digits (cjson's encoder stops at 14; ticks need 16).
-local json_string = require("emulator.util").json_string
+local util = require "emulator.util"
+local json_string = util.json_string
 local function encode(v)
   local t = type(v)
   if t == "number" then
@@ -199,12 +202,59 @@ end
 ---------------------------------------------------------------------------------------------------
 -- Tokens
 
+-- A token expires on the emulated clock (util.now_ticks), so advancing the clock expires it.
 function store.add_token(token, seconds)
-  dict:set("token:" .. token, true, seconds)
+  dict:set("token:" .. token, util.now_ticks() + util.seconds(seconds))
 end
 
 function store.token_ok(token)
-  return dict:get("token:" .. token) == true
+  local expires = dict:get("token:" .. token)
+  return type(expires) == "number" and util.now_ticks() < expires
+end
+
+---------------------------------------------------------------------------------------------------
+-- The emulated clock (read by util.now_ticks): clock:offset (ticks added to the real clock) and
+-- clock:frozen (the real instant, in ticks, the clock stopped at; absent while it runs).
+
+function store.clock()
+  return dict:get("clock:offset") or 0, dict:get("clock:frozen")
+end
+
+-- Moves the clock forward by ticks (atomic: several workers may advance at once).
+function store.clock_advance(ticks)
+  return dict:incr("clock:offset", ticks, 0)
+end
+
+-- Stops the clock where it is (freeze true) or lets it run on from there (false).
+function store.clock_freeze(freeze)
+  local offset, frozen = store.clock()
+  local real = util.real_ticks()
+  if freeze and not frozen then
+    dict:set("clock:frozen", real)
+  elseif not freeze and frozen then
+    -- what was frozen is now: the offset takes up the real time that passed meanwhile
+    dict:set("clock:offset", offset + frozen - real)
+    dict:delete("clock:frozen")
+  end
+end
+
+-- Back to the real clock. Time goes back: jobs are recomputed, cached pages dropped.
+function store.clock_reset()
+  dict:delete("clock:offset")
+  dict:delete("clock:frozen")
+  dict:delete("clock:created")
+  bump("jobs:ver")
+end
+
+-- The instant for the first of `count` jobs created `spacing` ticks apart, wanted at `first`:
+-- never at or before the last job created (clock:created), so that jobs created within one
+-- millisecond of the clock, or while it is frozen, still have distinct creation dates in
+-- creation order, as the service's have.
+function store.creation_ticks(first, count, spacing)
+  local last = dict:get("clock:created")
+  if last and first <= last then first = last + 1 end
+  dict:set("clock:created", first + (count - 1) * spacing)
+  return first
 end
 
 function store.clear_tokens()

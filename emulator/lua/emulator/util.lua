@@ -14,10 +14,24 @@ local TICKS = util.TICKS
 local EPOCH = 1577836800 -- 2020-01-01T00:00:00Z in Unix seconds
 local EPOCH_DAYS = 18262 -- days from 1970-01-01 to 2020-01-01
 
-function util.now_ticks()
+-- The real clock, in ticks.
+function util.real_ticks()
   ngx.update_time()
   -- ngx.now() has millisecond resolution: round to whole milliseconds, then scale exactly
   return floor((ngx.now() - EPOCH) * 1000 + 0.5) * 10000
+end
+
+-- The emulated clock, in ticks: the real clock (or the instant it was frozen at) plus an offset
+-- that only the admin API moves (POST /_emulator/clock). Both live in the shared dict, so every
+-- worker reads the same time; with neither set it is the real clock. Every date the service
+-- writes and every job's progress are read from this clock.
+local shared = ngx.shared and ngx.shared.emulator
+function util.now_ticks()
+  local frozen, offset
+  if shared then
+    frozen, offset = shared:get("clock:frozen"), shared:get("clock:offset")
+  end
+  return (frozen or util.real_ticks()) + (offset or 0)
 end
 
 function util.seconds(s)
