@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "dt_op.h"
+#include "dt_cont.h"
 #include "dt_url.h"
 #include "dt_json.h"
 #include "dt_date.h"
