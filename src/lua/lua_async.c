@@ -378,15 +378,15 @@ static int async_step(lua_State *L)
     if (st == DT_PUMP_READY) {
         dt_op *op = a->op;
         if (op->kind == DT_OP_JOB) {
-            dt_obj *j = dt_push_job(L, ci, NULL, NULL, op->job_id);
-            j->json = op->root;
+            dt_obj *j = dt_push_job(L, ci, NULL, DT_PAGE_ROOT, NULL, op->job_id);
+            j->page = op->page;
             j->resp = op->resp;
         } else {
-            dt_obj *d = dt_push_document(L, NULL, NULL);
-            d->json = op->root;
+            dt_obj *d = dt_push_document(L, NULL, DT_PAGE_ROOT, NULL);
+            d->page = op->page;
             d->resp = op->resp;
         }
-        op->root = NULL;
+        op->page = NULL;
         op->resp = NULL;
         dt_op_release(op);
         a->result_ref = luaL_ref(L, LUA_REGISTRYINDEX);

@@ -446,10 +446,10 @@ static int client_job(lua_State *L)
         return luaL_error(L, "out of memory");
     if (dt_drive(L, cl, h->op) != DT_STEP_READY)
         return dt_push_nil_error(L, cl, &h->op->err);
-    j = dt_push_job(L, 1, NULL, NULL, lua_tostring(L, 2));
-    j->json = h->op->root;
+    j = dt_push_job(L, 1, NULL, DT_PAGE_ROOT, NULL, lua_tostring(L, 2));
+    j->page = h->op->page;
     j->resp = h->op->resp;
-    h->op->root = NULL;
+    h->op->page = NULL;
     h->op->resp = NULL;
     return 1;
 }
@@ -468,10 +468,10 @@ static int client_document(lua_State *L)
         return luaL_error(L, "out of memory");
     if (dt_drive(L, cl, h->op) != DT_STEP_READY)
         return dt_push_nil_error(L, cl, &h->op->err);
-    d = dt_push_document(L, NULL, NULL);
-    d->json = h->op->root;
+    d = dt_push_document(L, NULL, DT_PAGE_ROOT, NULL);
+    d->page = h->op->page;
     d->resp = h->op->resp;
-    h->op->root = NULL;
+    h->op->page = NULL;
     h->op->resp = NULL;
     return 1;
 }
