@@ -34,11 +34,11 @@ describe("the rockspec", function()
   local spec = load_rockspec(ROCKSPEC)
   local modules = spec.build.modules
 
-  it("builds doctranslate.core from every src/*.c", function()
+  it("builds doctranslate.core from every src/*/*.c", function()
     local sources = {}
     for _, s in ipairs(modules["doctranslate.core"].sources) do sources[#sources + 1] = s end
     table.sort(sources)
-    assert.same(files("ls src/*.c"), sources)
+    assert.same(files("ls src/*/*.c"), sources)
   end)
 
   it("installs every Lua module under its name", function()
