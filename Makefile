@@ -25,8 +25,8 @@ OPTFLAGS ?= -O2 -g
 CFLAGS   ?= $(OPTFLAGS)
 ALL_CFLAGS  = -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidden \
               $(WARNINGS) $(CFLAGS) -I$(LUA_INCDIR) -Isrc \
-              $(shell pkg-config --cflags libcurl json-c 2>/dev/null)
-LIBS        = $(shell pkg-config --libs libcurl json-c 2>/dev/null || echo -lcurl -ljson-c)
+              $(shell pkg-config --cflags libcurl 2>/dev/null)
+LIBS        = $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 LDFLAGS    ?=
 
 BUILD_DIR  ?= build
@@ -37,7 +37,7 @@ OBJS        = $(patsubst src/%.c,$(OBJ_DIR)/%.o,$(SRCS))
 HDRS        = $(wildcard src/*/*.h)
 
 # Debian packages the build, the specs, the emulator and the demo need.
-DEB_PACKAGES ?= lua$(LUA_VERSION) liblua$(LUA_VERSION)-dev libcurl4-openssl-dev libjson-c-dev \
+DEB_PACKAGES ?= lua$(LUA_VERSION) liblua$(LUA_VERSION)-dev libcurl4-openssl-dev \
                 pkg-config lua-cjson lua-dkjson lua-socket lua-busted lua-check nginx libnginx-mod-http-lua \
                 libnginx-mod-http-ndk libluajit2-5.1-dev luajit2 \
                 openssl curl ca-certificates make gcc

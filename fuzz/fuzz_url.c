@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "dt_op.h"
+#include "dt_cont.h"
 #include "dt_url.h"
 #include "fuzz_common.h"
 

@@ -55,7 +55,7 @@ LUACHECK_DIRS    = $(wildcard lua spec bench emulator bin examples)
 # --- make lint ----------------------------------------------------------------
 #
 # The strictest set, on top of the Makefile's WARNINGS.  All of them
-# are clean with Lua 5.4's, libcurl's and json-c's headers on gcc 12 and
+# are clean with Lua 5.4's, and libcurl's headers on gcc 12 and
 # clang 14, so none is dropped.
 LINT_FLAGS = -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion \
              -Wstrict-prototypes -Wmissing-prototypes -Werror

@@ -14,7 +14,7 @@ source = {
 description = {
   summary = "Track Azure AI Translator Document Translation jobs from Lua",
   detailed = [[
-A C core (libcurl, json-c) builds the requests, pages through document lists,
+A C core (libcurl) builds the requests, pages through document lists,
 retries and parses the answers; a thin Lua layer sits on top. It runs on
 Lua 5.1 to 5.4 and LuaJIT, drives the same state machine over OpenResty
 cosockets, and offers a non-blocking API for game and app loops. A CLI,
@@ -35,7 +35,6 @@ dependencies = {
 
 external_dependencies = {
   CURL = { header = "curl/curl.h", library = "curl" },
-  JSONC = { header = "json-c/json.h", library = "json-c" },
 }
 
 build = {
@@ -55,7 +54,6 @@ build = {
         "src/core/dt_cont.c",
         "src/core/dt_date.c",
         "src/core/dt_idset.c",
-        "src/core/dt_json.c",
         "src/core/dt_op.c",
         "src/core/dt_page.c",
         "src/core/dt_resp.c",
@@ -74,9 +72,9 @@ build = {
         "src/lua/lua_run.c",
       },
       defines = { "_POSIX_C_SOURCE=200809L" },
-      incdirs = { "src", "$(CURL_INCDIR)", "$(JSONC_INCDIR)" },
-      libdirs = { "$(CURL_LIBDIR)", "$(JSONC_LIBDIR)" },
-      libraries = { "curl", "json-c" },
+      incdirs = { "src", "$(CURL_INCDIR)" },
+      libdirs = { "$(CURL_LIBDIR)" },
+      libraries = { "curl" },
     },
   },
   install = {

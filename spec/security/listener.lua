@@ -17,6 +17,8 @@
 --                           names, nested objects; .../tricky/documents/<id>: that document alone
 --   .../deep-page/documents a document with a member nested 100 deep
 --   .../long-page/documents a document with a 2 MiB string
+--   .../strict-<nan|inf|neginf|bigint|negbigint>  a job (or .../documents/<id>: a document) whose
+--                           member "x" is NaN, Infinity, -Infinity or a 30-digit integer
 local L = {}
 
 local SERVER = [=[
@@ -26,8 +28,8 @@ local srv = assert(socket.bind("127.0.0.1", 0))
 local _, port = srv:getsockname()
 local fh = assert(io.open(port_file .. ".tmp", "w")); fh:write(port); fh:close()
 os.rename(port_file .. ".tmp", port_file)
--- one document that exercises every corner of the page reader (read as a page and as a
--- single document, json-c's tree: the Lua values must be the same)
+-- one document that exercises every corner of the page reader (read as an element of a page and
+-- as the root of its own body: the Lua values must be the same)
 local TRICKY = '{"id":"t\\u00e9\\ud83d\\ude00","status":"Failed","to":"fr","progress":0.5,' ..
   '"characterCharged":9007199254740993,"big":99999999999999999999,"small":-99999999999999999999,' ..
   '"neg":-0,"exp":1E2,"frac":-0.25e-1,"esc":"a\\"b\\\\c\\/d\\n\\t\\u0000e","lone":"\\ud800x\\udc00",' ..
@@ -69,6 +71,12 @@ while socket.gettime() - idle_since < 300 do
                                 string.rep("]", 100) .. "}]}")
     elseif path:find("long%-page/documents") then
       answer(c, "200 OK", json, '{"value":[{"id":"long","x":"' .. string.rep("s", 2 * 1024 * 1024) .. '"}]}')
+    elseif path:find("strict%-%a+") then
+      -- one job or document with a number outside RFC 8259, or an integer past int64
+      local x = ({ nan = "NaN", inf = "Infinity", neginf = "-Infinity",
+                   bigint = "123456789012345678901234567890",
+                   negbigint = "-123456789012345678901234567890" })[path:match("strict%-(%a+)")]
+      answer(c, "200 OK", json, '{"id":"s1","status":"Running","x":' .. (x or "null") .. "}")
     elseif path:find("huge%-header") then
       local h = { "Content-Type: application/json", "X-Padding: " .. string.rep("p", 200 * 1024) }
       answer(c, "200 OK", h, '{"id":"x","status":"Running"}')

@@ -1,6 +1,6 @@
--- Listing pages are read by the module's own one-pass reader, single documents by json-c: a
--- document must read the same either way, and the reader's caps (max_depth, max_string) are
--- options with typed errors.
+-- Every body is read by the module's own one-pass reader: a document must read the same listed
+-- (an element of a page) and fetched alone (the root of its body), and the reader's caps
+-- (max_depth, max_string) are options with typed errors.
 local H = require "core.helper"
 local listener = require "security.listener"
 
@@ -25,7 +25,7 @@ describe("the page reader", function()
     return other:client(opts)
   end
 
-  it("gives a listed document the values json-c gives the same document fetched alone", function()
+  it("gives a listed document the values the same document fetched alone has", function()
     local c = client()
     local listed, err, n = first_of(c:documents("tricky", { page_size = 10 }))
     assert.is_nil(err)
@@ -38,14 +38,16 @@ describe("the page reader", function()
     assert.equal('a"b\\c/d\n\t\0e', listed.esc)
     assert.equal("\239\191\189x\239\191\189", listed.lone)
     assert.equal(2, listed.dup)
-    assert.equal(3, listed.k) -- a name is cut at a NUL, as json-c keeps names
+    assert.equal(3, listed.k) -- a name is cut at a NUL, as a JSON library keeps names
     assert.is_nil(listed.nothing)
     assert.equal("n", listed.error.innerError.message)
     assert.is_nil(listed.error.innerError.k) -- the last of a repeated name: null
     if math.type then
       assert.equal(9007199254740993, listed.characterCharged)
-      assert.equal(math.maxinteger, listed.big)
-      assert.equal(math.mininteger, listed.small)
+      -- past int64: the nearest float, never clamped (spec/security/strict_json_spec.lua)
+      assert.equal("float", math.type(listed.big))
+      assert.equal(1e20, listed.big)
+      assert.equal(-1e20, listed.small)
       assert.equal("float", math.type(listed.exp))
       assert.equal("integer", math.type(listed.neg))
     end
@@ -81,7 +83,7 @@ describe("the page reader", function()
     while type(x) == "table" do x, depth = x[1], depth + 1 end
     assert.equal(100, depth)
     assert.equal(1, x)
-    -- the same cap for a single document (json-c)
+    -- the same cap for a single job
     local _, e2 = client{ max_depth = 3 }:job("deep")
     assert.equal("parse", e2.kind)
     assert.truthy(e2.message:find("max_depth (3)", 1, true), e2.message)
@@ -93,6 +95,10 @@ describe("the page reader", function()
     assert.truthy(err.message:find("max_string (1048576 bytes)", 1, true), err.message)
     local doc = assert(first_of(client{ max_string = 4 * 1024 * 1024 }:documents("long-page")))
     assert.equal(2 * 1024 * 1024, #doc.x)
+    -- the same cap for a single job
+    local _, e2 = client():job("long-string")
+    assert.equal("parse", e2.kind)
+    assert.truthy(e2.message:find("max_string (1048576 bytes)", 1, true), e2.message)
   end)
 
   it("bad values of the caps are usage errors", function()

@@ -85,6 +85,46 @@ int dt_buf_add_escaped(dt_buf *b, const char *s)
     return 0;
 }
 
+int dt_buf_add_json(dt_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i, run = 0;
+    if (dt_buf_addc(b, '"') != 0)
+        return -1;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char e[6];
+        size_t en = 2;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        if (dt_buf_add(b, s + run, i - run) != 0)
+            return -1;
+        run = i + 1;
+        e[0] = '\\';
+        switch (c) {
+        case '"': e[1] = '"'; break;
+        case '\\': e[1] = '\\'; break;
+        case '\b': e[1] = 'b'; break;
+        case '\f': e[1] = 'f'; break;
+        case '\n': e[1] = 'n'; break;
+        case '\r': e[1] = 'r'; break;
+        case '\t': e[1] = 't'; break;
+        default:
+            e[1] = 'u';
+            e[2] = '0';
+            e[3] = '0';
+            e[4] = hex[c >> 4];
+            e[5] = hex[c & 15];
+            en = 6;
+        }
+        if (dt_buf_add(b, e, en) != 0)
+            return -1;
+    }
+    if (dt_buf_add(b, s + run, n - run) != 0)
+        return -1;
+    return dt_buf_addc(b, '"');
+}
+
 char *dt_buf_take(dt_buf *b)
 {
     char *p = b->data;

@@ -23,6 +23,9 @@ int dt_buf_adds(dt_buf *b, const char *s);
 int dt_buf_addc(dt_buf *b, char c);
 /* Percent-encodes s for a URL path segment or query value (RFC 3986 unreserved kept). */
 int dt_buf_add_escaped(dt_buf *b, const char *s);
+/* s[0..n) as a JSON string, quotes included: '"', '\\' and control bytes
+ * escaped (\b \f \n \r \t, else \u00XX), every other byte as it is. */
+int dt_buf_add_json(dt_buf *b, const char *s, size_t n);
 /* A malloc'd copy of s; NULL for NULL or when out of memory. */
 char *dt_strdup(const char *s);
 /* Takes the string out of the buffer (caller frees); the buffer is left empty. */

@@ -205,12 +205,9 @@ dt_op *dt_op_new_formats(dt_conf *conf, const char *type)
 
 static void drop_slot(dt_op *op)
 {
-    if (op->root != NULL)
-        json_object_put(op->root);
     dt_resp_unref(op->resp);
     dt_page_unref(op->page);
     free(op->page_next);
-    op->root = NULL;
     op->resp = NULL;
     op->page = NULL;
     op->page_next = NULL;
@@ -351,27 +348,42 @@ static void fail(dt_op *op)
     op->state = ST_ERROR;
 }
 
+/* The string member name of the object at span obj of pg, as a C string
+ * (malloc'd), or NULL when absent, not a string or out of memory. */
+static char *find_cstr(const dt_page *pg, const dt_span *obj, const char *name)
+{
+    dt_span v;
+    if (!dt_page_find(pg, obj, name, strlen(name), &v))
+        return NULL;
+    return dt_page_cstr(pg, &v);
+}
+
 static void http_error(dt_op *op, dt_resp *r, const char *body, size_t len)
 {
     dt_error *e = &op->err;
-    char why[128];
-    struct json_object *root = NULL, *eo;
+    char why[160];
+    dt_page *pg = NULL;
+    const dt_pmember *eo;
     dt_error_clear(e);
     e->kind = DT_ERR_HTTP;
     error_ids(op, e, r);
     e->retry_after = header_delay(r);
     if (len > 0)
-        root = dt_json_parse(body, len, dt_conf_max_depth(op->conf), why, sizeof why);
-    eo = dt_json_get(root, "error");
-    if (eo != NULL && json_object_is_type(eo, json_type_object)) {
-        struct json_object *inner = dt_json_get(eo, "innerError");
-        if (inner == NULL)
-            inner = dt_json_get(eo, "innererror");
-        e->code = dt_strdup(dt_json_str(eo, "code"));
-        e->message = dt_strdup(dt_json_str(eo, "message"));
-        e->target = dt_strdup(dt_json_str(eo, "target"));
-        if (inner != NULL && json_object_is_type(inner, json_type_object))
-            e->inner = json_object_get(inner);
+        pg = dt_page_parse(body, len, dt_conf_max_depth(op->conf), dt_conf_max_string(op->conf),
+                           why, sizeof why);
+    eo = pg != NULL ? dt_page_member(pg, DT_PAGE_ROOT, "error", 5) : NULL;
+    if (eo != NULL && eo->val.type == DT_J_OBJECT) {
+        dt_span inner;
+        e->code = find_cstr(pg, &eo->val, "code");
+        e->message = find_cstr(pg, &eo->val, "message");
+        e->target = find_cstr(pg, &eo->val, "target");
+        /* a null innerError is absent: innererror is looked at then */
+        if (((dt_page_find(pg, &eo->val, "innerError", 10, &inner) && inner.type != DT_J_NULL) ||
+             dt_page_find(pg, &eo->val, "innererror", 10, &inner)) &&
+            inner.type == DT_J_OBJECT) {
+            e->inner_page = dt_page_ref(pg);
+            e->inner = inner;
+        }
     }
     if (e->code == NULL) {
         const char *hc = dt_resp_get(r, "x-ms-error-code");
@@ -380,11 +392,10 @@ static void http_error(dt_op *op, dt_resp *r, const char *body, size_t len)
     if (e->message == NULL) {
         char msg[64];
         snprintf(msg, sizeof msg, "HTTP %ld%s", r ? r->status : 0L,
-                 len == 0 ? " with an empty body" : (root ? "" : " with a non-JSON body"));
+                 len == 0 ? " with an empty body" : (pg ? "" : " with a non-JSON body"));
         e->message = dt_strdup(msg);
     }
-    if (root != NULL)
-        json_object_put(root);
+    dt_page_unref(pg);
 }
 
 /* A string member of the page as a C string (decoded, cut at a NUL as a C
@@ -567,13 +578,16 @@ static void accept_page(dt_op *op, const char *current)
 
 /* A start the service accepted: the job id comes from Operation-Location, the
  * rest from the body where there is one (v1.x answers 202 with no body). The
- * job exists now, so nothing here may lead to a second POST. */
+ * job exists now, so nothing here may lead to a second POST. The job read is
+ * the body's object with an "id" member added last (the last of a name is
+ * the one read), or {"id": ...} when the body is absent or no object. */
 static void accept_start(dt_op *op, const char *body, size_t len)
 {
     char why[160];
     const char *loc = dt_resp_get(op->resp, "operation-location");
     char *id = dt_url_operation_id(loc);
-    struct json_object *root = NULL;
+    dt_page *pg = NULL;
+    dt_buf b;
     if (id == NULL) {
         set_error(op, &op->err, DT_ERR_PROTOCOL, op->resp,
                   "the service accepted the job (HTTP %ld) without an Operation-Location naming it",
@@ -581,17 +595,26 @@ static void accept_start(dt_op *op, const char *body, size_t len)
         fail(op);
         return;
     }
+    dt_buf_init(&b);
     if (len > 0)
-        root = dt_json_parse(body, len, dt_conf_max_depth(op->conf), why, sizeof why);
-    if (root != NULL && !json_object_is_type(root, json_type_object)) {
-        json_object_put(root);
-        root = NULL;
+        pg = dt_page_parse(body, len, dt_conf_max_depth(op->conf), dt_conf_max_string(op->conf),
+                           why, sizeof why);
+    if (pg != NULL && pg->root_type == DT_J_OBJECT) {
+        /* the object without its closing brace */
+        (void)dt_buf_add(&b, pg->body + pg->root.off, pg->root.len - 1);
+        if (pg->nrmembers > 0)
+            (void)dt_buf_addc(&b, ',');
+    } else {
+        (void)dt_buf_addc(&b, '{');
     }
-    if (root == NULL)
-        root = json_object_new_object();
-    if (root == NULL || json_object_object_add(root, "id", json_object_new_string(id)) != 0) {
-        if (root != NULL)
-            json_object_put(root);
+    dt_page_unref(pg);
+    pg = NULL;
+    if (dt_buf_adds(&b, "\"id\":") == 0 && dt_buf_add_json(&b, id, strlen(id)) == 0 &&
+        dt_buf_addc(&b, '}') == 0)
+        pg = dt_page_parse(b.data, b.len, dt_conf_max_depth(op->conf) + 1, (size_t)-1, why,
+                           sizeof why);
+    dt_buf_free(&b);
+    if (pg == NULL) {
         free(id);
         set_error(op, &op->err, DT_ERR_PROTOCOL, op->resp, "out of memory");
         fail(op);
@@ -599,41 +622,43 @@ static void accept_start(dt_op *op, const char *body, size_t len)
     }
     free(op->job_id);
     op->job_id = id;
-    op->root = root;
+    op->page = pg;
     free(op->url);
     op->url = NULL;
     op->state = ST_READY;
 }
 
-/* Judges the parsed body of a 2xx answer (root NULL: not usable JSON, why says why). */
-static void feed_root(dt_op *op, dt_resp *resp, struct json_object *root, const char *why)
+/* Judges the body of a 2xx answer to a single object (pg NULL: not usable
+ * JSON, why says why): a job or document has an "id" string, the formats
+ * answer a "value" array. */
+static void judge_object(dt_op *op, dt_resp *resp, dt_page *pg, const char *why)
 {
-    if (root == NULL) {
+    const dt_pmember *m;
+    if (pg == NULL) {
         set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body is not usable JSON: %s", why);
         fail(op);
         return;
     }
-    op->root = root;
-    if (!json_object_is_type(root, json_type_object)) {
+    op->page = pg;
+    if (pg->root_type != DT_J_OBJECT) {
         set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body is not a JSON object");
         fail(op);
         return;
     }
     if (op->kind == DT_OP_FORMATS) {
-        struct json_object *v = dt_json_get(root, "value");
-        if (v == NULL || !json_object_is_type(v, json_type_array)) {
+        m = dt_page_member(pg, DT_PAGE_ROOT, "value", 5);
+        if (m == NULL || m->val.type != DT_J_ARRAY) {
             set_error(op, &op->err, DT_ERR_PARSE, resp, "the formats answer has no \"value\" array");
             fail(op);
             return;
         }
-    } else if (op->kind == DT_OP_DOCUMENTS) {
-        set_error(op, &op->err, DT_ERR_PROTOCOL, resp, "a listing page is read by dt_op_feed");
-        fail(op);
-        return;
-    } else if (dt_json_str(root, "id") == NULL) {
-        set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body has no \"id\" string");
-        fail(op);
-        return;
+    } else {
+        m = dt_page_member(pg, DT_PAGE_ROOT, "id", 2);
+        if (m == NULL || m->val.type != DT_J_STRING) {
+            set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body has no \"id\" string");
+            fail(op);
+            return;
+        }
     }
     free(op->url);
     op->url = NULL;
@@ -673,17 +698,19 @@ static void judge_page(dt_op *op, dt_resp *resp, dt_page *pg, const char *why)
     op->state = ST_READY;
 }
 
-static void feed_page(dt_op *op, dt_resp *resp, const char *body, size_t len)
+/* Judges a 2xx body read into pg (NULL: why says why). */
+static void judge_body(dt_op *op, dt_resp *resp, dt_page *pg, const char *why)
 {
-    char why[160];
-    judge_page(op, resp, dt_page_parse(body, len, dt_conf_max_depth(op->conf),
-                                       dt_conf_max_string(op->conf), why, sizeof why), why);
+    if (op->kind == DT_OP_DOCUMENTS)
+        judge_page(op, resp, pg, why);
+    else
+        judge_object(op, resp, pg, why);
 }
 
 void dt_op_feed_buf(dt_op *op, dt_resp *resp, dt_buf *b)
 {
     long s = resp ? resp->status : 0;
-    if (op->state == ST_INFLIGHT && op->kind == DT_OP_DOCUMENTS && s >= 200 && s < 300 &&
+    if (op->state == ST_INFLIGHT && op->kind != DT_OP_START && s >= 200 && s < 300 &&
         b->data != NULL && b->len > 0) {
         char why[160];
         size_t len = b->len, cap = b->cap;
@@ -691,7 +718,7 @@ void dt_op_feed_buf(dt_op *op, dt_resp *resp, dt_buf *b)
         (void)dt_buf_reserve(b, cap - 1); /* the next body's room: no copy (may fail: it grows) */
         drop_slot(op);
         op->resp = resp;
-        judge_page(op, resp, dt_page_parse_owned(body, len, dt_conf_max_depth(op->conf),
+        judge_body(op, resp, dt_page_parse_owned(body, len, dt_conf_max_depth(op->conf),
                                                  dt_conf_max_string(op->conf), why, sizeof why),
                    why);
         return;
@@ -702,7 +729,6 @@ void dt_op_feed_buf(dt_op *op, dt_resp *resp, dt_buf *b)
 void dt_op_feed(dt_op *op, dt_resp *resp, const char *body, size_t len)
 {
     char why[160];
-    struct json_object *root;
     long s = resp ? resp->status : 0;
     if (op->state != ST_INFLIGHT) {
         dt_resp_unref(resp);
@@ -735,27 +761,8 @@ void dt_op_feed(dt_op *op, dt_resp *resp, const char *body, size_t len)
         accept_start(op, body, len);
         return;
     }
-    if (op->kind == DT_OP_DOCUMENTS) {
-        feed_page(op, resp, body, len);
-        return;
-    }
-    root = dt_json_parse(body, len, dt_conf_max_depth(op->conf), why, sizeof why);
-    feed_root(op, resp, root, why);
-}
-
-void dt_op_feed_parsed(dt_op *op, dt_resp *resp, struct json_object *root, const char *why)
-{
-    long s = resp ? resp->status : 0;
-    if (op->state != ST_INFLIGHT || s < 200 || s >= 300 || op->kind == DT_OP_START) {
-        if (root != NULL)
-            json_object_put(root);
-        dt_resp_unref(resp);
-        dt_op_feed_error(op, DT_ERR_PROTOCOL, "dt_op_feed_parsed: not a 2xx JSON answer");
-        return;
-    }
-    drop_slot(op);
-    op->resp = resp;
-    feed_root(op, resp, root, why);
+    judge_body(op, resp, dt_page_parse(body, len, dt_conf_max_depth(op->conf),
+                                       dt_conf_max_string(op->conf), why, sizeof why), why);
 }
 
 void dt_op_feed_error_resp(dt_op *op, dt_err_kind kind, const char *message, const dt_resp *r)

@@ -11,7 +11,6 @@
 #include "dt_idset.h"
 #include "dt_resp.h"
 #include "dt_url.h"
-#include "dt_json.h"
 #include "dt_page.h"
 #include "dt_buf.h"
 #include "dt_visibility.h"
@@ -55,10 +54,10 @@ typedef struct dt_op {
     double deadline_at; /* on the driver's clock: set at the first dt_op_deadline call */
     dt_error retried;   /* the last failure that was retried: its ids outlive it */
 
-    /* result slot: the object (job/document, formats), or the page */
-    struct json_object *root;
+    /* result slot: the body read (dt_page.h) of the object (job/document,
+     * formats: its root) or of the listing page (its "value" array) */
     dt_resp *resp;
-    dt_page *page;             /* page: the body and its index (items: its "value" array) */
+    dt_page *page;
     size_t count, offset;      /* page: documents usable, next to hand out */
     char *page_next;           /* page: the resolved next link, or NULL */
 
@@ -99,14 +98,9 @@ dt_step dt_op_step(dt_op *op);
 /* Feeds the response to the request of the last DT_STEP_REQUEST. The body
  * need not be NUL terminated. Takes one reference of resp. */
 void dt_op_feed(dt_op *op, dt_resp *resp, const char *body, size_t len);
-/* dt_op_feed with the body in b: a 2xx page of a listing takes b's storage
- * instead of a copy (b is left empty, its capacity reserved again). */
+/* dt_op_feed with the body in b: a 2xx body (but a start's) is read where
+ * it lies instead of a copy (b is left empty, its capacity reserved again). */
 void dt_op_feed_buf(dt_op *op, dt_resp *resp, dt_buf *b);
-/* dt_op_feed for a 2xx answer whose body the driver parsed itself (a
- * driver that parses a little per frame): root (taken), or NULL with why
- * when the body is not usable JSON. Takes one reference of resp. Not for
- * listings (DOCUMENTS): their pages are read by dt_op_feed in one pass. */
-void dt_op_feed_parsed(dt_op *op, dt_resp *resp, struct json_object *root, const char *why);
 /* The request failed without a response (kind: network or timeout, or
  * protocol for a body over the cap). */
 void dt_op_feed_error(dt_op *op, dt_err_kind kind, const char *message);

@@ -1,5 +1,6 @@
 #include "dt_page.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,6 +284,10 @@ static int key_read(reader *r, int d, const unsigned char *kinds, const dt_span 
 {
     dt_page *pg = r->pg;
     if (d == 1) {
+        if (pg->nrmembers == pg->rmembers_cap &&
+            grow((void **)&pg->rmembers, &pg->rmembers_cap, sizeof *pg->rmembers) != 0)
+            return oom(r);
+        pg->rmembers[pg->nrmembers].key = *key;
         if (dt_page_key_is(r->s, key, "value", 5)) {
             r->root_key = RK_VALUE;
             pg->nitems = pg->nmembers = 0; /* a later "value" replaces an earlier one */
@@ -309,9 +314,11 @@ static void value_done(reader *r, int lv, const unsigned char *kinds, const dt_s
     dt_page *pg = r->pg;
     if (lv == 1) {
         pg->root_type = sp->type;
+        pg->root = *sp;
     } else if (lv == 2) {
         if (kinds[0] != K_OBJ)
             return;
+        pg->rmembers[pg->nrmembers++].val = *sp;
         if (r->root_key == RK_VALUE) {
             pg->value_type = sp->type;
             if (sp->type != DT_J_ARRAY)
@@ -580,6 +587,7 @@ void dt_page_unref(dt_page *p)
     free(p->body);
     free(p->items);
     free(p->members);
+    free(p->rmembers);
     free(p);
 }
 
@@ -676,15 +684,25 @@ int dt_page_key_is(const char *body, const dt_span *key, const char *name, size_
 
 const dt_pmember *dt_page_member(const dt_page *p, size_t i, const char *name, size_t nlen)
 {
-    const dt_pitem *it;
+    const dt_pmember *ms;
     size_t k;
-    if (i >= p->nitems)
-        return NULL;
-    it = &p->items[i];
-    if (it->span.type != DT_J_OBJECT)
-        return NULL;
-    for (k = it->n; k-- > 0;) {
-        const dt_pmember *m = &p->members[it->first + k];
+    if (i == DT_PAGE_ROOT) {
+        if (p->root_type != DT_J_OBJECT)
+            return NULL;
+        ms = p->rmembers;
+        k = p->nrmembers;
+    } else {
+        const dt_pitem *it;
+        if (i >= p->nitems)
+            return NULL;
+        it = &p->items[i];
+        if (it->span.type != DT_J_OBJECT)
+            return NULL;
+        ms = p->members + it->first;
+        k = it->n;
+    }
+    while (k-- > 0) {
+        const dt_pmember *m = &ms[k];
         if (!(m->key.flags & DT_JF_ESC)) {
             if (m->key.len == nlen && (nlen == 0 || (p->body[m->key.off] == name[0] &&
                                                      memcmp(p->body + m->key.off, name, nlen) == 0)))
@@ -694,4 +712,145 @@ const dt_pmember *dt_page_member(const dt_page *p, size_t i, const char *name, s
         }
     }
     return NULL;
+}
+
+const dt_span *dt_page_elem(const dt_page *p, size_t i)
+{
+    if (i == DT_PAGE_ROOT)
+        return &p->root;
+    return i < p->nitems ? &p->items[i].span : NULL;
+}
+
+/* ---- walking text the reader validated (no checks needed) ---- */
+
+static size_t vskip_ws(const char *s, size_t p)
+{
+    while (s[p] == ' ' || s[p] == '\n' || s[p] == '\r' || s[p] == '\t')
+        p++;
+    return p;
+}
+
+/* The value at s[p] (not whitespace) into *out; returns where it ends. */
+static size_t scan_value(const char *s, size_t p, dt_span *out)
+{
+    size_t q = p;
+    out->flags = 0;
+    switch (s[p]) {
+    case '"':
+        q = p + 1;
+        while (s[q] != '"') {
+            if (s[q] == '\\') {
+                out->flags = DT_JF_ESC;
+                q++;
+            }
+            q++;
+        }
+        out->type = DT_J_STRING;
+        out->off = (uint32_t)(p + 1);
+        out->len = (uint32_t)(q - p - 1);
+        return q + 1;
+    case '{':
+    case '[': {
+        int depth = 0;
+        for (;;) {
+            char c = s[q++];
+            if (c == '"') {
+                while (s[q] != '"')
+                    q += s[q] == '\\' ? 2 : 1;
+                q++;
+            } else if (c == '{' || c == '[') {
+                depth++;
+            } else if ((c == '}' || c == ']') && --depth == 0) {
+                break;
+            }
+        }
+        out->type = s[p] == '{' ? DT_J_OBJECT : DT_J_ARRAY;
+        break;
+    }
+    case 't':
+        out->type = DT_J_TRUE;
+        q = p + 4;
+        break;
+    case 'f':
+        out->type = DT_J_FALSE;
+        q = p + 5;
+        break;
+    case 'n':
+        out->type = DT_J_NULL;
+        q = p + 4;
+        break;
+    default:
+        while ((s[q] >= '0' && s[q] <= '9') || s[q] == '-' || s[q] == '+' || s[q] == '.' ||
+               s[q] == 'e' || s[q] == 'E') {
+            if (s[q] == '.' || s[q] == 'e' || s[q] == 'E')
+                out->flags = DT_JF_REAL;
+            q++;
+        }
+        out->type = DT_J_NUMBER;
+    }
+    out->off = (uint32_t)p;
+    out->len = (uint32_t)(q - p);
+    return q;
+}
+
+int dt_page_find(const dt_page *p, const dt_span *obj, const char *name, size_t nlen,
+                 dt_span *out)
+{
+    const char *s = p->body;
+    size_t q;
+    int found = 0;
+    if (obj == NULL || obj->type != DT_J_OBJECT)
+        return 0;
+    q = vskip_ws(s, obj->off + 1);
+    if (s[q] == '}')
+        return 0;
+    for (;;) {
+        dt_span key, val;
+        q = scan_value(s, q, &key);
+        q = vskip_ws(s, q) + 1; /* the ':' */
+        q = scan_value(s, vskip_ws(s, q), &val);
+        if (dt_page_key_is(s, &key, name, nlen)) {
+            *out = val;
+            found = 1;
+        }
+        q = vskip_ws(s, q);
+        if (s[q] == '}')
+            return found;
+        q = vskip_ws(s, q + 1); /* after the ',' */
+    }
+}
+
+int dt_page_int(const dt_page *p, const dt_span *v, long long *out)
+{
+    char buf[32], *end;
+    long long x;
+    if (v == NULL || v->type != DT_J_NUMBER || (v->flags & DT_JF_REAL) || v->len >= sizeof buf)
+        return -1;
+    memcpy(buf, p->body + v->off, v->len);
+    buf[v->len] = '\0';
+    errno = 0;
+    x = strtoll(buf, &end, 10);
+    if (errno == ERANGE || *end != '\0')
+        return -1;
+    *out = x;
+    return 0;
+}
+
+char *dt_page_cstr(const dt_page *p, const dt_span *v)
+{
+    char *s;
+    size_t n;
+    if (v == NULL || v->type != DT_J_STRING)
+        return NULL;
+    s = malloc((size_t)v->len + 1);
+    if (s == NULL)
+        return NULL;
+    if (v->flags & DT_JF_ESC) {
+        n = dt_page_unescape(p->body + v->off, v->len, s);
+    } else {
+        n = v->len;
+        memcpy(s, p->body + v->off, n);
+    }
+    s[n] = '\0';
+    return s;
 }

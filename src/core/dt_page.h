@@ -1,9 +1,12 @@
-/* A listing page read in one pass: the whole body is validated as strict
- * JSON (RFC 8259) and a compact index is kept of what a listing reads: the
+/* Every response body read in one pass: the whole body is validated as
+ * strict JSON (RFC 8259) and a compact index is kept of what is read from
+ * it: the root object's own members (a job, a document, an error body), the
  * elements of the root's "value" array (each element's span and, for an
- * object, its top-level members) and the next link members. Nothing is
- * allocated per element: the page holds one copy of the body and two arrays
- * that grow by doubling. Documents share the page by reference. */
+ * object, its top-level members: a listing page) and the next link members.
+ * Deeper members are found by walking the validated text (dt_page_find).
+ * Nothing is allocated per element: the page holds one copy of the body and
+ * arrays that grow by doubling. Documents and jobs share the page by
+ * reference. */
 #ifndef DT_PAGE_H
 #define DT_PAGE_H
 
@@ -48,11 +51,17 @@ typedef struct dt_pitem {
     uint32_t first, n; /* members [first, first + n) of an object element */
 } dt_pitem;
 
+/* The element index of the root (dt_page_member, dt_page_elem). */
+#define DT_PAGE_ROOT ((size_t)-1)
+
 typedef struct dt_page {
     int refs;
     char *body; /* a copy, NUL terminated */
     size_t len;
     int root_type;      /* dt_jtype of the root */
+    dt_span root;       /* its span */
+    dt_pmember *rmembers; /* the root object's members, in order */
+    size_t nrmembers, rmembers_cap;
     int value_type;     /* of the root's "value" member (the last one), -1 absent */
     dt_pitem *items;    /* of that member when it is an array */
     size_t nitems, items_cap;
@@ -76,10 +85,27 @@ dt_page *dt_page_parse_owned(char *body, size_t len, int max_depth, size_t max_s
 dt_page *dt_page_ref(dt_page *p);
 void dt_page_unref(dt_page *p);
 
-/* The member of element i named name (the last of that name, as the tree
- * of a JSON library keeps it), or NULL when the element is no object or has
- * no such member. */
+/* The member of element i (DT_PAGE_ROOT: the root) named name (the last of
+ * that name, as the tree of a JSON library keeps it), or NULL when the
+ * element is no object or has no such member. */
 const dt_pmember *dt_page_member(const dt_page *p, size_t i, const char *name, size_t nlen);
+
+/* The span of element i (DT_PAGE_ROOT: the root), or NULL when there is none. */
+const dt_span *dt_page_elem(const dt_page *p, size_t i);
+
+/* The member name of the object at span obj (any object of the page, at any
+ * depth: its text is walked), the last of that name, into *out. Returns 1
+ * when found, 0 when absent or obj is no object. */
+int dt_page_find(const dt_page *p, const dt_span *obj, const char *name, size_t nlen,
+                 dt_span *out);
+
+/* The value of span v when it is a number without fraction or exponent in
+ * the int64 range: 0 and *out set; else -1. */
+int dt_page_int(const dt_page *p, const dt_span *v, long long *out);
+
+/* A string span decoded as a C string (cut at its first NUL): malloc'd, or
+ * NULL when out of memory or v is no string. */
+char *dt_page_cstr(const dt_page *p, const dt_span *v);
 
 /* Decodes the escapes of a string's content s[0..n) (valid, as the reader
  * saw it) into out (room for n bytes); returns the decoded length. A lone

@@ -100,8 +100,7 @@ void dt_error_clear(dt_error *e)
     free(e->apim_request_id);
     free(e->x_requestid);
     free(e->client_request_id);
-    if (e->inner != NULL)
-        json_object_put(e->inner);
+    dt_page_unref(e->inner_page);
     memset(e, 0, sizeof *e);
     e->retry_after = -1;
 }

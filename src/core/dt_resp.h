@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "dt_json.h"
+#include "dt_page.h"
 #include "dt_visibility.h"
 
 DT_HIDDEN_BEGIN
@@ -46,7 +46,8 @@ typedef struct dt_error {
     dt_err_kind kind;
     long status;                /* 0 when no HTTP status */
     char *code, *message, *target;
-    struct json_object *inner;  /* innerError / innererror object, or NULL */
+    dt_page *inner_page;        /* the error body holding innerError / innererror, or NULL */
+    dt_span inner;              /* that object, when inner_page is set */
     double retry_after;         /* seconds, < 0 when none */
     char *apim_request_id, *x_requestid, *client_request_id;
 } dt_error;

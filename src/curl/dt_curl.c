@@ -257,7 +257,7 @@ void dt_curl_finish(dt_curl *c, dt_op *op, CURLcode rc)
         curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
         r->status = status;
         c->last_status = status;
-        dt_op_feed_buf(op, r, &c->body); /* a page takes the body rather than a copy */
+        dt_op_feed_buf(op, r, &c->body); /* a 2xx body is read where it lies, not copied */
         return;
     }
     if (c->oversize) {
@@ -285,31 +285,6 @@ void dt_curl_finish(dt_curl *c, dt_op *op, CURLcode rc)
         snprintf(msg, sizeof msg, "%s", c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
         dt_op_feed_error_resp(op, DT_ERR_NETWORK, msg, c->resp);
     }
-}
-
-int dt_curl_answer_2xx(dt_curl *c, CURLcode rc)
-{
-    long status = 0;
-    if (rc != CURLE_OK || c->resp == NULL)
-        return 0;
-    curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
-    return status >= 200 && status < 300;
-}
-
-void dt_curl_finish_parsed(dt_curl *c, dt_op *op, struct json_object *root, const char *why)
-{
-    long status = 0;
-    dt_resp *r = c->resp;
-    curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(c->headers);
-    c->headers = NULL;
-    c->last_seconds = dt_now() - c->started;
-    c->resp = NULL;
-    curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
-    if (r != NULL)
-        r->status = status;
-    c->last_status = status;
-    dt_op_feed_parsed(op, r, root, why);
 }
 
 /* ------------------------------------------------------------ dt_multi */

@@ -70,10 +70,6 @@ void dt_curl_prepare_as(dt_curl *c, dt_op *op, const char *client_id);
  * must be built from the configured endpoint. */
 void dt_curl_prepare_url(dt_curl *c, dt_op *op, const char *url, const char *client_id);
 void dt_curl_finish(dt_curl *c, dt_op *op, CURLcode rc);
-/* Whether the transfer that ended with rc brought a 2xx answer (whose body a
- * driver may parse itself, then hand over with dt_curl_finish_parsed). */
-int dt_curl_answer_2xx(dt_curl *c, CURLcode rc);
-void dt_curl_finish_parsed(dt_curl *c, dt_op *op, struct json_object *root, const char *why);
 
 
 /* ---- the pool: a multi handle shared by every transfer of a client ---- */

@@ -52,16 +52,13 @@ typedef struct dt_pump {
     /* slice > 0: a poll aims at about that many seconds of work. Its pieces
      * (reading an ended transfer, starting a request) each run only when the
      * time used so far plus what that piece cost lately fits; one put off runs
-     * at the next poll whatever it costs, so every poll moves on. A 2xx body
-     * other than a listing page (a job, a document) is parsed a few KiB at a
-     * time across polls; a listing page is read whole by dt_page (about 20 us
-     * per 100 documents). 0: no bound */
+     * at the next poll whatever it costs, so every poll moves on. Every body
+     * is read whole by dt_page (about 2 us for a 4 KiB job, 20 us per 100
+     * documents of a listing page). 0: no bound */
     double slice;
     double poll_started;
     double cost_read, cost_send; /* moving averages, seconds */
     int put_off;                /* a piece was put off: the next poll runs it */
-    struct json_tokener *tok;   /* the parse under way, or NULL */
-    size_t parsed;              /* bytes of the body parsed so far */
     /* the last ended transfer, for the log */
     const char *last_method;
     char *last_url;

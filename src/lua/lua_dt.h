@@ -44,11 +44,11 @@ typedef struct dt_client {
 } dt_client;
 
 typedef struct dt_obj {     /* a Job or a Document */
-    struct json_object *json;
-    dt_page *page;          /* a listed document: its page (json NULL; page and resp are
-                             * held by the page's anchor, lua_obj.c) ... */
-    size_t item;            /* ... and its element of the page's "value" array */
+    dt_page *page;          /* the body read (held by the object when owner is set, else
+                             * by the page's anchor: a listed document, lua_obj.c) ... */
+    size_t item;            /* ... and its element: of the "value" array, or DT_PAGE_ROOT */
     dt_resp *resp;
+    int owner;              /* page and resp are references of the object's own */
     int client_ref;         /* jobs only: registry ref to the client */
     char *job_id;           /* jobs only */
 } dt_obj;
@@ -96,10 +96,10 @@ void dt_error_open(lua_State *L);
 void dt_check_id(lua_State *L, int idx, const char *name);
 
 /* lua_obj.c */
-void dt_push_json(lua_State *L, struct json_object *v, int depth);
-/* Takes one reference of json and resp. */
-dt_obj *dt_push_document(lua_State *L, struct json_object *json, dt_resp *resp);
-dt_obj *dt_push_job(lua_State *L, int client_idx, struct json_object *json, dt_resp *resp,
+/* Take one reference of page and resp (either may be NULL); item: the
+ * element of the page (DT_PAGE_ROOT: a single object's body). */
+dt_obj *dt_push_document(lua_State *L, dt_page *page, size_t item, dt_resp *resp);
+dt_obj *dt_push_job(lua_State *L, int client_idx, dt_page *page, size_t item, dt_resp *resp,
                     const char *job_id);
 void dt_obj_open(lua_State *L);
 int dt_push_response(lua_State *L, const dt_resp *r);
@@ -109,7 +109,7 @@ void dt_push_item(lua_State *L, int client_ref, dt_op *op);
 /* The same for a Document of a document listing. */
 void dt_push_listed(lua_State *L, dt_op *op);
 /* Pushes the result of a single-shot op (Job, Document or the formats array)
- * and takes op->root and op->resp. */
+ * and takes op->page and op->resp. */
 void dt_push_result(lua_State *L, int client_ref, dt_op *op);
 /* Pushes the Job method table (methods written in Lua are added to it). */
 void dt_job_methods(lua_State *L);

@@ -17,18 +17,34 @@ static void set_str(lua_State *L, dt_client *cl, const char *name, const char *v
     lua_setfield(L, -2, name);
 }
 
-static void push_inner(lua_State *L, dt_client *cl, struct json_object *o, int depth)
+/* Sets the string member name of the object at span o of pg as field name. */
+static void set_member(lua_State *L, dt_client *cl, const dt_page *pg, const dt_span *o,
+                       const char *name)
 {
-    struct json_object *next;
+    dt_span v;
+    char *s;
+    if (!dt_page_find(pg, o, name, strlen(name), &v) || v.type != DT_J_STRING)
+        return;
+    s = dt_page_cstr(pg, &v);
+    set_str(L, cl, name, s);
+    free(s);
+}
+
+static void push_inner(lua_State *L, dt_client *cl, const dt_page *pg, const dt_span *o,
+                       int depth)
+{
+    dt_span next;
+    int has;
     lua_newtable(L);
-    set_str(L, cl, "code", dt_json_str(o, "code"));
-    set_str(L, cl, "message", dt_json_str(o, "message"));
-    set_str(L, cl, "target", dt_json_str(o, "target"));
-    next = dt_json_get(o, "innerError");
-    if (next == NULL)
-        next = dt_json_get(o, "innererror");
-    if (next != NULL && json_object_is_type(next, json_type_object) && depth < 32) {
-        push_inner(L, cl, next, depth + 1);
+    set_member(L, cl, pg, o, "code");
+    set_member(L, cl, pg, o, "message");
+    set_member(L, cl, pg, o, "target");
+    /* a null innerError is absent: innererror is looked at then */
+    has = dt_page_find(pg, o, "innerError", 10, &next) && next.type != DT_J_NULL;
+    if (!has)
+        has = dt_page_find(pg, o, "innererror", 10, &next);
+    if (has && next.type == DT_J_OBJECT && depth < 32) {
+        push_inner(L, cl, pg, &next, depth + 1);
         lua_pushvalue(L, -1);
         lua_setfield(L, -3, "innererror");
         lua_setfield(L, -2, "innerError");
@@ -47,8 +63,8 @@ void dt_push_error(lua_State *L, dt_client *cl, const dt_error *e)
     set_str(L, cl, "code", e->code);
     set_str(L, cl, "message", e->message ? e->message : dt_err_kind_name(e->kind));
     set_str(L, cl, "target", e->target);
-    if (e->inner != NULL) {
-        push_inner(L, cl, e->inner, 0);
+    if (e->inner_page != NULL) {
+        push_inner(L, cl, e->inner_page, &e->inner, 0);
         lua_pushvalue(L, -1);
         lua_setfield(L, -3, "innererror");
         lua_setfield(L, -2, "innerError");

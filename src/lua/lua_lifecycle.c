@@ -191,18 +191,60 @@ static size_t array_len(lua_State *L, int idx, const char *path)
     return n;
 }
 
-static void add_string(struct json_object *obj, const char *name, lua_State *L, int idx)
+/* The start request's JSON text, written while the request is walked (a
+ * NULL writer: check only). A member or an element gets a comma before it
+ * unless it opens its container. */
+typedef struct jw {
+    dt_buf b;
+    int oom;
+} jw;
+
+static void jw_put(jw *w, const char *s)
+{
+    if (dt_buf_adds(&w->b, s) != 0)
+        w->oom = 1;
+}
+
+static void jw_key(jw *w, const char *name)
+{
+    char last = w->b.len > 0 ? w->b.data[w->b.len - 1] : '{';
+    if (last != '{' && last != '[' && last != ':')
+        jw_put(w, ",");
+    if (name != NULL) {
+        if (dt_buf_add_json(&w->b, name, strlen(name)) != 0)
+            w->oom = 1;
+        jw_put(w, ":");
+    }
+}
+
+/* Opens an object ("{") or array ("[") as member name (NULL: an element). */
+static void jw_open(jw *w, const char *name, const char *bracket)
+{
+    if (w != NULL) {
+        jw_key(w, name);
+        jw_put(w, bracket);
+    }
+}
+
+static void jw_close(jw *w, const char *bracket)
+{
+    if (w != NULL)
+        jw_put(w, bracket);
+}
+
+static void add_string(jw *obj, const char *name, lua_State *L, int idx)
 {
     size_t len;
     const char *s = lua_tolstring(L, idx, &len);
-    json_object_object_add(obj, name, json_object_new_string_len(s, (int)len));
+    jw_key(obj, name);
+    if (dt_buf_add_json(&obj->b, s, len) != 0)
+        obj->oom = 1;
 }
 
 /* Checks (and when obj is not NULL, copies into obj) the members of the table
  * at idx that fields names and that are not tables. Raises on a wrong type, a
  * missing required member or an unknown key. */
-static void scalars(lua_State *L, int idx, const field *fields, const char *path,
-                    struct json_object *obj)
+static void scalars(lua_State *L, int idx, const field *fields, const char *path, jw *obj)
 {
     int i;
     only_keys(L, idx, fields, path);
@@ -224,8 +266,8 @@ static void scalars(lua_State *L, int idx, const field *fields, const char *path
             if (obj != NULL)
                 add_string(obj, fields[i].name, L, -1);
         } else if (t == LUA_TBOOLEAN && obj != NULL) {
-            json_object_object_add(obj, fields[i].name,
-                                   json_object_new_boolean(lua_toboolean(L, -1)));
+            jw_key(obj, fields[i].name);
+            jw_put(obj, lua_toboolean(L, -1) ? "true" : "false");
         }
         lua_pop(L, 1);
     }
@@ -272,22 +314,21 @@ static const field REQUEST_FIELDS[] = {
 
 /* The object at idx (a table checked against fields) with its sub-objects;
  * obj NULL: check only. */
-static void source(lua_State *L, int idx, const char *path, struct json_object *obj)
+static void source(lua_State *L, int idx, const char *path, jw *obj)
 {
     char sub[FIELD_MAX];
     scalars(L, idx, SOURCE_FIELDS, path, obj);
     lua_getfield(L, idx, "filter");
     if (lua_istable(L, -1)) {
-        struct json_object *f = obj ? json_object_new_object() : NULL;
         sub_path(sub, path, ".filter", 0);
-        scalars(L, lua_gettop(L), FILTER_FIELDS, sub, f);
-        if (obj != NULL)
-            json_object_object_add(obj, "filter", f);
+        jw_open(obj, "filter", "{");
+        scalars(L, lua_gettop(L), FILTER_FIELDS, sub, obj);
+        jw_close(obj, "}");
     }
     lua_pop(L, 1);
 }
 
-static void target(lua_State *L, int idx, const char *path, struct json_object *obj)
+static void target(lua_State *L, int idx, const char *path, jw *obj)
 {
     char sub[FIELD_MAX];
     scalars(L, idx, TARGET_FIELDS, path, obj);
@@ -295,44 +336,37 @@ static void target(lua_State *L, int idx, const char *path, struct json_object *
     if (lua_istable(L, -1)) {
         int gi = lua_gettop(L);
         size_t n, i;
-        struct json_object *arr = obj ? json_object_new_array() : NULL;
         sub_path(sub, path, ".glossaries", 0);
         n = array_len(L, gi, sub);
+        jw_open(obj, "glossaries", "[");
         for (i = 1; i <= n; i++) {
-            struct json_object *g = obj ? json_object_new_object() : NULL;
             sub_path(sub, path, ".glossaries", (int)i);
             lua_rawgeti(L, gi, (int)i);
             if (!lua_istable(L, -1))
                 bad(L, sub, "", "a table expected");
-            scalars(L, lua_gettop(L), GLOSSARY_FIELDS, sub, g);
+            jw_open(obj, NULL, "{");
+            scalars(L, lua_gettop(L), GLOSSARY_FIELDS, sub, obj);
+            jw_close(obj, "}");
             lua_pop(L, 1);
-            if (arr != NULL)
-                json_object_array_add(arr, g);
         }
-        if (obj != NULL)
-            json_object_object_add(obj, "glossaries", arr);
+        jw_close(obj, "]");
     }
     lua_pop(L, 1);
 }
 
-static void input(lua_State *L, int idx, const char *path, struct json_object *obj)
+static void input(lua_State *L, int idx, const char *path, jw *obj)
 {
     char sub[FIELD_MAX];
     size_t n, i;
     int ti;
-    struct json_object *arr;
     scalars(L, idx, INPUT_FIELDS, path, NULL);
     check_enum(L, idx, "storageType", path, "Folder", "File");
 
     lua_getfield(L, idx, "source");
     sub_path(sub, path, ".source", 0);
-    if (obj != NULL) {
-        struct json_object *s = json_object_new_object();
-        source(L, lua_gettop(L), sub, s);
-        json_object_object_add(obj, "source", s);
-    } else {
-        source(L, lua_gettop(L), sub, NULL);
-    }
+    jw_open(obj, "source", "{");
+    source(L, lua_gettop(L), sub, obj);
+    jw_close(obj, "}");
     lua_pop(L, 1);
 
     lua_getfield(L, idx, "targets");
@@ -343,21 +377,20 @@ static void input(lua_State *L, int idx, const char *path, struct json_object *o
         bad(L, sub, "", "at least one target is required");
     if (n > MAX_TARGETS)
         bad(L, sub, "", "at most 10 targets are allowed");
-    arr = obj ? json_object_new_array() : NULL;
+    jw_open(obj, "targets", "[");
     for (i = 1; i <= n; i++) {
-        struct json_object *t = obj ? json_object_new_object() : NULL;
         sub_path(sub, path, ".targets", (int)i);
         lua_rawgeti(L, ti, (int)i);
         if (!lua_istable(L, -1))
             bad(L, sub, "", "a table expected");
-        target(L, lua_gettop(L), sub, t);
+        jw_open(obj, NULL, "{");
+        target(L, lua_gettop(L), sub, obj);
+        jw_close(obj, "}");
         lua_pop(L, 1);
-        if (arr != NULL)
-            json_object_array_add(arr, t);
     }
+    jw_close(obj, "]");
     lua_pop(L, 1);
     if (obj != NULL) {
-        json_object_object_add(obj, "targets", arr);
         lua_getfield(L, idx, "storageType");
         if (lua_type(L, -1) == LUA_TSTRING)
             add_string(obj, "storageType", L, -1);
@@ -367,12 +400,11 @@ static void input(lua_State *L, int idx, const char *path, struct json_object *o
 
 /* Walks the request at idx: checks it (raising usage errors) when root is
  * NULL, builds it into root otherwise (after a successful check). */
-static void request(lua_State *L, int idx, int v1, struct json_object *root)
+static void request(lua_State *L, int idx, int v1, jw *root)
 {
     char sub[FIELD_MAX];
     size_t n, i;
     int ii;
-    struct json_object *arr;
     if (!lua_istable(L, idx))
         dt_usage(L, "bad argument 'request': a table { inputs = {...}, options = {...} } expected, got %s",
                  luaL_typename(L, idx));
@@ -382,30 +414,27 @@ static void request(lua_State *L, int idx, int v1, struct json_object *root)
     n = array_len(L, ii, "inputs");
     if (n == 0)
         bad(L, "inputs", "", "at least one input is required");
-    arr = root ? json_object_new_array() : NULL;
+    jw_open(root, "inputs", "[");
     for (i = 1; i <= n; i++) {
-        struct json_object *in = root ? json_object_new_object() : NULL;
         sub_path(sub, "inputs", "", (int)i);
         lua_rawgeti(L, ii, (int)i);
         if (!lua_istable(L, -1))
             bad(L, sub, "", "a table expected");
-        input(L, lua_gettop(L), sub, in);
+        jw_open(root, NULL, "{");
+        input(L, lua_gettop(L), sub, root);
+        jw_close(root, "}");
         lua_pop(L, 1);
-        if (arr != NULL)
-            json_object_array_add(arr, in);
     }
+    jw_close(root, "]");
     lua_pop(L, 1);
-    if (root != NULL)
-        json_object_object_add(root, "inputs", arr);
 
     lua_getfield(L, idx, "options");
     if (lua_istable(L, -1)) {
-        struct json_object *o = root ? json_object_new_object() : NULL;
         if (v1)
             bad(L, "options", "", "not part of the v1.x API (2024-05-01 and later only)");
-        scalars(L, lua_gettop(L), OPTIONS_FIELDS, "options", o);
-        if (root != NULL)
-            json_object_object_add(root, "options", o);
+        jw_open(root, "options", "{");
+        scalars(L, lua_gettop(L), OPTIONS_FIELDS, "options", root);
+        jw_close(root, "}");
     }
     lua_pop(L, 1);
 }
@@ -414,18 +443,19 @@ static void request(lua_State *L, int idx, int v1, struct json_object *root)
 static const char *start_body(lua_State *L, int idx, dt_client *cl)
 {
     int v1 = dt_api_family(cl->conf.api_version) == DT_FAMILY_V1;
-    struct json_object *root;
-    const char *text;
+    jw w;
     request(L, idx, v1, NULL); /* raises before anything is allocated */
-    root = json_object_new_object();
-    if (root == NULL)
+    dt_buf_init(&w.b);
+    w.oom = 0;
+    jw_open(&w, NULL, "{");
+    request(L, idx, v1, &w);
+    jw_close(&w, "}");
+    if (w.oom) {
+        dt_buf_free(&w.b);
         luaL_error(L, "out of memory");
-    request(L, idx, v1, root);
-    text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    lua_pushstring(L, text ? text : "");
-    json_object_put(root);
-    if (text == NULL)
-        luaL_error(L, "out of memory");
+    }
+    lua_pushlstring(L, w.b.data, w.b.len);
+    dt_buf_free(&w.b);
     return lua_tostring(L, -1);
 }
 

@@ -3,69 +3,28 @@
 #include "core/dt_date.h"
 #include "core/dt_url.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void dt_push_json(lua_State *L, struct json_object *v, int depth)
-{
-    if (depth > DT_JSON_MAX_DEPTH + 1) {
-        lua_pushnil(L);
-        return;
-    }
-    switch (json_object_get_type(v)) {
-    case json_type_boolean:
-        lua_pushboolean(L, json_object_get_boolean(v));
-        break;
-    case json_type_int:
-        dt_pushint64(L, json_object_get_int64(v));
-        break;
-    case json_type_double:
-        lua_pushnumber(L, (lua_Number)json_object_get_double(v));
-        break;
-    case json_type_string:
-        lua_pushlstring(L, json_object_get_string(v), (size_t)json_object_get_string_len(v));
-        break;
-    case json_type_array: {
-        size_t n = json_object_array_length(v), i;
-        luaL_checkstack(L, 4, "JSON too deep");
-        lua_createtable(L, n > 0x7fffffff ? 0 : (int)n, 0);
-        for (i = 0; i < n; i++) {
-            dt_push_json(L, json_object_array_get_idx(v, i), depth + 1);
-            lua_rawseti(L, -2, (int)(i + 1));
-        }
-        break;
-    }
-    case json_type_object: {
-        struct json_object_iterator it = json_object_iter_begin(v), end = json_object_iter_end(v);
-        luaL_checkstack(L, 4, "JSON too deep");
-        lua_newtable(L);
-        for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-            struct json_object *val = json_object_iter_peek_value(&it);
-            if (val == NULL)
-                continue; /* null: absent in Lua */
-            lua_pushstring(L, json_object_iter_peek_name(&it));
-            dt_push_json(L, val, depth + 1);
-            lua_rawset(L, -3);
-        }
-        break;
-    }
-    default:
-        lua_pushnil(L);
-    }
-}
+/* ---- values of a Job or Document, pushed straight from its body's bytes ---- */
 
-/* ---- values of a listed document, pushed straight from its page's bytes ---- */
-
-/* A number's text as json-c reads it: an integer (no fraction, no exponent)
- * as int64, clamped at its ends; else a double. */
+/* A number's text (strict JSON, as the reader saw it): an integer (no
+ * fraction, no exponent) in the int64 range as an integer; else a float. An
+ * integer out of that range is pushed as the float nearest to it, never
+ * clamped: that is what Lua 5.3+ makes of such a decimal numeral itself, its
+ * magnitude and leading digits survive, and a body that is valid JSON (RFC
+ * 8259 sets no bound on numbers) stays readable for a member the caller may
+ * never look at, where a parse error would lose the whole job. */
 static void push_number(lua_State *L, const char *s, size_t n, int real)
 {
     char local[64], *buf;
+    long long v;
     if (!real && n > 0 && n <= 18) {
         /* up to 18 digits (and a sign) cannot overflow: no copy, no strtoll */
         size_t i = s[0] == '-';
-        long long v = 0;
+        v = 0;
         for (; i < n; i++)
             v = v * 10 + (s[i] - '0');
         dt_pushint64(L, s[0] == '-' ? -v : v);
@@ -78,11 +37,11 @@ static void push_number(lua_State *L, const char *s, size_t n, int real)
     }
     memcpy(buf, s, n);
     buf[n] = '\0';
-    if (real) {
+    errno = 0;
+    if (!real && (v = strtoll(buf, NULL, 10), errno != ERANGE))
+        dt_pushint64(L, v);
+    else
         lua_pushnumber(L, (lua_Number)strtod(buf, NULL));
-    } else {
-        dt_pushint64(L, strtoll(buf, NULL, 10)); /* out of range: LLONG_MAX / LLONG_MIN */
-    }
     if (buf != local)
         free(buf);
 }
@@ -128,8 +87,9 @@ static size_t string_end(const char *s, size_t p, int *esc)
     return p;
 }
 
-/* Pushes the JSON value at s[p] (text the page reader validated) as
- * dt_push_json pushes json-c's tree of it; returns where the value ends. */
+/* Pushes the JSON value at s[p] (text the page reader validated): objects
+ * and arrays as tables, every member kept but null ones (absent in Lua), a
+ * member name cut at a NUL; returns where the value ends. */
 static size_t push_text(lua_State *L, const char *s, size_t p)
 {
     size_t q;
@@ -222,21 +182,21 @@ static void push_span(lua_State *L, const dt_page *pg, const dt_span *v)
     }
 }
 
-/* The member name of a listed document (NULL when absent or null). */
+/* The member name of a Job or Document (NULL when absent or null). */
 static const dt_span *page_field(const dt_obj *o, const char *name)
 {
-    const dt_pmember *m = dt_page_member(o->page, o->item, name, strlen(name));
+    const dt_pmember *m;
+    if (o->page == NULL)
+        return NULL;
+    m = dt_page_member(o->page, o->item, name, strlen(name));
     return m != NULL && m->val.type != DT_J_NULL ? &m->val : NULL;
 }
 
-/* The string member name as a C string (pushed on the stack for a listed
- * document), or NULL when absent or not a string. */
+/* The string member name as a C string (pushed on the stack), or NULL
+ * when absent or not a string. */
 static const char *obj_str(lua_State *L, dt_obj *o, const char *name)
 {
-    const dt_span *v;
-    if (o->page == NULL)
-        return dt_json_str(o->json, name);
-    v = page_field(o, name);
+    const dt_span *v = page_field(o, name);
     if (v == NULL || v->type != DT_J_STRING)
         return NULL;
     push_string(L, o->page->body + v->off, v->len, v->flags & DT_JF_ESC, 0);
@@ -283,27 +243,31 @@ static dt_obj *obj_new(lua_State *L, const char *mt)
  * document is made per listed item, and a lookup by name costs a strcmp. */
 static char document_mt_key;
 
-dt_obj *dt_push_document(lua_State *L, struct json_object *json, dt_resp *resp)
+dt_obj *dt_push_document(lua_State *L, dt_page *page, size_t item, dt_resp *resp)
 {
     dt_obj *o;
     /* the userdata exists (and owns nothing) before it takes the references */
     o = lua_newuserdata(L, sizeof *o);
     memset(o, 0, sizeof *o);
     o->client_ref = LUA_NOREF;
-    o->json = json;
+    o->page = page;
+    o->item = item;
     o->resp = resp;
+    o->owner = 1;
     dt_getreg(L, &document_mt_key);
     lua_setmetatable(L, -2);
     return o;
 }
 
-dt_obj *dt_push_job(lua_State *L, int client_idx, struct json_object *json, dt_resp *resp,
+dt_obj *dt_push_job(lua_State *L, int client_idx, dt_page *page, size_t item, dt_resp *resp,
                     const char *job_id)
 {
     dt_obj *o = obj_new(L, DT_JOB_MT);
     size_t n = strlen(job_id);
-    o->json = json;
+    o->page = page;
+    o->item = item;
     o->resp = resp;
+    o->owner = 1;
     o->job_id = malloc(n + 1);
     if (o->job_id == NULL) {
         luaL_error(L, "out of memory");
@@ -363,15 +327,15 @@ static dt_obj *fast_obj(lua_State *L, int idx, int up)
 static int obj_gc(lua_State *L)
 {
     dt_obj *o = fast_obj(L, 1, 1);
-    if (o->json != NULL)
-        json_object_put(o->json);
-    if (o->page == NULL)
+    if (o->owner) {
+        dt_page_unref(o->page);
         dt_resp_unref(o->resp);
+    }
     o->page = NULL;
     free(o->job_id);
     if (o->client_ref != LUA_NOREF && o->client_ref != LUA_REFNIL)
         luaL_unref(L, LUA_REGISTRYINDEX, o->client_ref);
-    o->json = NULL;
+    o->owner = 0;
     o->resp = NULL;
     o->job_id = NULL;
     o->client_ref = LUA_NOREF;
@@ -383,30 +347,18 @@ static int obj_gc(lua_State *L)
 static int obj_index(lua_State *L)
 {
     dt_obj *o = fast_obj(L, 1, 2);
-    struct json_object *v;
-    const char *key;
+    const dt_span *sv;
     lua_pushvalue(L, 2);
     lua_rawget(L, lua_upvalueindex(1));
     if (!lua_isnil(L, -1))
         return 1;
     if (lua_type(L, 2) != LUA_TSTRING)
         return 1;
-    key = lua_tostring(L, 2);
-    if (o->page != NULL) {
-        const dt_span *sv = page_field(o, key);
-        if (sv == NULL)
-            lua_pushnil(L);
-        else
-            push_span(L, o->page, sv);
-        return 1;
-    }
-    if (o->json == NULL)
-        return 1;
-    if (!json_object_object_get_ex(o->json, key, &v) || v == NULL) {
+    sv = page_field(o, lua_tostring(L, 2));
+    if (sv == NULL)
         lua_pushnil(L);
-        return 1;
-    }
-    dt_push_json(L, v, 0);
+    else
+        push_span(L, o->page, sv);
     return 1;
 }
 
@@ -441,8 +393,12 @@ static const char *field_or(lua_State *L, dt_obj *o, const char *name, const cha
 
 static long long summary_int(dt_obj *o, const char *name)
 {
-    struct json_object *v = dt_json_get(dt_json_get(o->json, "summary"), name);
-    return v ? (long long)json_object_get_int64(v) : 0;
+    const dt_span *sum = page_field(o, "summary");
+    dt_span v;
+    long long n = 0;
+    if (sum != NULL && dt_page_find(o->page, sum, name, strlen(name), &v))
+        (void)dt_page_int(o->page, &v, &n);
+    return n;
 }
 
 static int job_tostring(lua_State *L)
@@ -455,7 +411,7 @@ static int job_tostring(lua_State *L)
     return 1;
 }
 
-/* A member as json_object_get_double reads it. */
+/* A member as a number (a number, or a string that is one; else 0). */
 static double page_double(const dt_page *pg, const dt_span *v)
 {
     char local[64], *buf, *end;
@@ -464,14 +420,14 @@ static double page_double(const dt_page *pg, const dt_span *v)
     case DT_J_TRUE:
         return 1;
     case DT_J_NUMBER:
+        /* the body is NUL terminated and a number ends where strtod stops */
+        return strtod(pg->body + v->off, NULL);
     case DT_J_STRING:
         if ((v->flags & DT_JF_ESC) || v->len >= sizeof local)
-            return 0; /* not a number json-c would read either */
+            return 0; /* not a plain number */
         buf = local;
         memcpy(buf, pg->body + v->off, v->len);
         buf[v->len] = '\0';
-        if (v->type == DT_J_NUMBER && !(v->flags & DT_JF_REAL))
-            return (double)strtoll(buf, NULL, 10);
         d = strtod(buf, &end);
         if (end == buf || *end != '\0')
             return 0;
@@ -486,15 +442,9 @@ static int doc_tostring(lua_State *L)
     dt_obj *o = check_obj(L, 1);
     char prog[32] = "?";
     const char *id, *status, *to;
-    if (o->page != NULL) {
-        const dt_span *v = page_field(o, "progress");
-        if (v != NULL)
-            snprintf(prog, sizeof prog, "%g", page_double(o->page, v));
-    } else {
-        struct json_object *p = dt_json_get(o->json, "progress");
-        if (p != NULL)
-            snprintf(prog, sizeof prog, "%g", json_object_get_double(p));
-    }
+    const dt_span *v = page_field(o, "progress");
+    if (v != NULL)
+        snprintf(prog, sizeof prog, "%g", page_double(o->page, v));
     id = field_or(L, o, "id", "?");
     status = field_or(L, o, "status", "?");
     to = field_or(L, o, "to", "?");
@@ -502,15 +452,15 @@ static int doc_tostring(lua_State *L)
     return 1;
 }
 
-/* Replaces the job's JSON and response with the op's result. */
+/* Replaces the job's body and response with the op's result. */
 static void take_result(dt_obj *o, dt_op *op)
 {
-    if (o->json != NULL)
-        json_object_put(o->json);
+    dt_page_unref(o->page);
     dt_resp_unref(o->resp);
-    o->json = op->root;
+    o->page = op->page;
+    o->item = DT_PAGE_ROOT;
     o->resp = op->resp;
-    op->root = NULL;
+    op->page = NULL;
     op->resp = NULL;
 }
 
@@ -541,10 +491,10 @@ static int job_adopt(lua_State *L)
     if (o->job_id == NULL || n->job_id == NULL || strcmp(o->job_id, n->job_id) != 0)
         return dt_usage(L, "bad argument 'other': a read of the same job expected");
     if (n != o) {
-        if (o->json != NULL)
-            json_object_put(o->json);
+        dt_page_unref(o->page);
         dt_resp_unref(o->resp);
-        o->json = n->json ? json_object_get(n->json) : NULL;
+        o->page = dt_page_ref(n->page);
+        o->item = n->item;
         o->resp = dt_resp_ref(n->resp);
     }
     lua_settop(L, 1);
@@ -630,19 +580,20 @@ void dt_push_listed(lua_State *L, dt_op *op)
 void dt_push_item(lua_State *L, int client_ref, dt_op *op)
 {
     if (op->list_jobs) {
-        /* a job of the job list: a tree of its own, read from its span (not hot) */
-        const dt_span *sp = &op->page->items[op->offset].span;
-        char why[160];
-        struct json_object *item = dt_json_parse(op->page->body + sp->off, sp->len,
-                                                 dt_conf_max_depth(op->conf), why, sizeof why);
-        const char *id = dt_json_str(item, "id");
+        /* a job of the job list: a Job holding the page (its element) */
+        const dt_pmember *m = dt_page_member(op->page, op->offset, "id", 2);
+        char *id = m != NULL ? dt_page_cstr(op->page, &m->val) : NULL;
         dt_obj *j;
         int ci;
         lua_rawgeti(L, LUA_REGISTRYINDEX, client_ref);
         ci = lua_gettop(L);
-        j = dt_push_job(L, ci, NULL, NULL, id ? id : "");
-        j->json = item;
+        lua_pushstring(L, id ? id : "");
+        free(id);
+        j = dt_push_job(L, ci, NULL, DT_PAGE_ROOT, NULL, lua_tostring(L, -1));
+        j->page = dt_page_ref(op->page);
+        j->item = op->offset;
         j->resp = dt_resp_ref(op->resp);
+        lua_remove(L, ci + 1);
         lua_remove(L, ci);
         dt_op_consumed(op, 1);
     } else {
@@ -657,21 +608,25 @@ void dt_push_result(lua_State *L, int client_ref, dt_op *op)
         int ci;
         lua_rawgeti(L, LUA_REGISTRYINDEX, client_ref);
         ci = lua_gettop(L);
-        j = dt_push_job(L, ci, NULL, NULL, op->job_id ? op->job_id : "");
+        j = dt_push_job(L, ci, NULL, DT_PAGE_ROOT, NULL, op->job_id ? op->job_id : "");
         lua_remove(L, ci);
         take_result(j, op);
     } else if (op->kind == DT_OP_FORMATS) {
         /* the array of formats, every member kept */
-        dt_push_json(L, dt_json_get(op->root, "value"), 0);
-        json_object_put(op->root);
+        const dt_pmember *m = dt_page_member(op->page, DT_PAGE_ROOT, "value", 5);
+        if (m != NULL)
+            push_span(L, op->page, &m->val);
+        else
+            lua_pushnil(L);
+        dt_page_unref(op->page);
         dt_resp_unref(op->resp);
-        op->root = NULL;
+        op->page = NULL;
         op->resp = NULL;
     } else {
-        dt_obj *d = dt_push_document(L, NULL, NULL);
-        d->json = op->root;
+        dt_obj *d = dt_push_document(L, NULL, DT_PAGE_ROOT, NULL);
+        d->page = op->page;
         d->resp = op->resp;
-        op->root = NULL;
+        op->page = NULL;
         op->resp = NULL;
     }
 }

@@ -292,15 +292,18 @@ static void window_check(lua_State *L, dt_pages *p)
         if (dt_run(L, h) != DT_STEP_READY) {
             why = "the job could not be read";
         } else {
-            struct json_object *sum = dt_json_get(jop->root, "summary"), *t;
-            status = dt_json_str(jop->root, "status");
-            t = dt_json_get(sum, "total");
-            if (t != NULL && json_object_is_type(t, json_type_int))
-                total = json_object_get_int64(t);
+            const dt_pmember *sum = dt_page_member(jop->page, DT_PAGE_ROOT, "summary", 7), *m;
+            char *st = NULL;
+            dt_span t;
+            if ((m = dt_page_member(jop->page, DT_PAGE_ROOT, "status", 6)) != NULL)
+                status = st = dt_page_cstr(jop->page, &m->val);
+            if (sum != NULL && dt_page_find(jop->page, &sum->val, "total", 5, &t))
+                (void)dt_page_int(jop->page, &t, &total);
             if (!dt_status_terminal(status))
                 why = "the job has not ended (its list may still change)";
             else if (total < 0)
                 why = "the job does not say how many documents it has";
+            free(st);
         }
         lua_pop(L, 1);
     }
@@ -711,7 +714,7 @@ static int op_result(lua_State *L)
         push_error_of(L, p);
         return 2;
     }
-    if (s != DT_STEP_READY || op->root == NULL)
+    if (s != DT_STEP_READY || op->page == NULL)
         return dt_usage(L, "the operation's result was already taken");
     dt_push_result(L, p->client_ref, op); /* Job, Document or formats (lua_obj.c) */
     dt_op_release(op);

@@ -1,5 +1,5 @@
-/* Response bodies through json-c (int64 kept exact, refcounted trees that
- * documents share with their page). */
+/* json-c behind one call: the fuzzers' differential oracle for the page
+ * reader (fuzz_page.c). The module itself reads every body with dt_page. */
 #ifndef DT_JSON_H
 #define DT_JSON_H
 
