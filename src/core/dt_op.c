@@ -416,6 +416,24 @@ static int link_usable(const dt_page *pg, int k)
     return pg->has_link[k] && pg->link[k].type == DT_J_STRING && pg->link[k].len > 0;
 }
 
+/* Whether the C string s of the link v was cut at a NUL it holds (\u0000):
+ * what would be sent is not the link. */
+static int link_cut(const dt_page *pg, const dt_span *v, const char *s)
+{
+    size_t n = strlen(s);
+    if (!(v->flags & DT_JF_ESC))
+        return n != (size_t)v->len;
+    {
+        char *full = malloc((size_t)v->len + 1);
+        size_t m;
+        if (full == NULL)
+            return 1;
+        m = dt_page_unescape(pg->body + v->off, v->len, full);
+        free(full);
+        return n != m;
+    }
+}
+
 /* Judges a page: trims what cannot be trusted, sets the next request. */
 static void accept_page(dt_op *op, const char *current)
 {
@@ -490,9 +508,16 @@ static void accept_page(dt_op *op, const char *current)
         return;
     }
     if (link_usable(pg, 0) || link_usable(pg, 1)) {
-        link = page_cstr(pg, &pg->link[link_usable(pg, 0) ? 0 : 1]);
+        const dt_span *v = &pg->link[link_usable(pg, 0) ? 0 : 1];
+        link = page_cstr(pg, v);
         if (link == NULL) {
             set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp, "out of memory");
+            return;
+        }
+        if (link_cut(pg, v, link)) {
+            free(link);
+            set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
+                      "the service sent a next link that cannot be sent (it holds a NUL)");
             return;
         }
     }

@@ -276,6 +276,11 @@ void dt_curl_finish(dt_curl *c, dt_op *op, CURLcode rc)
         dt_op_feed_error_resp(op, DT_ERR_PROTOCOL, msg, c->resp);
     } else if (c->oom) {
         dt_op_feed_error_resp(op, DT_ERR_NETWORK, "out of memory while receiving the response", c->resp);
+    } else if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
+        /* a URL libcurl will not send is sent no better a second time: never retried */
+        snprintf(msg, sizeof msg, "the request URL cannot be sent: %s",
+                 c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+        dt_op_feed_error_resp(op, DT_ERR_PROTOCOL, msg, c->resp);
     } else if (rc == CURLE_OPERATION_TIMEDOUT && dt_op_at_deadline(op, dt_now())) {
         dt_op_expire(op, c->resp);
     } else if (rc == CURLE_OPERATION_TIMEDOUT) {
