@@ -108,6 +108,8 @@ local function refresh_token(st)
     if set then
       st.token_error = nil
       st.secrets[st.token_slot] = #token >= 4 and token or nil
+    elseif type(err) == "table" and err.kind == "usage" then
+      error(err, 0) -- a token that cannot be sent as it is: the caller's function is wrong
     else
       st.token_error = "its token was refused: " .. tostring(type(err) == "table" and err.message or err)
     end

@@ -18,6 +18,19 @@ local RANK = { NotStarted = 1, Running = 2, Cancelling = 3 }
 
 local MIN_DELAY = 0.01 -- never a busy loop, whatever the options say
 
+-- A Lua method called with '.' or on another object: a usage error, as from the C methods.
+-- (need: the job method the Lua one uses)
+local function check_job(job, method, need)
+  local ok, m = pcall(function() return job[need] end)
+  if not ok or type(m) ~= "function" then
+    usage("bad self: job:" .. method .. "() is a method of a job (call it with ':')")
+  end
+end
+
+local function check_self(self, mt, what)
+  if getmetatable(self) ~= mt then usage("bad self: " .. what .. " expected (call the method with ':')") end
+end
+
 local YIELDING_PHASES = {
   rewrite = true, access = true, content = true, timer = true, ssl_cert = true,
   ssl_session_fetch = true, ssl_client_hello = true, preread = true,
@@ -74,6 +87,7 @@ local WAIT_OPTIONS = { timeout = "number", deadline = "number", interval = "numb
 -- (Running, then NotStarted; fewer documents done) is polled past, and
 -- on_progress is not called for it.
 function L.wait(job, opts)
+  check_job(job, "wait", "refresh")
   if opts == nil then opts = {} end
   if type(opts) ~= "table" then usage("bad argument 'opts': a table expected, got " .. type(opts)) end
   for k, v in pairs(opts) do
@@ -143,6 +157,7 @@ local ASYNC_OPTIONS = { timeout = "number", interval = "number", on_progress = "
 -- flight), w:cancel() stops it. The same rules as wait: Retry-After, interval, stale reads.
 -- on_progress runs inside step().
 function L.wait_async(job, opts)
+  check_job(job, "wait_async", "client")
   if opts == nil then opts = {} end
   if type(opts) ~= "table" then usage("bad argument 'opts': a table expected, got " .. type(opts)) end
   for k, v in pairs(opts) do
@@ -185,6 +200,7 @@ function Wait:finish(err)
 end
 
 function Wait:step()
+  check_self(self, WaitMT, "a wait handle (job:wait_async)")
   if self.done then return true end
   local t = self.now()
   if self.op == nil then
@@ -218,6 +234,7 @@ end
 
 --- Seconds until the next poll (0 while one is in flight or due; nil once done).
 function Wait:next_poll_in()
+  check_self(self, WaitMT, "a wait handle (job:wait_async)")
   if self.done then return nil end
   if self.op then return 0 end
   return math.max(0, self.due - self.now())
@@ -225,6 +242,7 @@ end
 
 --- Stops waiting (an in-flight poll is dropped); w.cancelled is true, w.error nil.
 function Wait:cancel()
+  check_self(self, WaitMT, "a wait handle (job:wait_async)")
   if self.done then return end
   self:finish(nil)
   self.cancelled = true
@@ -327,6 +345,7 @@ end
 
 --- The report as a text table: the groups with their counts, then every failed document.
 function Report:table()
+  check_self(self, ReportMT, "a failure report (job:failures)")
   local lines = {}
   lines[#lines + 1] = string.format("job %s: %d failed document%s in %d group%s", tostring(self.job_id),
     self.failed, self.failed == 1 and "" or "s", #self.groups, #self.groups == 1 and "" or "s")
@@ -359,6 +378,7 @@ ReportMT.__tostring = Report.table
 -- documents = [ids] }], documents = [{ id, sourcePath, to, code, innermost, message, target,
 -- errors = [{code, message, target}, ...] }] }.
 function Report:json()
+  check_self(self, ReportMT, "a failure report (job:failures)")
   local groups = array()
   for i, g in ipairs(self.groups) do
     local ids = array()
@@ -379,6 +399,7 @@ end
 -- chain ("InvalidRequest > EmptyDocument": the innermost code is the one that
 -- says what went wrong), the biggest group first.
 function L.failures(job, opts)
+  check_job(job, "failures", "documents")
   if opts ~= nil and type(opts) ~= "table" then usage("bad argument 'opts': a table expected") end
   local list_opts = { statuses = { "Failed" } }
   if opts and opts.page_size ~= nil then list_opts.page_size = opts.page_size end

@@ -1,6 +1,7 @@
 #include "dt_op.h"
 #include "dt_buf.h"
 #include "dt_date.h"
+#include "dt_guard.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -878,6 +879,14 @@ double dt_op_deadline(dt_op *op, double now)
 }
 
 
+/* A header value goes out exactly as it is, or not at all: the entry points
+ * refuse what could not (dt_guard.h); this is the last line. */
+static void emit_exact(dt_header_fn emit, void *ud, const char *name, const char *value)
+{
+    if (value != NULL && dt_header_value_why(value, strlen(value)) == NULL)
+        emit(ud, name, value);
+}
+
 void dt_op_headers(const dt_op *op, dt_header_fn emit, void *ud)
 {
     dt_origin o;
@@ -887,18 +896,19 @@ void dt_op_headers(const dt_op *op, dt_header_fn emit, void *ud)
         emit(ud, "Content-Type", "application/json");
     if (op->url != NULL && dt_url_origin(op->url, &o) == 0 && dt_origin_equal(&o, &c->origin)) {
         if (c->key != NULL) {
-            emit(ud, "Ocp-Apim-Subscription-Key", c->key);
+            emit_exact(emit, ud, "Ocp-Apim-Subscription-Key", c->key);
         } else if (c->token != NULL) {
-            char bearer[8192];
-            snprintf(bearer, sizeof bearer, "Bearer %s", c->token);
-            emit(ud, "Authorization", bearer);
+            char bearer[DT_MAX_HEADER_VALUE + 8];
+            if (dt_header_value_why(c->token, strlen(c->token)) == NULL) {
+                snprintf(bearer, sizeof bearer, "Bearer %s", c->token);
+                emit(ud, "Authorization", bearer);
+                memset(bearer, 0, sizeof bearer);
+            }
         }
     }
-    if (c->region != NULL)
-        emit(ud, "Ocp-Apim-Subscription-Region", c->region);
+    emit_exact(emit, ud, "Ocp-Apim-Subscription-Region", c->region);
     emit(ud, "x-ms-client-request-id", op->client_id);
-    if (c->user_agent != NULL)
-        emit(ud, "User-Agent", c->user_agent);
+    emit_exact(emit, ud, "User-Agent", c->user_agent);
 }
 
 int dt_op_has_items(const dt_op *op)

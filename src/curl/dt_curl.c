@@ -164,6 +164,7 @@ void dt_curl_abandon(dt_curl *c)
 
 struct header_list {
     struct curl_slist *list;
+    int failed;            /* a header could not be added: the request is not sent */
     const char *client_id; /* replaces op's x-ms-client-request-id, or NULL */
 };
 
@@ -171,16 +172,27 @@ static void add_header(void *ud, const char *name, const char *value)
 {
     struct header_list *h = ud;
     struct curl_slist *l;
-    char line[8448];
+    char small[512], *line = small;
+    size_t n;
     if (strcmp(name, "User-Agent") == 0)
         return; /* set through CURLOPT_USERAGENT */
     if (h->client_id != NULL && strcmp(name, "x-ms-client-request-id") == 0)
         value = h->client_id;
-    snprintf(line, sizeof line, "%s: %s", name, value);
+    /* the whole line, however long: a value is sent exactly or not at all */
+    n = strlen(name) + strlen(value) + 3;
+    if (n > sizeof small && (line = malloc(n)) == NULL) {
+        h->failed = 1;
+        return;
+    }
+    snprintf(line, n, "%s: %s", name, value);
     l = curl_slist_append(h->list, line);
     if (l != NULL)
         h->list = l;
-    memset(line, 0, sizeof line); /* the line may hold the secret */
+    else
+        h->failed = 1;
+    memset(line, 0, n); /* the line may hold the secret */
+    if (line != small)
+        free(line);
 }
 
 /* The client's timeout, or what is left of op's deadline when that is less
@@ -218,9 +230,14 @@ void dt_curl_prepare_url(dt_curl *c, dt_op *op, const char *url, const char *cli
     curl_slist_free_all(c->headers);
     c->headers = NULL;
     h.list = NULL;
+    h.failed = 0;
     h.client_id = client_id;
     dt_op_headers(op, add_header, &h);
     c->headers = h.list;
+    if (h.failed) {
+        c->oom = 1;
+        url = ""; /* never sent without a header it needs: the transfer fails at once */
+    }
     curl_easy_setopt(c->easy, CURLOPT_URL, url);
     if (op->body != NULL) {
         curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, op->body);

@@ -229,9 +229,7 @@ static double budget_of(lua_State *L, int opts_idx)
 
 static int check_id(lua_State *L, int idx, const char *name)
 {
-    if (lua_type(L, idx) != LUA_TSTRING || dt_rawlen(L, idx) == 0)
-        return dt_usage(L, "bad argument '%s': a non-empty string expected, got %s", name,
-                        luaL_typename(L, idx));
+    dt_check_id(L, idx, name);
     return 0;
 }
 

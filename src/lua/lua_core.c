@@ -1,6 +1,7 @@
 /* luaopen_doctranslate_core: the client and the module table. */
 #include "lua_dt.h"
 #include "core/dt_date.h"
+#include "core/dt_guard.h"
 
 #include <fcntl.h>
 #include <math.h>
@@ -15,37 +16,6 @@
 #define DT_USER_AGENT "doctranslate-lua/0.1"
 
 /* ------------------------------------------------------------- helpers */
-
-char *dt_scrub(dt_client *cl, const char *s)
-{
-    const char *secrets[2];
-    size_t i;
-    /* SAS signatures first (sig=...), then the key and the token anywhere */
-    char *out = dt_url_redact(s);
-    if (out == NULL)
-        return NULL;
-    secrets[0] = cl->conf.key;
-    secrets[1] = cl->conf.token;
-    for (i = 0; i < 2; i++) {
-        const char *sec = secrets[i];
-        size_t sl;
-        char *hit;
-        if (sec == NULL || (sl = strlen(sec)) < 4)
-            continue;
-        while ((hit = strstr(out, sec)) != NULL) {
-            /* same length or shorter: "REDACTED" or stars */
-            size_t k;
-            if (sl >= 8) {
-                memcpy(hit, "REDACTED", 8);
-                memmove(hit + 8, hit + sl, strlen(hit + sl) + 1);
-            } else {
-                for (k = 0; k < sl; k++)
-                    hit[k] = '*';
-            }
-        }
-    }
-    return out;
-}
 
 void dt_log(lua_State *L, dt_client *cl, const char *level, const char *fmt, ...)
 {
@@ -299,8 +269,7 @@ static int client_new(lua_State *L)
             has_endpoint = 1;
         } else if (strcmp(k, "key") == 0) {
             opt_string(L, -1, k);
-            if (strpbrk(lua_tostring(L, -1), "\r\n") != NULL)
-                return dt_usage(L, "bad option 'key': holds a line break");
+            dt_check_header_value(L, -1, "bad option 'key'");
             cl->conf.key = dup_lua(L, -1);
         } else if (strcmp(k, "token") == 0 && lua_type(L, -1) == LUA_TFUNCTION) {
             /* called before the first request, when the token expires, after a 401 */
@@ -309,11 +278,11 @@ static int client_new(lua_State *L)
             cl->conf.token_refresh = 1;
         } else if (strcmp(k, "token") == 0) {
             opt_string(L, -1, k);
-            if (strpbrk(lua_tostring(L, -1), "\r\n") != NULL || dt_rawlen(L, -1) > 8000)
-                return dt_usage(L, "bad option 'token': holds a line break or is too long");
+            dt_check_header_value(L, -1, "bad option 'token'");
             cl->conf.token = dup_lua(L, -1);
         } else if (strcmp(k, "region") == 0) {
             opt_string(L, -1, k);
+            dt_check_header_value(L, -1, "bad option 'region'");
             cl->conf.region = dup_lua(L, -1);
         } else if (strcmp(k, "api_version") == 0) {
             opt_string(L, -1, k);
@@ -384,6 +353,7 @@ static int client_new(lua_State *L)
             cl->copts.insecure = lua_toboolean(L, -1);
         } else if (strcmp(k, "user_agent") == 0) {
             opt_string(L, -1, k);
+            dt_check_header_value(L, -1, "bad option 'user_agent'");
             cl->conf.user_agent = dup_lua(L, -1);
         } else if (strcmp(k, "proxy") == 0) {
             opt_string(L, -1, k);
@@ -427,9 +397,7 @@ static int client_new(lua_State *L)
 
 static int check_id(lua_State *L, int idx, const char *name)
 {
-    if (lua_type(L, idx) != LUA_TSTRING || dt_rawlen(L, idx) == 0)
-        return dt_usage(L, "bad argument '%s': a non-empty string expected, got %s", name,
-                        luaL_typename(L, idx));
+    dt_check_id(L, idx, name);
     return 0;
 }
 
@@ -614,6 +582,8 @@ int luaopen_doctranslate_core(lua_State *L)
                                      {"parse_date", core_parse_date},
                                      {"format_date", core_format_date},
                                      {"redact", core_redact},
+                                     {"scrub", dt_lua_scrub},
+                                     {"retry_delay", dt_lua_retry_delay},
                                      {"usage_error", core_usage_error},
                                      {NULL, NULL}};
     dt_error_open(L);

@@ -552,8 +552,7 @@ static int job_document(lua_State *L)
     const char *doc_id;
     if (cl == NULL)
         return dt_usage(L, "the job's client is closed");
-    if (lua_type(L, 2) != LUA_TSTRING || dt_rawlen(L, 2) == 0)
-        return dt_usage(L, "bad argument 'doc_id': a non-empty string expected");
+    dt_check_id(L, 2, "doc_id");
     doc_id = lua_tostring(L, 2);
     h = dt_holder_new(L, lua_gettop(L) - 0, DT_OP_MT);
     op = h->op = dt_op_new_document(&cl->conf, o->job_id, doc_id);
