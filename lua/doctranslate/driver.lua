@@ -57,15 +57,13 @@ local Pages, PagesMT = {}, { __name = "doctranslate.Pages" }
 PagesMT.__index = Pages
 local Job, JobMT = {}, { __name = "doctranslate.Job" }
 
+local MAX_LOG_LINE = 1024
+
 local function log(st, level, message)
   if st.log == nil then return end
-  for _, secret in pairs(st.secrets) do
-    local i, j = message:find(secret, 1, true)
-    while i do
-      message = message:sub(1, i - 1) .. "REDACTED" .. message:sub(j + 1)
-      i, j = message:find(secret, 1, true)
-    end
-  end
+  -- the core's redaction (SAS sig=, the key, the token) of the whole line, then the cut
+  message = core.scrub(message, st.secrets[1], st.secrets[2], st.secrets[3])
+  if #message > MAX_LOG_LINE then message = message:sub(1, MAX_LOG_LINE - 3) .. "..." end
   pcall(st.log, level, message)
 end
 

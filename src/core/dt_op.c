@@ -37,14 +37,31 @@ __attribute__((format(printf, 5, 6)))
 static void set_error(dt_op *op, dt_error *e, dt_err_kind kind, const dt_resp *r,
                       const char *fmt, ...)
 {
-    char msg[512];
+    char small[512], *msg = small, *clean;
+    const char *secrets[2];
     va_list ap;
+    int n;
     dt_error_clear(e);
     e->kind = kind;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
-    e->message = dt_strdup(msg);
+    if (n >= (int)sizeof small && (msg = malloc((size_t)n + 1)) != NULL) {
+        va_start(ap, fmt);
+        vsnprintf(msg, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    } else if (msg == NULL) {
+        msg = small;
+    }
+    /* the secrets out first, then the cut: a cut secret is no longer found */
+    secrets[0] = op->conf->key;
+    secrets[1] = op->conf->token;
+    clean = dt_redact(msg, secrets, 2);
+    if (clean != NULL)
+        dt_cut(clean, 1024);
+    e->message = clean;
+    if (msg != small)
+        free(msg);
     error_ids(op, e, r);
 }
 

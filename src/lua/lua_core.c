@@ -19,14 +19,27 @@
 
 void dt_log(lua_State *L, dt_client *cl, const char *level, const char *fmt, ...)
 {
-    char msg[1024], *clean;
+    char small[1024], *msg = small, *clean;
     va_list ap;
+    int n;
     if (cl->log_ref == LUA_NOREF || cl->log_ref == LUA_REFNIL)
         return;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
+    if (n >= (int)sizeof small && (msg = malloc((size_t)n + 1)) != NULL) {
+        va_start(ap, fmt);
+        vsnprintf(msg, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    } else if (msg == NULL) {
+        msg = small;
+    }
+    /* the secrets out of the whole line first, then the cut */
     clean = dt_scrub(cl, msg);
+    if (msg != small)
+        free(msg);
+    if (clean != NULL)
+        dt_cut(clean, 1024);
     lua_rawgeti(L, LUA_REGISTRYINDEX, cl->log_ref);
     lua_pushstring(L, level);
     lua_pushstring(L, clean ? clean : "(out of memory)");
