@@ -322,6 +322,11 @@ end
 
 ---------------------------------------------------------------- client
 
+--- The longest wait the client makes (seconds; the retry_max option).
+function Client:retry_max()
+  return core_client(state_of(self, "client"), false):retry_max()
+end
+
 function Client:job(job_id)
   local st = state_of(self, "client")
   local op = core_client(st, true):job_op(job_id)

@@ -48,25 +48,27 @@ function L.default_sleep()
 end
 
 --- Seconds the service asked to wait before the next poll (Retry-After,
--- retry-after-ms, x-ms-retry-after-ms of the job's last response), or 0.
+-- retry-after-ms, x-ms-retry-after-ms of the job's last response), or 0. The
+-- core reads them (one parser: RFC 9110, anything else ignored).
 function L.retry_after(job)
   local ok, r = pcall(function() return job:response() end)
-  local h = ok and type(r) == "table" and r.headers or {}
-  local ms = tonumber(h["retry-after-ms"] or h["x-ms-retry-after-ms"])
-  if ms and ms >= 0 then return ms / 1000 end
-  local ra = h["retry-after"]
-  if ra == nil then return 0 end
-  local s = tonumber(ra)
-  if s and s >= 0 then return s end
-  local t = core.parse_date(ra)
-  if t then return math.max(0, t - os.time()) end
-  return 0
+  local h = ok and type(r) == "table" and type(r.headers) == "table" and r.headers or {}
+  local function str(v) return type(v) == "string" and v or nil end
+  return core.retry_delay(str(h["retry-after-ms"]), str(h["x-ms-retry-after-ms"]), str(h["retry-after"])) or 0
 end
 
---- The delay before the next poll of job: the service's Retry-After, never
--- less than interval (seconds). For event loops that poll on their own.
+-- The client's retry_max (seconds): no wait the service asks for is longer.
+local function retry_cap(job)
+  local ok, m = pcall(function() return job:client():retry_max() end)
+  if ok and type(m) == "number" and m >= 0 then return m end
+  return 60
+end
+
+--- The delay before the next poll of job: the service's Retry-After (at
+-- most the client's retry_max), never less than interval (seconds). For
+-- event loops that poll on their own.
 function L.poll_delay(job, interval)
-  return math.max(interval or 0, L.retry_after(job), MIN_DELAY)
+  return math.max(interval or 0, math.min(L.retry_after(job), retry_cap(job)), MIN_DELAY)
 end
 
 local function counted(job)
@@ -204,11 +206,12 @@ function Wait:step()
   if self.done then return true end
   local t = self.now()
   if self.op == nil then
-    if t < self.due then return false end
-    if self.deadline and t > self.deadline then
+    -- the timeout ends the wait even while the next poll is not due
+    if self.deadline and (t > self.deadline or self.due > self.deadline) then
       return self:finish(core.error("timeout", string.format("the job %s did not end within %g s (status %s)",
         tostring(self.job.id), self.timeout, tostring(self.job.status))))
     end
+    if t < self.due then return false end
     self.op = self.client:job_async(self.job.id)
   end
   self.op:step()

@@ -297,25 +297,8 @@ dt_step dt_op_step(dt_op *op)
 
 static double header_delay(const dt_resp *r)
 {
-    const char *v;
-    double t;
-    char *end;
-    if ((v = dt_resp_get(r, "retry-after-ms")) != NULL ||
-        (v = dt_resp_get(r, "x-ms-retry-after-ms")) != NULL) {
-        t = strtod(v, &end);
-        if (end != v && t >= 0 && isfinite(t))
-            return t / 1000.0;
-    }
-    if ((v = dt_resp_get(r, "retry-after")) != NULL) {
-        t = strtod(v, &end);
-        if (end != v && t >= 0 && isfinite(t) && (*end == '\0' || isspace((unsigned char)*end)))
-            return t;
-        if (dt_parse_http_date(v, &t) == 0) {
-            t -= (double)time(NULL);
-            return t > 0 ? t : 0;
-        }
-    }
-    return -1;
+    return dt_retry_delay(dt_resp_get(r, "retry-after-ms"), dt_resp_get(r, "x-ms-retry-after-ms"),
+                          dt_resp_get(r, "retry-after"), (double)time(NULL));
 }
 
 static double backoff(dt_op *op)
@@ -348,9 +331,8 @@ static int retryable_status(const dt_op *op, long s, const dt_resp *r)
         return s == 500 || s == 503 || s == 504;
     if (s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504)
         return 1;
-    return s >= 400 && s < 500 &&
-           (dt_resp_get(r, "retry-after") || dt_resp_get(r, "retry-after-ms") ||
-            dt_resp_get(r, "x-ms-retry-after-ms"));
+    /* a Retry-After that is not one (dt_guard.h) is no reason to retry */
+    return s >= 400 && s < 500 && header_delay(r) >= 0;
 }
 
 /* ----------------------------------------------------------------- feed */

@@ -492,6 +492,15 @@ static int client_document_op(lua_State *L)
     return 1;
 }
 
+/* c:retry_max() -> the longest wait the client makes (seconds): the Lua wait
+ * loops cap the service's Retry-After with it too */
+static int client_retry_max(lua_State *L)
+{
+    dt_client *cl = dt_check_client(L, 1);
+    lua_pushnumber(L, cl->conf.retry_max);
+    return 1;
+}
+
 /* c:stats() -> {requests =, connections =} of the libcurl driver */
 static int client_stats(lua_State *L)
 {
@@ -590,7 +599,7 @@ int luaopen_doctranslate_core(lua_State *L)
         {"job", client_job},         {"document", client_document},
         {"documents", client_documents}, {"job_op", client_job_op},
         {"document_op", client_document_op}, {"stats", client_stats},
-        {"close", client_close},     {NULL, NULL}};
+        {"close", client_close},     {"retry_max", client_retry_max}, {NULL, NULL}};
     static const luaL_Reg funcs[] = {{"new", client_new},
                                      {"parse_date", core_parse_date},
                                      {"format_date", core_format_date},
