@@ -1,5 +1,6 @@
 #include "dt_curl.h"
 #include "dt_clock.h"
+#include "core/dt_guard.h"
 
 #include <errno.h>
 #include <math.h>
@@ -28,40 +29,24 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     dt_curl *c = ud;
-    size_t n = size * nmemb, nl, vs, ve;
-    const char *colon;
+    size_t n = size * nmemb;
+    dt_head h;
     c->header_bytes += n;
     if (c->header_bytes > c->max_headers) {
         c->header_overflow = 1;
         return 0;
     }
-    if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
-        /* a new response (after 100-continue or a proxy CONNECT): start over */
-        dt_resp_unref(c->resp);
-        c->resp = dt_resp_new(0);
-        if (c->resp == NULL) {
-            c->oom = 1;
-            return 0;
-        }
-        return n;
-    }
-    colon = memchr(ptr, ':', n);
-    if (colon == NULL || c->resp == NULL)
-        return n;
-    nl = (size_t)(colon - ptr);
-    vs = nl + 1;
-    ve = n;
-    while (vs < ve && (ptr[vs] == ' ' || ptr[vs] == '\t'))
-        vs++;
-    while (ve > vs && (ptr[ve - 1] == '\r' || ptr[ve - 1] == '\n' || ptr[ve - 1] == ' ' ||
-                       ptr[ve - 1] == '\t'))
-        ve--;
-    if (nl == 0)
-        return n;
-    if (dt_resp_add(c->resp, ptr, nl, ptr + vs, ve - vs) != 0) {
+    /* libcurl calls this for the trailers of a chunked body too: the core's
+     * reader of a head tells them apart (dt_guard.h) */
+    h.resp = c->resp;
+    h.done = c->headers_done;
+    if (dt_head_line(&h, ptr, n) != 0) {
+        c->resp = h.resp;
         c->oom = 1;
         return 0;
     }
+    c->resp = h.resp;
+    c->headers_done = h.done;
     return n;
 }
 
@@ -225,6 +210,7 @@ void dt_curl_prepare_url(dt_curl *c, dt_op *op, const char *url, const char *cli
     dt_resp_unref(c->resp);
     c->resp = NULL;
     c->oversize = c->header_overflow = c->oom = 0;
+    c->headers_done = 0;
     c->header_bytes = 0;
     c->errbuf[0] = '\0';
     curl_slist_free_all(c->headers);
