@@ -81,3 +81,22 @@ describe("redaction", function()
     assert.equal("the key REDACTED is not valid", err.message)
   end)
 end)
+
+describe("redaction of a token function's message", function()
+  it("the old token echoed near the cut of 'gave no token: ...' leaves no part of it", function()
+    local TOKEN = "TOKENSECRET-0a1b2c3d4e5f6789"
+    local srv = S.start{ S.response("401 Unauthorized", { "Content-Type: application/json" },
+                                    '{"error":{"code":"401","message":"expired"}}') }
+    local calls = 0
+    local c = dt.new{ endpoint = srv.url, retries = 0, token = function()
+      calls = calls + 1
+      if calls == 1 then return TOKEN end
+      return nil, ("w"):rep(460) .. TOKEN .. (" tail"):rep(20)
+    end }
+    local _, err = c:job("j1")
+    srv:stop()
+    assert.truthy(err)
+    assert.is_nil(key_piece(err.message or "", TOKEN), err.message)
+    assert.is_nil(key_piece(tostring(err), TOKEN))
+  end)
+end)

@@ -64,7 +64,10 @@ static int refresh_token(lua_State *L, dt_client *cl, char *why, size_t whysize)
     }
     if (lua_type(L, top + 1) != LUA_TSTRING || dt_rawlen(L, top + 1) == 0) {
         const char *m = lua_tostring(L, top + 2);
-        snprintf(why, whysize, "the token function gave no token%s%s", m ? ": " : "", m ? m : "");
+        char *clean = m ? dt_scrub(cl, m) : NULL; /* the secrets out before the cut */
+        snprintf(why, whysize, "the token function gave no token%s%s", m ? ": " : "",
+                 clean ? clean : m ? "?" : "");
+        free(clean);
         lua_settop(L, top);
         return -1;
     }
