@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dt_cont.h"
 #include "dt_op.h"
 #include "dt_cont.h"
 #include "dt_url.h"

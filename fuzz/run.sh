@@ -17,6 +17,7 @@ case $t in
   page)  max_len=65536 ;;
   url)   max_len=4096 ;;
   date)  max_len=64 ;;
+  link)  max_len=4096 ;;
   *) echo "fuzz/run.sh: unknown target $t" >&2; exit 2 ;;
 esac
 corpus=fuzz/corpus-$t

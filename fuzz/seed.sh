@@ -2,7 +2,7 @@
 # Builds the seed corpus of one fuzz target from the recordings, into a
 # directory (created; existing files are kept, so a corpus grows across runs).
 #
-#   fuzz/seed.sh parse|page|url|date DIR [RECORDINGS_DIR]
+#   fuzz/seed.sh parse|page|url|date|link DIR [RECORDINGS_DIR]
 #
 # RECORDINGS_DIR defaults to ../shared/recordings beside the repository (the
 # CI clone has shared/ there); when it is absent the built-in seeds below are
@@ -107,6 +107,23 @@ date)
     grep -ho '"[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[^"]*"' "${recs[@]}" | tr -d '"' | sort -u | head -200 |
       while read -r d; do printf '%s' "$d" >"$out/seed-rec-$(printf '%s' "$d" | cksum | cut -d' ' -f1)"; done
   fi
+  ;;
+link)
+  # endpoint \n current \n next link \n response head (lines joined by '|')
+  cur="$EP/translator/document/batches/$JOB/documents?skip=0&api-version=2024-05-01"
+  heads=("HTTP/1.1 503 x|Retry-After: 3||Retry-After: 9" "HTTP/1.1 429 x|retry-after-ms: 2500garbage|"
+         "HTTP/1.1 503 x|Retry-After: 0x3|" "HTTP/1.1 503 x|Retry-After: Sun, 06 Nov 1994 08:49:37 GMT|"
+         "HTTP/1.1 100 x||HTTP/1.1 200 OK|apim-request-id: 1||apim-request-id: trailer")
+  links=("/translator/document/batches/$JOB/documents?skip=50#frag" "?\$skip=2&\$top=8"
+         "http://127.1:443/x" "https://FUZZ.cognitiveservices.azure.com./x?sig=abc"
+         "batches/$JOB/documents?skip=1" "//evil.example.com/x" "/a/../../b" "/x$(printf '\013')y"
+         "https://u@fuzz.cognitiveservices.azure.com/x" "https://[::ffff:127.0.0.1]/x")
+  i=0
+  for l in "${links[@]}"; do
+    { printf "\\$(printf '%03o' $((i % 8)))"
+      printf '%s/translator/\n%s\n%s\n%s' "$EP" "$cur" "$l" "${heads[$((i % 5))]}"; } | put "builtin-$i"
+    i=$((i + 1))
+  done
   ;;
 *) echo "fuzz/seed.sh: unknown target $target" >&2; exit 2 ;;
 esac

@@ -2,7 +2,7 @@
 # built with clang, AddressSanitizer and UndefinedBehaviorSanitizer.  Included
 # by the top Makefile.
 #
-#   make fuzz               builds build/fuzz/fuzz_{parse,page,url,date}, runs each for
+#   make fuzz               builds build/fuzz/fuzz_{parse,page,url,date,link}, runs each for
 #                           FUZZ_SECONDS (60) one after the other, one line per
 #                           target (executions, exec/s, coverage, features,
 #                           corpus, findings); fails on any crash, leak, timeout
@@ -19,18 +19,20 @@
 
 FUZZ_CC         ?= clang
 FUZZ_SECONDS    ?= 60
-FUZZ_TARGETS    ?= parse page url date
+FUZZ_TARGETS    ?= parse page url date link
 FUZZ_RECORDINGS ?= $(CURDIR)/../shared/recordings
 FUZZ_DIR         = $(BUILD_DIR)/fuzz
 FUZZ_SAN         = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS      = -std=c99 -D_POSIX_C_SOURCE=200809L -g -O1 -fno-omit-frame-pointer \
-                   $(WARNINGS) -Isrc -Isrc/core -Ifuzz $(shell pkg-config --cflags json-c 2>/dev/null)
-FUZZ_JSON_LIBS   = $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
-# the pure C core each harness links: nothing here includes Lua or curl
-FUZZ_CORE        = dt_op dt_resp dt_conf dt_idset dt_cont dt_page dt_url dt_date dt_buf
+                   $(WARNINGS) -Isrc -Isrc/core -Ifuzz $(shell pkg-config --cflags json-c libcurl 2>/dev/null)
+# the core reads URLs with libcurl's URL parser (curl_url: no I/O), so the
+# harnesses link libcurl too; nothing here includes Lua or makes a transfer
+FUZZ_JSON_LIBS   = $(shell pkg-config --libs json-c libcurl 2>/dev/null || echo -ljson-c -lcurl)
+# the pure C core each harness links
+FUZZ_CORE        = dt_op dt_resp dt_conf dt_idset dt_cont dt_page dt_url dt_date dt_buf dt_guard
 # json-c (fuzz/dt_json.c) is the harnesses' oracle only: the module does not link it
 FUZZ_CORE_OBJS   = $(patsubst %,$(FUZZ_DIR)/obj/%.o,$(FUZZ_CORE)) $(FUZZ_DIR)/obj/dt_json.o
-FUZZ_DEB         = clang libclang-rt-14-dev libjson-c-dev pkg-config
+FUZZ_DEB         = clang libclang-rt-14-dev libjson-c-dev libcurl4-openssl-dev pkg-config
 export FUZZ_STRICT
 
 .PHONY: fuzz fuzz-build fuzz-regress fuzz-deps

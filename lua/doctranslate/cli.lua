@@ -32,7 +32,7 @@ cli.ENV = {
 -- Every option, with whether it takes a value. One table for all commands,
 -- so options may come before or after the command name.
 local VALUE = {
-  endpoint = true, key = true, region = true, ["api-version"] = true, ["ca-file"] = true,
+  endpoint = true, key = true, ["key-file"] = true, region = true, ["api-version"] = true, ["ca-file"] = true,
   timeout = true, retries = true,
   status = true, id = true, order = true, ["order-by"] = true, top = true, skip = true,
   ["page-size"] = true, ["created-after"] = true, ["created-before"] = true, continuation = true,
@@ -43,14 +43,17 @@ local FLAG = { insecure = true, verbose = true, tty = true, ["no-tty"] = true, j
                help = true, version = true }
 local REPEATABLE = { status = true, id = true, target = true }
 
-local GLOBAL = { "endpoint", "key", "region", "api-version", "ca-file", "insecure", "timeout", "retries",
+local GLOBAL = { "endpoint", "key", "key-file", "region", "api-version", "ca-file", "insecure", "timeout", "retries",
                  "verbose", "tty", "no-tty", "help", "version" }
 
 local GLOBAL_HELP = [[
 Connection (flags, or the environment; flags win):
   --endpoint URL       DOCTRANSLATE_ENDPOINT, AZURE_DOCUMENT_TRANSLATION_ENDPOINT, AZURE_TRANSLATOR_ENDPOINT
   --key KEY            DOCTRANSLATE_KEY, AZURE_DOCUMENT_TRANSLATION_KEY, AZURE_TRANSLATOR_KEY
-                       (prefer the environment: a flag shows in the process list; never printed)
+                       WARNING: --key KEY is visible to other users of this machine (ps, /proc);
+                       prefer the environment, --key-file or --key - (never printed)
+  --key-file FILE      read the key from FILE (its first line)
+  --key -              read the key from standard input (its first line)
                        DOCTRANSLATE_TOKEN: a Microsoft Entra bearer token instead of a key
   --region REGION      DOCTRANSLATE_REGION, AZURE_DOCUMENT_TRANSLATION_REGION, AZURE_TRANSLATOR_REGION
   --api-version V      DOCTRANSLATE_API_VERSION (default ${api_default}; also
@@ -377,8 +380,37 @@ local function number_opt(opts, name, lo, hi, integer)
   return v
 end
 
+-- The first line of a file or stream, without its line end; nil, why when there is none.
+local function first_line(fh)
+  local line = fh:read("*l")
+  if line == nil then return nil end
+  line = line:gsub("\r$", "")
+  if line == "" then return nil end
+  return line
+end
+
+-- The key of --key-file FILE or --key - (standard input), else of --key or the environment.
+local function key_of(opts, getenv, stdin)
+  if opts["key-file"] and opts.key then usage("give --key or --key-file, not both") end
+  if opts["key-file"] then
+    local fh = io.open(opts["key-file"], "r")
+    if fh == nil then usage("option --key-file: cannot read %s", opts["key-file"]) end
+    local key = first_line(fh)
+    fh:close()
+    if key == nil then usage("option --key-file: %s holds no key on its first line", opts["key-file"]) end
+    return key
+  end
+  if opts.key == "-" then
+    local key = first_line(stdin or io.stdin)
+    if key == nil then usage("option --key -: no key on the first line of standard input") end
+    return key
+  end
+  return opts.key or getenv_first(getenv, cli.ENV.key)
+end
+
 --- The client options from flags and the environment (the key never leaves this table).
-function cli.client_options(opts, getenv)
+-- stdin: where `--key -` reads the key (io.stdin).
+function cli.client_options(opts, getenv, stdin)
   local o = {
     endpoint = opts.endpoint or getenv_first(getenv, cli.ENV.endpoint),
     region = opts.region or getenv_first(getenv, cli.ENV.region),
@@ -388,14 +420,14 @@ function cli.client_options(opts, getenv)
     retries = number_opt(opts, "retries", 0, 100, true),
     insecure = opts.insecure or nil,
   }
-  local key = opts.key or getenv_first(getenv, cli.ENV.key)
+  local key = key_of(opts, getenv, stdin)
   local token = getenv_first(getenv, cli.ENV.token)
   if key then o.key = key elseif token then o.token = token end
   if not o.endpoint then
     usage("no endpoint: give --endpoint or set DOCTRANSLATE_ENDPOINT")
   end
   if not o.key and not o.token then
-    usage("no key: set DOCTRANSLATE_KEY (or DOCTRANSLATE_TOKEN, or --key)")
+    usage("no key: set DOCTRANSLATE_KEY (or DOCTRANSLATE_TOKEN, --key-file FILE, --key -)")
   end
   return o
 end
@@ -869,7 +901,8 @@ cli.help = command_help
 
 --- Runs the command line.
 -- @tparam table argv arguments after the program name
--- @tparam[opt] table env { stdout =, stderr =, getenv =, now =, sleep =, tty = true|false|nil, columns = }
+-- @tparam[opt] table env { stdout =, stderr =, getenv =, stdin =, now =, sleep =, tty = true|false|nil,
+-- columns = }
 -- @treturn number the exit code
 function cli.main(argv, env)
   env = env or {}
@@ -921,7 +954,7 @@ function cli.main(argv, env)
     elseif env.tty ~= nil then ctx.tty = env.tty else ctx.tty = cli.stdout_is_terminal(getenv) end
     ctx.columns = env.columns or tonumber(getenv("COLUMNS") or "") or (ctx.tty and cli.terminal_columns()) or 80
     ctx.opts = p.opts
-    local copts = cli.client_options(p.opts, getenv)
+    local copts = cli.client_options(p.opts, getenv, env.stdin)
     if p.opts.verbose then
       copts.log = function(level, message) stderr:write(("doctranslate: %s: %s\n"):format(level, message)) end
     end

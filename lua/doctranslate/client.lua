@@ -62,17 +62,33 @@ local Client = {}
 M.Client = Client
 
 -- The primitives of the libcurl client (a client over a Lua transport has its own).
-function Client.core(self) return self end
+function Client.core(self) return check_client(self, "core") end
 
-function Client.run(_, op)
-  local v, err = op:result()
+local function check_op(op)
+  local n = name_of(op)
+  if n ~= "doctranslate.Op" and n ~= "doctranslate.Pages" then
+    usage("bad argument 'op': an operation of the client expected (job_op, start_op, ...), got " .. type(op))
+  end
+  return op
+end
+
+function Client.run(self, op)
+  check_client(self, "run")
+  local v, err = check_op(op):result()
   op:close()
   return v, err
 end
 
-function Client.listing(_, ...) return ... end
+function Client.listing(self, pages, ...)
+  check_client(self, "listing")
+  return check_op(pages), ...
+end
 
-function Client.sleep(_, seconds) lifecycle.default_sleep()(seconds) end
+function Client.sleep(self, seconds)
+  check_client(self, "sleep")
+  if type(seconds) ~= "number" then usage("bad argument 'seconds': a number expected, got " .. type(seconds)) end
+  lifecycle.default_sleep()(seconds)
+end
 
 --- The job's status: a Job, or nil, err.
 function Client:job(job_id)

@@ -87,6 +87,8 @@ local function refresh_token(st)
     local set, err = pcall(cc.set_token, cc, token, type(expires) == "number" and expires or nil)
     if set then
       st.token_error = nil
+    elseif type(err) == "table" and err.kind == "usage" then
+      error(err, 0) -- a token that cannot be sent as it is: the caller's function is wrong
     else
       st.token_error = "its token was refused: " .. tostring(type(err) == "table" and err.message or err)
     end
@@ -164,6 +166,11 @@ function Pages:continuation()
 end
 
 ---------------------------------------------------------------- client
+
+--- The longest wait the client makes (seconds; the retry_max option).
+function Client:retry_max()
+  return core_client(state_of(self, "client"), false):retry_max()
+end
 
 --- The core client of this process: it makes the ops.
 function Client:core()

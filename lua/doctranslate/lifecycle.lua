@@ -17,6 +17,19 @@ local RANK = { NotStarted = 1, Running = 2, Cancelling = 3 }
 
 local MIN_DELAY = 0.01 -- never a busy loop, whatever the options say
 
+-- A Lua method called with '.' or on another object: a usage error, as from the C methods.
+-- (need: the job method the Lua one uses)
+local function check_job(job, method, need)
+  local ok, m = pcall(function() return job[need] end)
+  if not ok or type(m) ~= "function" then
+    usage("bad self: job:" .. method .. "() is a method of a job (call it with ':')")
+  end
+end
+
+local function check_self(self, mt, what)
+  if getmetatable(self) ~= mt then usage("bad self: " .. what .. " expected (call the method with ':')") end
+end
+
 local YIELDING_PHASES = {
   rewrite = true, access = true, content = true, timer = true, ssl_cert = true,
   ssl_session_fetch = true, ssl_client_hello = true, preread = true,
@@ -34,25 +47,27 @@ function L.default_sleep()
 end
 
 --- Seconds the service asked to wait before the next poll (Retry-After,
--- retry-after-ms, x-ms-retry-after-ms of the job's last response), or 0.
+-- retry-after-ms, x-ms-retry-after-ms of the job's last response), or 0. The
+-- core reads them (one parser: RFC 9110, anything else ignored).
 function L.retry_after(job)
   local ok, r = pcall(function() return job:response() end)
-  local h = ok and type(r) == "table" and r.headers or {}
-  local ms = tonumber(h["retry-after-ms"] or h["x-ms-retry-after-ms"])
-  if ms and ms >= 0 then return ms / 1000 end
-  local ra = h["retry-after"]
-  if ra == nil then return 0 end
-  local s = tonumber(ra)
-  if s and s >= 0 then return s end
-  local t = core.parse_date(ra)
-  if t then return math.max(0, t - os.time()) end
-  return 0
+  local h = ok and type(r) == "table" and type(r.headers) == "table" and r.headers or {}
+  local function str(v) return type(v) == "string" and v or nil end
+  return core.retry_delay(str(h["retry-after-ms"]), str(h["x-ms-retry-after-ms"]), str(h["retry-after"])) or 0
 end
 
---- The delay before the next poll of job: the service's Retry-After, never
--- less than interval (seconds). For event loops that poll on their own.
+-- The client's retry_max (seconds): no wait the service asks for is longer.
+local function retry_cap(job)
+  local ok, m = pcall(function() return job:client():retry_max() end)
+  if ok and type(m) == "number" and m >= 0 then return m end
+  return 60
+end
+
+--- The delay before the next poll of job: the service's Retry-After (at
+-- most the client's retry_max), never less than interval (seconds). For
+-- event loops that poll on their own.
 function L.poll_delay(job, interval)
-  return math.max(interval or 0, L.retry_after(job), MIN_DELAY)
+  return math.max(interval or 0, math.min(L.retry_after(job), retry_cap(job)), MIN_DELAY)
 end
 
 local function counted(job)
@@ -73,6 +88,7 @@ local WAIT_OPTIONS = { timeout = "number", deadline = "number", interval = "numb
 -- (Running, then NotStarted; fewer documents done) is polled past, and
 -- on_progress is not called for it.
 function L.wait(job, opts)
+  check_job(job, "wait", "refresh")
   if opts == nil then opts = {} end
   if type(opts) ~= "table" then usage("bad argument 'opts': a table expected, got " .. type(opts)) end
   for k, v in pairs(opts) do
@@ -142,6 +158,7 @@ local ASYNC_OPTIONS = { timeout = "number", interval = "number", on_progress = "
 -- flight), w:cancel() stops it. The same rules as wait: Retry-After, interval, stale reads.
 -- on_progress runs inside step().
 function L.wait_async(job, opts)
+  check_job(job, "wait_async", "client")
   if opts == nil then opts = {} end
   if type(opts) ~= "table" then usage("bad argument 'opts': a table expected, got " .. type(opts)) end
   for k, v in pairs(opts) do
@@ -184,14 +201,16 @@ function Wait:finish(err)
 end
 
 function Wait:step()
+  check_self(self, WaitMT, "a wait handle (job:wait_async)")
   if self.done then return true end
   local t = self.now()
   if self.op == nil then
-    if t < self.due then return false end
-    if self.deadline and t > self.deadline then
+    -- the timeout ends the wait even while the next poll is not due
+    if self.deadline and (t > self.deadline or self.due > self.deadline) then
       return self:finish(core.error("timeout", string.format("the job %s did not end within %g s (status %s)",
         tostring(self.job.id), self.timeout, tostring(self.job.status))))
     end
+    if t < self.due then return false end
     self.op = self.client:job_async(self.job.id)
   end
   self.op:step()
@@ -217,6 +236,7 @@ end
 
 --- Seconds until the next poll (0 while one is in flight or due; nil once done).
 function Wait:next_poll_in()
+  check_self(self, WaitMT, "a wait handle (job:wait_async)")
   if self.done then return nil end
   if self.op then return 0 end
   return math.max(0, self.due - self.now())
@@ -224,6 +244,7 @@ end
 
 --- Stops waiting (an in-flight poll is dropped); w.cancelled is true, w.error nil.
 function Wait:cancel()
+  check_self(self, WaitMT, "a wait handle (job:wait_async)")
   if self.done then return end
   self:finish(nil)
   self.cancelled = true
@@ -290,6 +311,7 @@ end
 
 --- The report as a text table: the groups with their counts, then every failed document.
 function Report:table()
+  check_self(self, ReportMT, "a failure report (job:failures)")
   local lines = {}
   lines[#lines + 1] = string.format("job %s: %d failed document%s in %d group%s", tostring(self.job_id),
     self.failed, self.failed == 1 and "" or "s", #self.groups, #self.groups == 1 and "" or "s")
@@ -322,6 +344,7 @@ ReportMT.__tostring = Report.table
 -- documents = [ids] }], documents = [{ id, sourcePath, to, code, innermost, message, target,
 -- errors = [{code, message, target}, ...] }] }.
 function Report:json()
+  check_self(self, ReportMT, "a failure report (job:failures)")
   local groups = array()
   for i, g in ipairs(self.groups) do
     local ids = array()
@@ -343,6 +366,7 @@ end
 -- chain ("InvalidRequest > EmptyDocument": the innermost code is the one that
 -- says what went wrong), the biggest group first.
 function L.failures(job, opts)
+  check_job(job, "failures", "documents")
   if opts ~= nil and type(opts) ~= "table" then usage("bad argument 'opts': a table expected") end
   local list_opts = { statuses = { "Failed" } }
   if opts and opts.page_size ~= nil then list_opts.page_size = opts.page_size end

@@ -67,11 +67,19 @@ function H.run(first, ...)
   parts[#parts + 1] = q(H.BIN)
   for _, a in ipairs(spec) do parts[#parts + 1] = q(a) end
   local out, err = os.tmpname(), os.tmpname()
-  local cmd = table.concat(parts, " ") .. " >" .. q(out) .. " 2>" .. q(err) .. " </dev/null"
+  local input = "/dev/null"
+  if spec.stdin then
+    input = os.tmpname()
+    local f = assert(io.open(input, "wb"))
+    f:write(spec.stdin)
+    f:close()
+  end
+  local cmd = table.concat(parts, " ") .. " >" .. q(out) .. " 2>" .. q(err) .. " <" .. q(input)
   local code = status_of(os.execute(cmd))
   local r = { code = code, out = read(out), err = read(err) }
   os.remove(out)
   os.remove(err)
+  if spec.stdin then os.remove(input) end
   H.outputs[#H.outputs + 1] = r.out
   H.outputs[#H.outputs + 1] = r.err
   assert(not r.out:find(emu.key, 1, true), "the key was printed on stdout")

@@ -1,6 +1,7 @@
 #include "dt_op.h"
 #include "dt_buf.h"
 #include "dt_date.h"
+#include "dt_guard.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -36,14 +37,31 @@ __attribute__((format(printf, 5, 6)))
 static void set_error(dt_op *op, dt_error *e, dt_err_kind kind, const dt_resp *r,
                       const char *fmt, ...)
 {
-    char msg[512];
+    char small[512], *msg = small, *clean;
+    const char *secrets[2];
     va_list ap;
+    int n;
     dt_error_clear(e);
     e->kind = kind;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
-    e->message = dt_strdup(msg);
+    if (n >= (int)sizeof small && (msg = malloc((size_t)n + 1)) != NULL) {
+        va_start(ap, fmt);
+        vsnprintf(msg, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    } else if (msg == NULL) {
+        msg = small;
+    }
+    /* the secrets out first, then the cut: a cut secret is no longer found */
+    secrets[0] = op->conf->key;
+    secrets[1] = op->conf->token;
+    clean = dt_redact(msg, secrets, 2);
+    if (clean != NULL)
+        dt_cut(clean, 1024);
+    e->message = clean;
+    if (msg != small)
+        free(msg);
     error_ids(op, e, r);
 }
 
@@ -276,25 +294,8 @@ dt_step dt_op_step(dt_op *op)
 
 static double header_delay(const dt_resp *r)
 {
-    const char *v;
-    double t;
-    char *end;
-    if ((v = dt_resp_get(r, "retry-after-ms")) != NULL ||
-        (v = dt_resp_get(r, "x-ms-retry-after-ms")) != NULL) {
-        t = strtod(v, &end);
-        if (end != v && t >= 0 && isfinite(t))
-            return t / 1000.0;
-    }
-    if ((v = dt_resp_get(r, "retry-after")) != NULL) {
-        t = strtod(v, &end);
-        if (end != v && t >= 0 && isfinite(t) && (*end == '\0' || isspace((unsigned char)*end)))
-            return t;
-        if (dt_parse_http_date(v, &t) == 0) {
-            t -= (double)time(NULL);
-            return t > 0 ? t : 0;
-        }
-    }
-    return -1;
+    return dt_retry_delay(dt_resp_get(r, "retry-after-ms"), dt_resp_get(r, "x-ms-retry-after-ms"),
+                          dt_resp_get(r, "retry-after"), (double)time(NULL));
 }
 
 static double backoff(dt_op *op)
@@ -327,9 +328,8 @@ static int retryable_status(const dt_op *op, long s, const dt_resp *r)
         return s == 500 || s == 503 || s == 504;
     if (s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504)
         return 1;
-    return s >= 400 && s < 500 &&
-           (dt_resp_get(r, "retry-after") || dt_resp_get(r, "retry-after-ms") ||
-            dt_resp_get(r, "x-ms-retry-after-ms"));
+    /* a Retry-After that is not one (dt_guard.h) is no reason to retry */
+    return s >= 400 && s < 500 && header_delay(r) >= 0;
 }
 
 /* ----------------------------------------------------------------- feed */
@@ -427,6 +427,24 @@ static int link_usable(const dt_page *pg, int k)
     return pg->has_link[k] && pg->link[k].type == DT_J_STRING && pg->link[k].len > 0;
 }
 
+/* Whether the C string s of the link v was cut at a NUL it holds (\u0000):
+ * what would be sent is not the link. */
+static int link_cut(const dt_page *pg, const dt_span *v, const char *s)
+{
+    size_t n = strlen(s);
+    if (!(v->flags & DT_JF_ESC))
+        return n != (size_t)v->len;
+    {
+        char *full = malloc((size_t)v->len + 1);
+        size_t m;
+        if (full == NULL)
+            return 1;
+        m = dt_page_unescape(pg->body + v->off, v->len, full);
+        free(full);
+        return n != m;
+    }
+}
+
 /* Judges a page: trims what cannot be trusted, sets the next request. */
 static void accept_page(dt_op *op, const char *current)
 {
@@ -501,9 +519,16 @@ static void accept_page(dt_op *op, const char *current)
         return;
     }
     if (link_usable(pg, 0) || link_usable(pg, 1)) {
-        link = page_cstr(pg, &pg->link[link_usable(pg, 0) ? 0 : 1]);
+        const dt_span *v = &pg->link[link_usable(pg, 0) ? 0 : 1];
+        link = page_cstr(pg, v);
         if (link == NULL) {
             set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp, "out of memory");
+            return;
+        }
+        if (link_cut(pg, v, link)) {
+            free(link);
+            set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
+                      "the service sent a next link that cannot be sent (it holds a NUL)");
             return;
         }
     }
@@ -860,6 +885,14 @@ double dt_op_deadline(dt_op *op, double now)
 }
 
 
+/* A header value goes out exactly as it is, or not at all: the entry points
+ * refuse what could not (dt_guard.h); this is the last line. */
+static void emit_exact(dt_header_fn emit, void *ud, const char *name, const char *value)
+{
+    if (value != NULL && dt_header_value_why(value, strlen(value)) == NULL)
+        emit(ud, name, value);
+}
+
 void dt_op_headers(const dt_op *op, dt_header_fn emit, void *ud)
 {
     dt_origin o;
@@ -869,18 +902,19 @@ void dt_op_headers(const dt_op *op, dt_header_fn emit, void *ud)
         emit(ud, "Content-Type", "application/json");
     if (op->url != NULL && dt_url_origin(op->url, &o) == 0 && dt_origin_equal(&o, &c->origin)) {
         if (c->key != NULL) {
-            emit(ud, "Ocp-Apim-Subscription-Key", c->key);
+            emit_exact(emit, ud, "Ocp-Apim-Subscription-Key", c->key);
         } else if (c->token != NULL) {
-            char bearer[8192];
-            snprintf(bearer, sizeof bearer, "Bearer %s", c->token);
-            emit(ud, "Authorization", bearer);
+            char bearer[DT_MAX_HEADER_VALUE + 8];
+            if (dt_header_value_why(c->token, strlen(c->token)) == NULL) {
+                snprintf(bearer, sizeof bearer, "Bearer %s", c->token);
+                emit(ud, "Authorization", bearer);
+                memset(bearer, 0, sizeof bearer);
+            }
         }
     }
-    if (c->region != NULL)
-        emit(ud, "Ocp-Apim-Subscription-Region", c->region);
+    emit_exact(emit, ud, "Ocp-Apim-Subscription-Region", c->region);
     emit(ud, "x-ms-client-request-id", op->client_id);
-    if (c->user_agent != NULL)
-        emit(ud, "User-Agent", c->user_agent);
+    emit_exact(emit, ud, "User-Agent", c->user_agent);
 }
 
 int dt_op_has_items(const dt_op *op)

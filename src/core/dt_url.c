@@ -2,6 +2,8 @@
 #include "dt_buf.h"
 #include "dt_consts.h"
 
+#include <curl/curl.h>
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,64 +28,78 @@ static int has_prefix_ci(const char *s, const char *p)
     return 1;
 }
 
+/* libcurl's URL parser (curl_url: no I/O) reads every URL here: the one that
+ * checks an origin is the one that connects. An absolute http(s) URL with a
+ * host, no userinfo and a port in 1..65535, or NULL. */
+static CURLU *parse_abs(const char *url, unsigned flags)
+{
+    CURLU *h;
+    char *scheme = NULL, *user = NULL, *pass = NULL;
+    int ok;
+    if (url == NULL || strlen(url) > 1000000)
+        return NULL;
+    h = curl_url();
+    if (h == NULL)
+        return NULL;
+    ok = curl_url_set(h, CURLUPART_URL, url, flags) == CURLUE_OK &&
+         curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+         (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) &&
+         curl_url_get(h, CURLUPART_USER, &user, 0) == CURLUE_NO_USER &&
+         curl_url_get(h, CURLUPART_PASSWORD, &pass, 0) == CURLUE_NO_PASSWORD;
+    curl_free(scheme);
+    curl_free(user);
+    curl_free(pass);
+    if (!ok) {
+        curl_url_cleanup(h);
+        return NULL;
+    }
+    return h;
+}
+
+static int origin_of(CURLU *h, dt_origin *o)
+{
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    int rc = -1;
+    memset(o, 0, sizeof *o);
+    if (curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(h, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+        size_t hl = strlen(host), i;
+        long pn = 0;
+        const char *p;
+        for (p = port; *p >= '0' && *p <= '9' && pn <= 65535; p++)
+            pn = pn * 10 + (*p - '0');
+        if (hl > 0 && hl < sizeof o->host && strlen(scheme) < sizeof o->scheme && *p == '\0' &&
+            p != port && pn >= 1 && pn <= 65535) {
+            strcpy(o->scheme, scheme);
+            for (i = 0; i < hl; i++)
+                o->host[i] = (char)tolower((unsigned char)host[i]);
+            o->host[hl] = '\0';
+            /* a trailing dot names the same host ("example.com." == "example.com") */
+            if (hl > 1 && o->host[hl - 1] == '.')
+                o->host[hl - 1] = '\0';
+            o->port = (int)pn;
+            rc = 0;
+        }
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    if (rc != 0)
+        memset(o, 0, sizeof *o);
+    return rc;
+}
+
 int dt_url_origin(const char *url, dt_origin *o)
 {
-    const char *p, *host, *end, *colon = NULL;
-    size_t hl;
+    CURLU *h = parse_abs(url, 0);
+    int rc;
     memset(o, 0, sizeof *o);
-    if (url == NULL)
+    if (h == NULL)
         return -1;
-    if (has_prefix_ci(url, "https://")) {
-        strcpy(o->scheme, "https");
-        o->port = 443;
-        p = url + 8;
-    } else if (has_prefix_ci(url, "http://")) {
-        strcpy(o->scheme, "http");
-        o->port = 80;
-        p = url + 7;
-    } else {
-        return -1;
-    }
-    host = p;
-    end = p + strcspn(p, "/?#");
-    if (memchr(host, '@', (size_t)(end - host)) != NULL || memchr(host, '\\', (size_t)(end - host)))
-        return -1;
-    if (*host == '[') {
-        const char *rb = memchr(host, ']', (size_t)(end - host));
-        if (rb == NULL)
-            return -1;
-        if (rb + 1 < end) {
-            if (rb[1] != ':')
-                return -1;
-            colon = rb + 1;
-        }
-        hl = (size_t)(rb + 1 - host);
-    } else {
-        colon = memchr(host, ':', (size_t)(end - host));
-        hl = (size_t)((colon ? colon : end) - host);
-    }
-    if (hl == 0 || hl >= sizeof o->host)
-        return -1;
-    for (size_t i = 0; i < hl; i++)
-        o->host[i] = (char)tolower((unsigned char)host[i]);
-    o->host[hl] = '\0';
-    /* A trailing dot names the same host ("example.com." == "example.com"). */
-    if (hl > 1 && o->host[hl - 1] == '.')
-        o->host[hl - 1] = '\0';
-    if (colon != NULL && colon + 1 < end) {
-        long port = 0;
-        for (p = colon + 1; p < end; p++) {
-            if (*p < '0' || *p > '9')
-                return -1;
-            port = port * 10 + (*p - '0');
-            if (port > 65535)
-                return -1;
-        }
-        if (port == 0)
-            return -1;
-        o->port = (int)port;
-    }
-    return 0;
+    rc = origin_of(h, o);
+    curl_url_cleanup(h);
+    return rc;
 }
 
 int dt_origin_equal(const dt_origin *a, const dt_origin *b)
@@ -94,37 +110,59 @@ int dt_origin_equal(const dt_origin *a, const dt_origin *b)
 char *dt_url_normalize_endpoint(const char *endpoint, const char **why)
 {
     dt_origin o;
-    size_t n;
-    char *out;
-    if (dt_url_origin(endpoint, &o) != 0) {
+    CURLU *h;
+    char *canon = NULL, *q = NULL, *f = NULL, *out;
+    const char *p;
+    size_t n, path;
+    int has_qf;
+    for (p = endpoint; p != NULL && *p != '\0'; p++) {
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
+            *why = "must not carry a query, a fragment, spaces or control characters";
+            return NULL;
+        }
+    }
+    h = parse_abs(endpoint, 0);
+    if (h == NULL || origin_of(h, &o) != 0 ||
+        curl_url_get(h, CURLUPART_URL, &canon, 0) != CURLUE_OK) {
+        curl_url_cleanup(h);
         *why = "must be an http:// or https:// URL with a host";
         return NULL;
     }
-    if (strpbrk(endpoint, "?# \t\r\n") != NULL) {
-        *why = "must not carry a query, a fragment or spaces";
+    has_qf = curl_url_get(h, CURLUPART_QUERY, &q, 0) != CURLUE_NO_QUERY ||
+             curl_url_get(h, CURLUPART_FRAGMENT, &f, 0) != CURLUE_NO_FRAGMENT ||
+             strpbrk(endpoint, "?#") != NULL;
+    curl_free(q);
+    curl_free(f);
+    curl_url_cleanup(h);
+    if (has_qf) {
+        curl_free(canon);
+        *why = "must not carry a query, a fragment, spaces or control characters";
         return NULL;
     }
-    /* only the path may lose its slashes and "/translator": never the
-     * authority (a host may itself be called "translator") */
+    /* libcurl's own form of it (the URL it connects to); only the path may
+     * lose its slashes and "/translator": never the authority (a host may
+     * itself be called "translator") */
     {
-        const char *auth = strstr(endpoint, "://");
+        const char *auth = strstr(canon, "://");
         const char *slash = auth ? strchr(auth + 3, '/') : NULL;
-        size_t path = slash ? (size_t)(slash - endpoint) : strlen(endpoint);
-        n = strlen(endpoint);
-        while (n > path && endpoint[n - 1] == '/')
+        path = slash ? (size_t)(slash - canon) : strlen(canon);
+        n = strlen(canon);
+        while (n > path && canon[n - 1] == '/')
             n--;
-        if (n >= path + 11 && strncmp(endpoint + n - 11, "/translator", 11) == 0)
+        if (n >= path + 11 && strncmp(canon + n - 11, "/translator", 11) == 0)
             n -= 11;
-        while (n > path && endpoint[n - 1] == '/')
+        while (n > path && canon[n - 1] == '/')
             n--;
     }
     out = malloc(n + 1);
     if (out == NULL) {
+        curl_free(canon);
         *why = "out of memory";
         return NULL;
     }
-    memcpy(out, endpoint, n);
+    memcpy(out, canon, n);
     out[n] = '\0';
+    curl_free(canon);
     return out;
 }
 
@@ -137,9 +175,20 @@ static int add_base(dt_buf *b, const char *ep, const char *ver)
     return dt_buf_adds(b, "/translator/document");
 }
 
+/* An id as one path segment: escaped, and "." or ".." written as %2E so
+ * that no URL parser removes it as a dot segment. */
+static int add_segment(dt_buf *b, const char *id)
+{
+    if (strcmp(id, ".") == 0)
+        return dt_buf_adds(b, "%2E");
+    if (strcmp(id, "..") == 0)
+        return dt_buf_adds(b, "%2E%2E");
+    return dt_buf_add_escaped(b, id);
+}
+
 static int add_batch(dt_buf *b, const char *ep, const char *ver, const char *job_id)
 {
-    return add_base(b, ep, ver) || dt_buf_adds(b, "/batches/") || dt_buf_add_escaped(b, job_id);
+    return add_base(b, ep, ver) || dt_buf_adds(b, "/batches/") || add_segment(b, job_id);
 }
 
 /* sep: the character before the next query parameter; updated. */
@@ -151,30 +200,29 @@ static int add_param(dt_buf *b, char *sep, const char *name, const char *value, 
     return escape ? dt_buf_add_escaped(b, value) : dt_buf_adds(b, value);
 }
 
-/* A comma list: each item escaped, the commas kept. */
+/* A comma list: each item escaped, the commas kept; items of any length. */
 static int add_list(dt_buf *b, char *sep, const char *name, const char *list)
 {
     const char *p = list;
+    dt_buf item;
+    int failed = 0;
     if (dt_buf_addc(b, *sep) || dt_buf_adds(b, name) || dt_buf_addc(b, '='))
         return -1;
     *sep = '&';
-    while (*p != '\0') {
+    dt_buf_init(&item);
+    while (!failed && *p != '\0') {
         size_t n = strcspn(p, ",");
-        char item[512];
-        if (n >= sizeof item)
-            return -1;
-        memcpy(item, p, n);
-        item[n] = '\0';
-        if (dt_buf_add_escaped(b, item))
-            return -1;
+        dt_buf_reset(&item);
+        failed = dt_buf_add(&item, p, n) || dt_buf_addc(&item, '\0') ||
+                 dt_buf_add_escaped(b, item.data);
         p += n;
-        if (*p == ',') {
-            if (dt_buf_addc(b, ','))
-                return -1;
+        if (!failed && *p == ',') {
+            failed = dt_buf_addc(b, ',');
             p++;
         }
     }
-    return 0;
+    dt_buf_free(&item);
+    return failed ? -1 : 0;
 }
 
 static char *finish(dt_buf *b, const char *ver, char sep, int failed)
@@ -201,7 +249,7 @@ char *dt_url_document(const char *ep, const char *ver, const char *job_id, const
     int failed;
     dt_buf_init(&b);
     failed = add_batch(&b, ep, ver, job_id) || dt_buf_adds(&b, "/documents/") ||
-             dt_buf_add_escaped(&b, doc_id);
+             add_segment(&b, doc_id);
     return finish(&b, ver, '?', failed);
 }
 
@@ -289,7 +337,8 @@ char *dt_url_operation_id(const char *location)
     n = (size_t)(end - seg);
     while (n > 0 && seg[n - 1] == '/')
         n--;
-    if (n == 0 || memchr(seg, '/', n) != NULL)
+    if (n == 0 || memchr(seg, '/', n) != NULL || (n == 1 && seg[0] == '.') ||
+        (n == 2 && seg[0] == '.' && seg[1] == '.'))
         return NULL;
     out = malloc(n + 1);
     if (out == NULL)
@@ -299,17 +348,18 @@ char *dt_url_operation_id(const char *location)
     return out;
 }
 
-static int query_has(const char *url, const char *name)
+/* Whether the query q (without its '?') has a parameter name. */
+static int query_has(const char *q, const char *name)
 {
-    const char *q = strchr(url, '?');
     size_t n = strlen(name);
-    while (q != NULL) {
-        q++;
+    for (;;) {
         if (strncmp(q, name, n) == 0 && q[n] == '=')
             return 1;
         q = strchr(q, '&');
+        if (q == NULL)
+            return 0;
+        q++;
     }
-    return 0;
 }
 
 char *dt_url_resolve_next(const char *ep, const char *current, const char *link,
@@ -317,9 +367,16 @@ char *dt_url_resolve_next(const char *ep, const char *current, const char *link,
 {
     dt_buf b;
     int failed = 0;
+    const char *p;
+    CURLU *h;
+    char *canon = NULL, *query = NULL, *out = NULL;
     dt_buf_init(&b);
-    if (link == NULL || *link == '\0' || strpbrk(link, " \t\r\n") != NULL)
+    if (link == NULL || *link == '\0')
         return NULL;
+    /* a link that cannot be sent as it is (a space, any control character) is refused */
+    for (p = link; *p != '\0'; p++)
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+            return NULL;
     if (has_prefix_ci(link, "http://") || has_prefix_ci(link, "https://")) {
         failed = dt_buf_adds(&b, link);
     } else if (link[0] == '/' && link[1] == '/') {
@@ -340,15 +397,35 @@ char *dt_url_resolve_next(const char *ep, const char *current, const char *link,
     } else {
         failed = dt_buf_adds(&b, ep) || dt_buf_addc(&b, '/') || dt_buf_adds(&b, link);
     }
-    if (!failed && dt_api_family(ver) == DT_FAMILY_DATED && !query_has(b.data, "api-version")) {
-        char sep = strchr(b.data, '?') ? '&' : '?';
-        failed = add_param(&b, &sep, "api-version", ver, 1);
-    }
     if (failed) {
         dt_buf_free(&b);
         return NULL;
     }
-    return dt_buf_take(&b);
+    /* libcurl's parser reads it (the one that connects), its fragment is
+     * dropped (never sent), api-version goes into its query, and the URL
+     * sent is libcurl's own form of it */
+    h = parse_abs(b.data, CURLU_URLENCODE);
+    dt_buf_free(&b);
+    if (h == NULL)
+        return NULL;
+    failed = curl_url_set(h, CURLUPART_FRAGMENT, NULL, 0) != CURLUE_OK;
+    if (!failed && dt_api_family(ver) == DT_FAMILY_DATED) {
+        CURLUcode qc = curl_url_get(h, CURLUPART_QUERY, &query, 0);
+        if (qc == CURLUE_NO_QUERY || (qc == CURLUE_OK && !query_has(query, "api-version"))) {
+            dt_buf_init(&b);
+            failed = dt_buf_adds(&b, "api-version=") || dt_buf_add_escaped(&b, ver) ||
+                     curl_url_set(h, CURLUPART_QUERY, b.data, CURLU_APPENDQUERY) != CURLUE_OK;
+            dt_buf_free(&b);
+        } else if (qc != CURLUE_OK) {
+            failed = 1;
+        }
+    }
+    if (!failed && curl_url_get(h, CURLUPART_URL, &canon, 0) == CURLUE_OK)
+        out = dt_strdup(canon);
+    curl_free(canon);
+    curl_free(query);
+    curl_url_cleanup(h);
+    return out;
 }
 
 /* The next "sig=" from p on, in any case, or NULL. */

@@ -1,5 +1,6 @@
 #include "dt_curl.h"
 #include "dt_clock.h"
+#include "core/dt_guard.h"
 
 #include <errno.h>
 #include <math.h>
@@ -28,40 +29,24 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     dt_curl *c = ud;
-    size_t n = size * nmemb, nl, vs, ve;
-    const char *colon;
+    size_t n = size * nmemb;
+    dt_head h;
     c->header_bytes += n;
     if (c->header_bytes > c->max_headers) {
         c->header_overflow = 1;
         return 0;
     }
-    if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
-        /* a new response (after 100-continue or a proxy CONNECT): start over */
-        dt_resp_unref(c->resp);
-        c->resp = dt_resp_new(0);
-        if (c->resp == NULL) {
-            c->oom = 1;
-            return 0;
-        }
-        return n;
-    }
-    colon = memchr(ptr, ':', n);
-    if (colon == NULL || c->resp == NULL)
-        return n;
-    nl = (size_t)(colon - ptr);
-    vs = nl + 1;
-    ve = n;
-    while (vs < ve && (ptr[vs] == ' ' || ptr[vs] == '\t'))
-        vs++;
-    while (ve > vs && (ptr[ve - 1] == '\r' || ptr[ve - 1] == '\n' || ptr[ve - 1] == ' ' ||
-                       ptr[ve - 1] == '\t'))
-        ve--;
-    if (nl == 0)
-        return n;
-    if (dt_resp_add(c->resp, ptr, nl, ptr + vs, ve - vs) != 0) {
+    /* libcurl calls this for the trailers of a chunked body too: the core's
+     * reader of a head tells them apart (dt_guard.h) */
+    h.resp = c->resp;
+    h.done = c->headers_done;
+    if (dt_head_line(&h, ptr, n) != 0) {
+        c->resp = h.resp;
         c->oom = 1;
         return 0;
     }
+    c->resp = h.resp;
+    c->headers_done = h.done;
     return n;
 }
 
@@ -164,6 +149,7 @@ void dt_curl_abandon(dt_curl *c)
 
 struct header_list {
     struct curl_slist *list;
+    int failed;            /* a header could not be added: the request is not sent */
     const char *client_id; /* replaces op's x-ms-client-request-id, or NULL */
 };
 
@@ -171,16 +157,27 @@ static void add_header(void *ud, const char *name, const char *value)
 {
     struct header_list *h = ud;
     struct curl_slist *l;
-    char line[8448];
+    char small[512], *line = small;
+    size_t n;
     if (strcmp(name, "User-Agent") == 0)
         return; /* set through CURLOPT_USERAGENT */
     if (h->client_id != NULL && strcmp(name, "x-ms-client-request-id") == 0)
         value = h->client_id;
-    snprintf(line, sizeof line, "%s: %s", name, value);
+    /* the whole line, however long: a value is sent exactly or not at all */
+    n = strlen(name) + strlen(value) + 3;
+    if (n > sizeof small && (line = malloc(n)) == NULL) {
+        h->failed = 1;
+        return;
+    }
+    snprintf(line, n, "%s: %s", name, value);
     l = curl_slist_append(h->list, line);
     if (l != NULL)
         h->list = l;
-    memset(line, 0, sizeof line); /* the line may hold the secret */
+    else
+        h->failed = 1;
+    memset(line, 0, n); /* the line may hold the secret */
+    if (line != small)
+        free(line);
 }
 
 /* The client's timeout, or what is left of op's deadline when that is less
@@ -213,14 +210,20 @@ void dt_curl_prepare_url(dt_curl *c, dt_op *op, const char *url, const char *cli
     dt_resp_unref(c->resp);
     c->resp = NULL;
     c->oversize = c->header_overflow = c->oom = 0;
+    c->headers_done = 0;
     c->header_bytes = 0;
     c->errbuf[0] = '\0';
     curl_slist_free_all(c->headers);
     c->headers = NULL;
     h.list = NULL;
+    h.failed = 0;
     h.client_id = client_id;
     dt_op_headers(op, add_header, &h);
     c->headers = h.list;
+    if (h.failed) {
+        c->oom = 1;
+        url = ""; /* never sent without a header it needs: the transfer fails at once */
+    }
     curl_easy_setopt(c->easy, CURLOPT_URL, url);
     if (op->body != NULL) {
         curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, op->body);
@@ -276,6 +279,11 @@ void dt_curl_finish(dt_curl *c, dt_op *op, CURLcode rc)
         dt_op_feed_error_resp(op, DT_ERR_PROTOCOL, msg, c->resp);
     } else if (c->oom) {
         dt_op_feed_error_resp(op, DT_ERR_NETWORK, "out of memory while receiving the response", c->resp);
+    } else if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
+        /* a URL libcurl will not send is sent no better a second time: never retried */
+        snprintf(msg, sizeof msg, "the request URL cannot be sent: %s",
+                 c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+        dt_op_feed_error_resp(op, DT_ERR_PROTOCOL, msg, c->resp);
     } else if (rc == CURLE_OPERATION_TIMEDOUT && dt_op_at_deadline(op, dt_now())) {
         dt_op_expire(op, c->resp);
     } else if (rc == CURLE_OPERATION_TIMEDOUT) {

@@ -32,6 +32,7 @@ typedef struct dt_curl {
     size_t max_body, max_headers, header_bytes;
     long timeout_ms;          /* the client's timeout of a request, 0 = none */
     int oversize, header_overflow, oom;
+    int headers_done;       /* the blank line after the headers came: later lines are trailers */
     long requests;            /* requests sent */
     long connects;            /* new connections opened */
     double started;           /* when the current transfer was prepared */

@@ -1,6 +1,7 @@
 /* luaopen_doctranslate_core: the client and the module table. */
 #include "lua_dt.h"
 #include "core/dt_date.h"
+#include "core/dt_guard.h"
 
 #include <fcntl.h>
 #include <math.h>
@@ -15,47 +16,29 @@
 
 /* ------------------------------------------------------------- helpers */
 
-char *dt_scrub(dt_client *cl, const char *s)
-{
-    const char *secrets[2];
-    size_t i;
-    /* SAS signatures first (sig=...), then the key and the token anywhere */
-    char *out = dt_url_redact(s);
-    if (out == NULL)
-        return NULL;
-    secrets[0] = cl->conf.key;
-    secrets[1] = cl->conf.token;
-    for (i = 0; i < 2; i++) {
-        const char *sec = secrets[i];
-        size_t sl;
-        char *hit;
-        if (sec == NULL || (sl = strlen(sec)) < 4)
-            continue;
-        while ((hit = strstr(out, sec)) != NULL) {
-            /* same length or shorter: "REDACTED" or stars */
-            size_t k;
-            if (sl >= 8) {
-                memcpy(hit, "REDACTED", 8);
-                memmove(hit + 8, hit + sl, strlen(hit + sl) + 1);
-            } else {
-                for (k = 0; k < sl; k++)
-                    hit[k] = '*';
-            }
-        }
-    }
-    return out;
-}
-
 void dt_log(lua_State *L, dt_client *cl, const char *level, const char *fmt, ...)
 {
-    char msg[1024], *clean;
+    char small[1024], *msg = small, *clean;
     va_list ap;
+    int n;
     if (cl->log_ref == LUA_NOREF || cl->log_ref == LUA_REFNIL)
         return;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
+    if (n >= (int)sizeof small && (msg = malloc((size_t)n + 1)) != NULL) {
+        va_start(ap, fmt);
+        vsnprintf(msg, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    } else if (msg == NULL) {
+        msg = small;
+    }
+    /* the secrets out of the whole line first, then the cut */
     clean = dt_scrub(cl, msg);
+    if (msg != small)
+        free(msg);
+    if (clean != NULL)
+        dt_cut(clean, 1024);
     lua_rawgeti(L, LUA_REGISTRYINDEX, cl->log_ref);
     lua_pushstring(L, level);
     lua_pushstring(L, clean ? clean : "(out of memory)");
@@ -241,8 +224,7 @@ static int client_new(lua_State *L)
             has_endpoint = 1;
         } else if (strcmp(k, "key") == 0) {
             opt_string(L, -1, k);
-            if (strpbrk(lua_tostring(L, -1), "\r\n") != NULL)
-                return dt_usage(L, "bad option 'key': holds a line break");
+            dt_check_header_value(L, -1, "bad option 'key'");
             cl->conf.key = dup_lua(L, -1);
         } else if (strcmp(k, "token") == 0 && lua_type(L, -1) == LUA_TFUNCTION) {
             /* called before the first request, when the token expires, after a 401 */
@@ -251,11 +233,11 @@ static int client_new(lua_State *L)
             cl->conf.token_refresh = 1;
         } else if (strcmp(k, "token") == 0) {
             opt_string(L, -1, k);
-            if (strpbrk(lua_tostring(L, -1), "\r\n") != NULL || dt_rawlen(L, -1) > 8000)
-                return dt_usage(L, "bad option 'token': holds a line break or is too long");
+            dt_check_header_value(L, -1, "bad option 'token'");
             cl->conf.token = dup_lua(L, -1);
         } else if (strcmp(k, "region") == 0) {
             opt_string(L, -1, k);
+            dt_check_header_value(L, -1, "bad option 'region'");
             cl->conf.region = dup_lua(L, -1);
         } else if (strcmp(k, "api_version") == 0) {
             opt_string(L, -1, k);
@@ -325,6 +307,7 @@ static int client_new(lua_State *L)
             cl->copts.insecure = lua_toboolean(L, -1);
         } else if (strcmp(k, "user_agent") == 0) {
             opt_string(L, -1, k);
+            dt_check_header_value(L, -1, "bad option 'user_agent'");
             cl->conf.user_agent = dup_lua(L, -1);
         } else if (strcmp(k, "proxy") == 0) {
             opt_string(L, -1, k);
@@ -398,6 +381,15 @@ static int client_document_op(lua_State *L)
     h->op = dt_op_new_document(&cl->conf, lua_tostring(L, 2), lua_tostring(L, 3));
     if (h->op == NULL)
         return luaL_error(L, "out of memory");
+    return 1;
+}
+
+/* c:retry_max() -> the longest wait the client makes (seconds): the Lua wait
+ * loops cap the service's Retry-After with it too */
+static int client_retry_max(lua_State *L)
+{
+    dt_client *cl = dt_check_client(L, 1);
+    lua_pushnumber(L, cl->conf.retry_max);
     return 1;
 }
 
@@ -498,11 +490,13 @@ int luaopen_doctranslate_core(lua_State *L)
     static const luaL_Reg client_methods[] = {
         {"documents_op", client_documents_op}, {"job_op", client_job_op},
         {"document_op", client_document_op}, {"stats", client_stats},
-        {"close", client_close},     {NULL, NULL}};
+        {"close", client_close},     {"retry_max", client_retry_max}, {NULL, NULL}};
     static const luaL_Reg funcs[] = {{"new", client_new},
                                      {"parse_date", core_parse_date},
                                      {"format_date", core_format_date},
                                      {"redact", core_redact},
+                                     {"scrub", dt_lua_scrub},
+                                     {"retry_delay", dt_lua_retry_delay},
                                      {"usage_error", core_usage_error},
                                      {NULL, NULL}};
     dt_error_open(L);

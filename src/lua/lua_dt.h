@@ -163,7 +163,45 @@ dt_client *dt_check_client(lua_State *L, int idx);
 /* The client behind a registry ref (pushed on the stack), or NULL. */
 dt_client *dt_client_from_ref(lua_State *L, int ref);
 void dt_log(lua_State *L, dt_client *cl, const char *level, const char *fmt, ...) DT_PRINTF(4, 5);
-char *dt_scrub(dt_client *cl, const char *s); /* malloc'd copy without the secret */
+
+/* lua_guard.c */
+/* malloc'd copy without the secrets (core/dt_guard.h dt_redact) */
+char *dt_scrub(dt_client *cl, const char *s);
+/* Raise a usage error when the value at idx cannot go into a header exactly
+ * (what names it), or cannot name a job or a document. */
+void dt_check_header_value(lua_State *L, int idx, const char *what);
+void dt_check_id(lua_State *L, int idx, const char *name);
+int dt_lua_scrub(lua_State *L); /* core.scrub */
+int dt_lua_retry_delay(lua_State *L); /* core.retry_delay */
+/* The auxiliary library's argument checks, raising usage error values. */
+int dt_argerror(lua_State *L, int arg, const char *extramsg);
+void *dt_checkudata(lua_State *L, int idx, const char *tname);
+const char *dt_checklstring(lua_State *L, int idx, size_t *len);
+const char *dt_optlstring(lua_State *L, int idx, const char *def, size_t *len);
+lua_Number dt_checknumber(lua_State *L, int idx);
+void dt_checktype(lua_State *L, int idx, int t);
+int dt_checkoption(lua_State *L, int idx, const char *def, const char *const lst[]);
+
+/* A method called with '.' instead of ':', a wrong argument: programmer
+ * errors, so usage error values like every other misuse, never strings. */
+#undef luaL_checkudata
+#undef luaL_checkstring
+#undef luaL_checklstring
+#undef luaL_optstring
+#undef luaL_optlstring
+#undef luaL_checknumber
+#undef luaL_checktype
+#undef luaL_checkoption
+#undef luaL_argerror
+#define luaL_checkudata(L, i, t) dt_checkudata((L), (i), (t))
+#define luaL_checkstring(L, i) dt_checklstring((L), (i), NULL)
+#define luaL_checklstring(L, i, n) dt_checklstring((L), (i), (n))
+#define luaL_optstring(L, i, d) dt_optlstring((L), (i), (d), NULL)
+#define luaL_optlstring(L, i, d, n) dt_optlstring((L), (i), (d), (n))
+#define luaL_checknumber(L, i) dt_checknumber((L), (i))
+#define luaL_checktype(L, i, t) dt_checktype((L), (i), (t))
+#define luaL_checkoption(L, i, d, l) dt_checkoption((L), (i), (d), (l))
+#define luaL_argerror(L, i, m) dt_argerror((L), (i), (m))
 
 DT_HIDDEN_END
 

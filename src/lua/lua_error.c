@@ -120,17 +120,41 @@ int dt_usage(lua_State *L, const char *fmt, ...)
 #endif
 }
 
-static void add_field(luaL_Buffer *b, lua_State *L, const char *name, int *first)
+/* The pieces of the string are pushed and joined at the end (lua_concat): a
+ * luaL_Buffer must not be used across lua_getfield, and a string popped off
+ * the stack is no longer anchored against the collector. n counts them. */
+static void push_piece(lua_State *L, int *n, const char *s)
+{
+    lua_pushstring(L, s);
+    (*n)++;
+}
+
+static void add_field(lua_State *L, int *n, const char *name, int *first)
 {
     lua_getfield(L, 1, name);
-    if (lua_isstring(L, -1)) {
-        const char *v = lua_tostring(L, -1);
-        lua_pop(L, 1);
-        luaL_addstring(b, *first ? " [" : ", ");
-        luaL_addstring(b, name);
-        luaL_addchar(b, '=');
-        luaL_addstring(b, v);
+    if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER) {
+        lua_pushstring(L, *first ? " [" : ", ");
+        lua_pushstring(L, name);
+        lua_pushliteral(L, "=");
+        lua_pushvalue(L, -4);
+        lua_remove(L, -5); /* the value, now after its name */
+        *n += 4;
         *first = 0;
+    } else {
+        lua_pop(L, 1);
+    }
+}
+
+/* Pushes field name of the error table as a string piece (prefix before it). */
+static void add_plain(lua_State *L, int *n, const char *prefix, const char *name, const char *suffix)
+{
+    lua_getfield(L, 1, name);
+    if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER) {
+        lua_pushstring(L, prefix);
+        lua_insert(L, -2);
+        *n += 2;
+        if (suffix != NULL)
+            push_piece(L, n, suffix);
     } else {
         lua_pop(L, 1);
     }
@@ -139,48 +163,35 @@ static void add_field(luaL_Buffer *b, lua_State *L, const char *name, int *first
 /* "doctranslate: http 404 ResourceNotFound: message [apim-request-id=...]" */
 static int error_tostring(lua_State *L)
 {
-    luaL_Buffer b;
-    const char *s;
-    int first = 1;
+    int n = 0, first = 1;
     luaL_checktype(L, 1, LUA_TTABLE);
-    luaL_buffinit(L, &b);
-    luaL_addstring(&b, "doctranslate: ");
+    lua_settop(L, 1);
+    push_piece(L, &n, "doctranslate: ");
     lua_getfield(L, 1, "kind");
-    s = lua_tostring(L, -1);
-    lua_pop(L, 1);
-    luaL_addstring(&b, s ? s : "error");
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        n++;
+    } else {
+        lua_pop(L, 1);
+        push_piece(L, &n, "error");
+    }
     lua_getfield(L, 1, "status");
     if (lua_isnumber(L, -1)) {
         char num[32];
         snprintf(num, sizeof num, " %ld", (long)lua_tonumber(L, -1));
-        luaL_addstring(&b, num);
+        lua_pop(L, 1);
+        push_piece(L, &n, num);
+    } else {
+        lua_pop(L, 1);
     }
-    lua_pop(L, 1);
-    lua_getfield(L, 1, "code");
-    if ((s = lua_tostring(L, -1)) != NULL) {
-        luaL_addchar(&b, ' ');
-        luaL_addstring(&b, s);
-    }
-    lua_pop(L, 1);
-    lua_getfield(L, 1, "message");
-    if ((s = lua_tostring(L, -1)) != NULL) {
-        luaL_addstring(&b, ": ");
-        luaL_addstring(&b, s);
-    }
-    lua_pop(L, 1);
-    lua_getfield(L, 1, "target");
-    if ((s = lua_tostring(L, -1)) != NULL) {
-        luaL_addstring(&b, " (target ");
-        luaL_addstring(&b, s);
-        luaL_addchar(&b, ')');
-    }
-    lua_pop(L, 1);
-    add_field(&b, L, "apim-request-id", &first);
-    add_field(&b, L, "x-requestid", &first);
-    add_field(&b, L, "x-ms-client-request-id", &first);
+    add_plain(L, &n, " ", "code", NULL);
+    add_plain(L, &n, ": ", "message", NULL);
+    add_plain(L, &n, " (target ", "target", ")");
+    add_field(L, &n, "apim-request-id", &first);
+    add_field(L, &n, "x-requestid", &first);
+    add_field(L, &n, "x-ms-client-request-id", &first);
     if (!first)
-        luaL_addchar(&b, ']');
-    luaL_pushresult(&b);
+        push_piece(L, &n, "]");
+    lua_concat(L, n);
     return 1;
 }
 
@@ -190,11 +201,4 @@ void dt_error_open(lua_State *L)
     lua_pushcfunction(L, error_tostring);
     lua_setfield(L, -2, "__tostring");
     lua_pop(L, 1);
-}
-
-void dt_check_id(lua_State *L, int idx, const char *name)
-{
-    if (lua_type(L, idx) != LUA_TSTRING || dt_rawlen(L, idx) == 0)
-        dt_usage(L, "bad argument '%s': a non-empty string expected, got %s", name,
-                 luaL_typename(L, idx));
 }

@@ -64,16 +64,16 @@ static int refresh_token(lua_State *L, dt_client *cl, char *why, size_t whysize)
     }
     if (lua_type(L, top + 1) != LUA_TSTRING || dt_rawlen(L, top + 1) == 0) {
         const char *m = lua_tostring(L, top + 2);
-        snprintf(why, whysize, "the token function gave no token%s%s", m ? ": " : "", m ? m : "");
+        char *clean = m ? dt_scrub(cl, m) : NULL; /* the secrets out before the cut */
+        snprintf(why, whysize, "the token function gave no token%s%s", m ? ": " : "",
+                 clean ? clean : m ? "?" : "");
+        free(clean);
         lua_settop(L, top);
         return -1;
     }
+    /* a token that cannot be sent as it is: the caller's function is wrong */
+    dt_check_header_value(L, top + 1, "the token function's token");
     tok = lua_tolstring(L, top + 1, &len);
-    if (len > 8000 || strpbrk(tok, "\r\n") != NULL) {
-        snprintf(why, whysize, "the token function gave a token that holds a line break or is too long");
-        lua_settop(L, top);
-        return -1;
-    }
     if (lua_type(L, top + 2) == LUA_TNUMBER)
         expires = lua_tonumber(L, top + 2);
     set_token(cl, tok, len, expires);
@@ -108,9 +108,8 @@ static int client_set_token(lua_State *L)
     const char *tok;
     if (lua_type(L, 2) != LUA_TSTRING || dt_rawlen(L, 2) == 0)
         return dt_usage(L, "bad argument 'token': a non-empty string expected");
+    dt_check_header_value(L, 2, "bad argument 'token'");
     tok = lua_tolstring(L, 2, &len);
-    if (len > 8000 || strpbrk(tok, "\r\n") != NULL)
-        return dt_usage(L, "bad argument 'token': holds a line break or is too long");
     if (!lua_isnoneornil(L, 3) && lua_type(L, 3) != LUA_TNUMBER)
         return dt_usage(L, "bad argument 'expires_at': an epoch number expected");
     if (cl->conf.key != NULL)

@@ -1,0 +1,145 @@
+-- A scripted HTTP server for spec/security, run as its own process: it answers the requests it
+-- receives, in order, with raw responses given by the spec (bytes as they go on the wire, so a
+-- spec can send what no well-behaved server sends: trailers, odd Retry-After values, links).
+--
+--   local S = require "security.scripted"
+--   local srv = S.start{ raw1, raw2, ... }  -- the last one answers every later request
+--   srv.url, srv.port; srv:requests() the raw request heads received; srv:stop()
+--   S.response(status, headers, body)       -- a raw response with Content-Length
+--   S.chunked(status, headers, body, trailers) -- a chunked one, with trailers
+-- "{HOST}" in a response is replaced by the request's Host header, "{PORT}" by its port.
+local S = {}
+
+local SERVER = [=[
+local socket = require "socket"
+local port_file, log_file, script = arg[1], arg[2], arg[3]
+local fh = assert(io.open(script, "rb")); local src = fh:read("*a"); fh:close()
+local responses = assert(load(src))()
+local srv = assert(socket.bind("127.0.0.1", 0))
+local _, port = srv:getsockname()
+fh = assert(io.open(port_file .. ".tmp", "w")); fh:write(port); fh:close()
+os.rename(port_file .. ".tmp", port_file)
+srv:settimeout(1)
+local n, idle_since = 0, socket.gettime()
+while socket.gettime() - idle_since < 120 do
+  local c = srv:accept()
+  if c then
+    idle_since = socket.gettime()
+    c:settimeout(5)
+    local lines = {}
+    while true do
+      local line = c:receive("*l")
+      if not line or line == "" then break end
+      lines[#lines + 1] = line
+    end
+    local log = io.open(log_file, "ab")
+    log:write(table.concat(lines, "\n"), "\n\0\n")
+    log:close()
+    local host = ""
+    for _, l in ipairs(lines) do host = l:match("^[Hh]ost:%s*(%S+)") or host end
+    n = n + 1
+    local r = responses[math.min(n, #responses)]
+    local port = host:match(":(%d+)$") or ""
+    local head, body = r:match("^(.-\r\n\r\n)(.*)$")
+    if head and head:find("Content-Length:", 1, true) then
+      -- the placeholders may change the body's length: Content-Length follows
+      body = body:gsub("{HOST}", host):gsub("{PORT}", port)
+      head = head:gsub("{HOST}", host):gsub("{PORT}", port):gsub("Content%-Length: %d+", "Content-Length: " .. #body)
+      r = head .. body
+    else
+      r = r:gsub("{HOST}", host):gsub("{PORT}", port)
+    end
+    c:send(r)
+    c:close()
+  end
+end
+]=]
+
+local function read(path)
+  local fh = io.open(path, "rb")
+  if not fh then return nil end
+  local s = fh:read("*a")
+  fh:close()
+  return s
+end
+
+function S.response(status, headers, body)
+  body = body or ""
+  local out = { "HTTP/1.1 " .. status .. "\r\n" }
+  for _, h in ipairs(headers or {}) do out[#out + 1] = h .. "\r\n" end
+  out[#out + 1] = "Content-Length: " .. #body .. "\r\nConnection: close\r\n\r\n"
+  return table.concat(out) .. body
+end
+
+function S.chunked(status, headers, body, trailers)
+  local out = { "HTTP/1.1 " .. status .. "\r\n" }
+  for _, h in ipairs(headers or {}) do out[#out + 1] = h .. "\r\n" end
+  out[#out + 1] = "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+  if #body > 0 then out[#out + 1] = string.format("%x\r\n%s\r\n", #body, body) end
+  out[#out + 1] = "0\r\n"
+  for _, t in ipairs(trailers or {}) do out[#out + 1] = t .. "\r\n" end
+  out[#out + 1] = "\r\n"
+  return table.concat(out)
+end
+
+local Srv = {}
+Srv.__index = Srv
+
+local function quote(s) return string.format("%q", s) end
+
+function S.start(responses)
+  local lua = os.getenv("DT_SPEC_LUA") or (rawget(_G, "jit") and "luajit") or ("lua" .. _VERSION:match("%d+%.%d+"))
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p '" .. dir .. "'"))
+  local parts = {}
+  for i, r in ipairs(responses) do parts[i] = quote(r) end
+  local fh = assert(io.open(dir .. "/responses.lua", "wb"))
+  fh:write("return {", table.concat(parts, ",\n"), "}\n")
+  fh:close()
+  fh = assert(io.open(dir .. "/server.lua", "w"))
+  fh:write(SERVER)
+  fh:close()
+  local self = setmetatable({ dir = dir, log = dir .. "/requests.log" }, Srv)
+  local cmd = string.format("%s '%s/server.lua' '%s/port' '%s' '%s/responses.lua' >'%s/stderr' 2>&1 & echo $!",
+                            lua, dir, dir, self.log, dir, dir)
+  local p = assert(io.popen(cmd))
+  self.pid = tonumber(p:read("*l"))
+  p:close()
+  local socket = require "socket"
+  local deadline = socket.gettime() + 10
+  while not read(dir .. "/port") do
+    assert(socket.gettime() < deadline, "the scripted server did not start: " .. tostring(read(dir .. "/stderr")))
+    socket.sleep(0.02)
+  end
+  self.port = tonumber(read(dir .. "/port"))
+  self.url = "http://127.0.0.1:" .. self.port
+  return self
+end
+
+function Srv:requests()
+  local out = {}
+  for r in (read(self.log) or ""):gmatch("(.-)\n%z\n") do out[#out + 1] = r end
+  return out
+end
+
+-- The request lines ("GET /path HTTP/1.1") received so far.
+function Srv:targets()
+  local out = {}
+  for _, r in ipairs(self:requests()) do out[#out + 1] = r:match("^%S+ (%S+)") end
+  return out
+end
+
+function Srv:client(o)
+  local opts = { endpoint = self.url, key = "scripted-key-0123456789", retries = 0, timeout = 5 }
+  for k, v in pairs(o or {}) do opts[k] = v end
+  return require("doctranslate").new(opts)
+end
+
+function Srv:stop()
+  if self.pid then os.execute("kill " .. self.pid .. " 2>/dev/null") end
+  self.pid = nil
+  os.execute("rm -rf '" .. self.dir .. "'")
+end
+
+return S
