@@ -33,3 +33,13 @@ int dt_newmetatable(lua_State *L, const char *tname)
 #endif
     return created;
 }
+
+void dt_class_new(lua_State *L, const char *tname, const luaL_Reg *methods)
+{
+    dt_newmetatable(L, tname);
+    lua_newtable(L);
+    if (methods != NULL)
+        dt_setfuncs(L, methods);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "__index");
+}

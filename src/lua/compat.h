@@ -10,6 +10,14 @@
 
 DT_HIDDEN_BEGIN
 
+#if defined(__GNUC__) || defined(__clang__)
+#define DT_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define DT_NORETURN __attribute__((noreturn))
+#else
+#define DT_PRINTF(f, a)
+#define DT_NORETURN
+#endif
+
 #if LUA_VERSION_NUM >= 503
 #define DT_HAS_INTEGER 1
 #define dt_pushint64(L, v) lua_pushinteger((L), (lua_Integer)(v))
@@ -42,6 +50,10 @@ void *dt_testudata(lua_State *L, int idx, const char *tname);
 
 /* Creates or fetches metatable tname and sets __name on 5.1/5.2 too. */
 int dt_newmetatable(lua_State *L, const char *tname);
+
+/* A class: metatable tname whose __index is a new table of methods; pushes
+ * the metatable, then the methods table. */
+void dt_class_new(lua_State *L, const char *tname, const luaL_Reg *methods);
 
 DT_HIDDEN_END
 

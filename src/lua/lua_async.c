@@ -4,7 +4,9 @@
  * returns at once; op:take() hands out the documents that arrived. Lua is
  * only ever called from step() itself (the log, on_documents, on_done), never
  * from inside libcurl. */
-#include "lua_dt.h"
+#include "lua_async.h"
+#include "lua_pages.h"
+#include "lua_run.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -124,14 +126,6 @@ static int callback_opt(lua_State *L, int opts_idx, const char *name)
     else
         lua_pop(L, 1);
     return ref;
-}
-
-double dt_budget_opt(lua_State *L, int idx)
-{
-    double b = lua_tonumber(L, idx);
-    if (lua_type(L, idx) != LUA_TNUMBER || !(b >= 0 && b <= 1))
-        dt_usage(L, "bad option 'budget': seconds in 0..1 expected (0: no bound)");
-    return b;
 }
 
 /* opts.budget of job_async / document_async (opts_idx 0: none) */
@@ -312,7 +306,7 @@ static int async_step(lua_State *L)
     } else if (st == DT_PUMP_DONE) {
         a->state = A_DONE;
     } else {
-        dt_push_error(L, cl, &a->op->err);
+        dt_push_error(L, DT_CONF(cl), &a->op->err);
         a->error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
         a->state = A_FAILED;
     }

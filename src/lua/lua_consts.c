@@ -6,7 +6,7 @@
  *   DEFAULTS             { timeout =, connect_timeout =, retries =, retry_base =,
  *                          retry_max =, max_body =, max_headers =, max_pages = }
  * Each comes from src/core/dt_consts.h, which the C code uses too. */
-#include "lua_dt.h"
+#include "lua_consts.h"
 
 static void set_number(lua_State *L, const char *name, lua_Number v)
 {

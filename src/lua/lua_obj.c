@@ -1,5 +1,5 @@
 /* Job and Document userdata: fields read lazily from the response's JSON. */
-#include "lua_dt.h"
+#include "lua_obj.h"
 #include "core/dt_date.h"
 #include "core/dt_url.h"
 

@@ -1,8 +1,9 @@
-/* The job lifecycle on the client: start (POST /batches, the body built and
- * checked here), the job list, cancel ops, formats, Azure AD tokens from a
- * function, and the small helpers the Lua layer's wait needs (sleep, clock,
- * error values, methods written in Lua). */
-#include "lua_dt.h"
+/* The binding's table of operations: one constructor per op of the core
+ * (job, document, documents, jobs, start, cancel, formats), each giving a
+ * holder that a runner runs (lua_run.c, or a Lua runner through
+ * next_request/feed); and the start request's body, built and checked here. */
+#include "lua_ops.h"
+#include "lua_pages.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -14,117 +15,6 @@
 #define FIELD_MAX 160
 
 /* ------------------------------------------------------------- tokens */
-
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Stores a new token (copied) and when it expires (epoch seconds, 0 unknown). */
-static void set_token(dt_client *cl, const char *token, size_t len, double expires)
-{
-    char *copy = malloc(len + 1), *old = cl->conf.token;
-    double now = wall_now(), margin;
-    if (copy == NULL)
-        return;
-    memcpy(copy, token, len + 1);
-    if (old != NULL) {
-        memset(old, 0, strlen(old));
-        free(old);
-    }
-    cl->conf.token = copy;
-    cl->conf.token_stale = 0;
-    cl->conf.token_expires = expires;
-    /* a tenth of the lifetime, at most a minute, fetched early */
-    margin = expires > now ? (expires - now) / 10 : 0;
-    cl->conf.token_margin = margin > 60 ? 60 : margin;
-}
-
-/* Calls the token function when the token is due. Returns 0, or -1 with a
- * message in why (the function failed or gave no token). */
-static int refresh_token(lua_State *L, dt_client *cl, char *why, size_t whysize)
-{
-    const char *tok;
-    size_t len;
-    double expires = 0;
-    int top = lua_gettop(L), st;
-    if (!dt_conf_token_due(&cl->conf, wall_now()) || cl->token_ref == LUA_NOREF)
-        return 0;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, cl->token_ref);
-    st = lua_pcall(L, 0, 2, 0);
-    if (st != 0) {
-        const char *m = lua_tostring(L, -1);
-        char *clean = dt_scrub(cl, m ? m : "(an error value)");
-        snprintf(why, whysize, "the token function failed: %s", clean ? clean : "?");
-        free(clean);
-        lua_settop(L, top);
-        return -1;
-    }
-    if (lua_type(L, top + 1) != LUA_TSTRING || dt_rawlen(L, top + 1) == 0) {
-        const char *m = lua_tostring(L, top + 2);
-        char *clean = m ? dt_scrub(cl, m) : NULL; /* the secrets out before the cut */
-        snprintf(why, whysize, "the token function gave no token%s%s", m ? ": " : "",
-                 clean ? clean : m ? "?" : "");
-        free(clean);
-        lua_settop(L, top);
-        return -1;
-    }
-    /* a token that cannot be sent as it is: the caller's function is wrong */
-    dt_check_header_value(L, top + 1, "the token function's token");
-    tok = lua_tolstring(L, top + 1, &len);
-    if (lua_type(L, top + 2) == LUA_TNUMBER)
-        expires = lua_tonumber(L, top + 2);
-    set_token(cl, tok, len, expires);
-    lua_settop(L, top);
-    dt_log(L, cl, "debug", "new bearer token%s", expires > 0 ? " (with an expiry)" : "");
-    return 0;
-}
-
-int dt_auth_ready(lua_State *L, dt_client *cl, dt_op *op)
-{
-    char why[512];
-    if (cl == NULL || refresh_token(L, cl, why, sizeof why) == 0)
-        return 1;
-    dt_op_feed_error(op, DT_ERR_NETWORK, why);
-    return 0;
-}
-
-int dt_auth_ready_ref(lua_State *L, int client_ref, dt_op *op)
-{
-    dt_client *cl = dt_client_from_ref(L, client_ref);
-    int ok = dt_auth_ready(L, cl, op);
-    lua_pop(L, 1);
-    return ok;
-}
-
-/* c:set_token(token, expires_at): for drivers that fetch tokens themselves
- * (a token function that must yield, under OpenResty). */
-static int client_set_token(lua_State *L)
-{
-    dt_client *cl = dt_check_client(L, 1);
-    size_t len;
-    const char *tok;
-    if (lua_type(L, 2) != LUA_TSTRING || dt_rawlen(L, 2) == 0)
-        return dt_usage(L, "bad argument 'token': a non-empty string expected");
-    dt_check_header_value(L, 2, "bad argument 'token'");
-    tok = lua_tolstring(L, 2, &len);
-    if (!lua_isnoneornil(L, 3) && lua_type(L, 3) != LUA_TNUMBER)
-        return dt_usage(L, "bad argument 'expires_at': an epoch number expected");
-    if (cl->conf.key != NULL)
-        return dt_usage(L, "bad argument 'token': the client uses a key");
-    set_token(cl, tok, len, lua_isnoneornil(L, 3) ? 0 : lua_tonumber(L, 3));
-    return 0;
-}
-
-/* c:token_due() -> whether the next request needs a new token */
-static int client_token_due(lua_State *L)
-{
-    dt_client *cl = dt_check_client(L, 1);
-    lua_pushboolean(L, dt_conf_token_due(&cl->conf, wall_now()));
-    return 1;
-}
 
 /* --------------------------------------------------------- start body */
 
@@ -528,48 +418,51 @@ static int client_jobs_op(lua_State *L)
 
 /* ------------------------------------------------------ module helpers */
 
-/* core.sleep(seconds): a blocking sleep (the libcurl path's wait) */
-static int core_sleep(lua_State *L)
+/* c:documents_op(job_id, opts): the lazy listing of a job's documents */
+static int client_documents_op(lua_State *L)
 {
-    double s = luaL_checknumber(L, 1);
-    if (!(s >= 0 && s <= 86400))
-        return dt_usage(L, "bad argument 'seconds': a number in 0..86400 expected");
-    dt_sleep(s);
-    return 0;
+    dt_check_client(L, 1);
+    dt_check_id(L, 2, "job_id");
+    return dt_pages_new(L, 1, lua_tostring(L, 2), lua_isnoneornil(L, 3) ? 0 : 3);
 }
 
-/* core.monotonic() -> seconds of a clock that never goes back */
-static int core_monotonic(lua_State *L)
+/* c:job_op(job_id) / c:document_op(job_id, doc_id): single-shot operations for
+ * Lua transports (next_request / feed / result). */
+static int client_job_op(lua_State *L)
 {
-    lua_pushnumber(L, dt_now()); /* the driver's clock (dt_clock.h) */
+    dt_client *cl = dt_check_client(L, 1);
+    dt_pages *h;
+    dt_check_id(L, 2, "job_id");
+    h = dt_holder_new(L, 1, DT_OP_MT);
+    h->op = dt_op_new_job(&cl->conf, lua_tostring(L, 2));
+    if (h->op == NULL)
+        return luaL_error(L, "out of memory");
     return 1;
 }
 
-/* core.error(kind, message) -> an error value (for the Lua layer) */
-static int core_error(lua_State *L)
+static int client_document_op(lua_State *L)
 {
-    static const char *const kinds[] = {"http", "network", "timeout", "parse", "protocol", "usage",
-                                        NULL};
-    static const dt_err_kind values[] = {DT_ERR_HTTP,  DT_ERR_NETWORK,  DT_ERR_TIMEOUT,
-                                         DT_ERR_PARSE, DT_ERR_PROTOCOL, DT_ERR_USAGE};
-    int k = luaL_checkoption(L, 1, NULL, kinds);
-    dt_push_simple_error(L, values[k], luaL_checkstring(L, 2));
+    dt_client *cl = dt_check_client(L, 1);
+    dt_pages *h;
+    dt_check_id(L, 2, "job_id");
+    dt_check_id(L, 3, "doc_id");
+    h = dt_holder_new(L, 1, DT_OP_MT);
+    h->op = dt_op_new_document(&cl->conf, lua_tostring(L, 2), lua_tostring(L, 3));
+    if (h->op == NULL)
+        return luaL_error(L, "out of memory");
     return 1;
 }
 
-void dt_lifecycle_open(lua_State *L)
+void dt_ops_open(lua_State *L)
 {
-    static const luaL_Reg client_methods[] = {
-        {"start_op", client_start_op},     {"start_body", client_start_body},
-        {"cancel_op", client_cancel_op},   {"formats_op", client_formats_op},
-        {"jobs_op", client_jobs_op},       {"set_token", client_set_token},
-        {"token_due", client_token_due},   {NULL, NULL}};
-    static const luaL_Reg funcs[] = {{"sleep", core_sleep}, {"monotonic", core_monotonic},
-                                     {"error", core_error}, {NULL, NULL}};
-    /* the module table is on top */
-    dt_setfuncs(L, funcs);
+    static const luaL_Reg ops[] = {
+        {"job_op", client_job_op},         {"document_op", client_document_op},
+        {"documents_op", client_documents_op}, {"jobs_op", client_jobs_op},
+        {"start_op", client_start_op},     {"cancel_op", client_cancel_op},
+        {"formats_op", client_formats_op}, {"start_body", client_start_body},
+        {NULL, NULL}};
     luaL_getmetatable(L, DT_CLIENT_MT);
     lua_getfield(L, -1, "__index");
-    dt_setfuncs(L, client_methods);
+    dt_setfuncs(L, ops);
     lua_pop(L, 2);
 }

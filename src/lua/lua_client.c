@@ -1,5 +1,7 @@
-/* luaopen_doctranslate_core: the client and the module table. */
-#include "lua_dt.h"
+/* The client: its options, its log, its bearer token, close and stats.
+ * The methods that make operations are added by lua_ops.c and lua_async.c,
+ * those written in Lua by doctranslate.client. */
+#include "lua_client.h"
 #include "core/dt_date.h"
 #include "core/dt_guard.h"
 
@@ -34,7 +36,7 @@ void dt_log(lua_State *L, dt_client *cl, const char *level, const char *fmt, ...
         msg = small;
     }
     /* the secrets out of the whole line first, then the cut */
-    clean = dt_scrub(cl, msg);
+    clean = dt_scrub(&cl->conf, msg);
     if (msg != small)
         free(msg);
     if (clean != NULL)
@@ -179,7 +181,7 @@ static void opt_string(lua_State *L, int idx, const char *name)
 }
 
 /* core.new(opts) */
-static int client_new(lua_State *L)
+int dt_client_new(lua_State *L)
 {
     dt_client *cl;
     const char *why;
@@ -349,41 +351,6 @@ static int client_new(lua_State *L)
     return 1;
 }
 
-/* c:documents_op(job_id, opts): the lazy listing of a job's documents */
-static int client_documents_op(lua_State *L)
-{
-    dt_check_client(L, 1);
-    dt_check_id(L, 2, "job_id");
-    return dt_pages_new(L, 1, lua_tostring(L, 2), lua_isnoneornil(L, 3) ? 0 : 3);
-}
-
-/* c:job_op(job_id) / c:document_op(job_id, doc_id): single-shot operations for
- * Lua transports (next_request / feed / result). */
-static int client_job_op(lua_State *L)
-{
-    dt_client *cl = dt_check_client(L, 1);
-    dt_pages *h;
-    dt_check_id(L, 2, "job_id");
-    h = dt_holder_new(L, 1, DT_OP_MT);
-    h->op = dt_op_new_job(&cl->conf, lua_tostring(L, 2));
-    if (h->op == NULL)
-        return luaL_error(L, "out of memory");
-    return 1;
-}
-
-static int client_document_op(lua_State *L)
-{
-    dt_client *cl = dt_check_client(L, 1);
-    dt_pages *h;
-    dt_check_id(L, 2, "job_id");
-    dt_check_id(L, 3, "doc_id");
-    h = dt_holder_new(L, 1, DT_OP_MT);
-    h->op = dt_op_new_document(&cl->conf, lua_tostring(L, 2), lua_tostring(L, 3));
-    if (h->op == NULL)
-        return luaL_error(L, "out of memory");
-    return 1;
-}
-
 /* c:retry_max() -> the longest wait the client makes (seconds): the Lua wait
  * loops cap the service's Retry-After with it too */
 static int client_retry_max(lua_State *L)
@@ -426,86 +393,159 @@ static int client_tostring(lua_State *L)
     return 1;
 }
 
-/* core.parse_date(s): ISO-8601 or HTTP-date -> epoch number, or nil, err */
-static int core_parse_date(lua_State *L)
+
+/* ------------------------------------------------------------- tokens */
+
+static double wall_now(void)
 {
-    const char *s;
-    double t;
-    if (lua_type(L, 1) != LUA_TSTRING)
-        return dt_usage(L, "bad argument 's': a string expected, got %s", luaL_typename(L, 1));
-    s = lua_tostring(L, 1);
-    if (dt_parse_iso8601(s, &t) == 0 || dt_parse_http_date(s, &t) == 0) {
-        lua_pushnumber(L, t);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Stores a new token (copied) and when it expires (epoch seconds, 0 unknown). */
+static void set_token(dt_client *cl, const char *token, size_t len, double expires)
+{
+    char *copy = malloc(len + 1), *old = cl->conf.token;
+    double now = wall_now(), margin;
+    if (copy == NULL)
+        return;
+    memcpy(copy, token, len + 1);
+    if (old != NULL) {
+        memset(old, 0, strlen(old));
+        free(old);
+    }
+    cl->conf.token = copy;
+    cl->conf.token_stale = 0;
+    cl->conf.token_expires = expires;
+    /* a tenth of the lifetime, at most a minute, fetched early */
+    margin = expires > now ? (expires - now) / 10 : 0;
+    cl->conf.token_margin = margin > 60 ? 60 : margin;
+}
+
+/* Calls the token function when the token is due. Returns 0, or -1 with a
+ * message in why (the function failed or gave no token). */
+static int refresh_token(lua_State *L, dt_client *cl, char *why, size_t whysize)
+{
+    const char *tok;
+    size_t len;
+    double expires = 0;
+    int top = lua_gettop(L), st;
+    if (!dt_conf_token_due(&cl->conf, wall_now()) || cl->token_ref == LUA_NOREF)
+        return 0;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, cl->token_ref);
+    st = lua_pcall(L, 0, 2, 0);
+    if (st != 0) {
+        const char *m = lua_tostring(L, -1);
+        char *clean = dt_scrub(&cl->conf, m ? m : "(an error value)");
+        snprintf(why, whysize, "the token function failed: %s", clean ? clean : "?");
+        free(clean);
+        lua_settop(L, top);
+        return -1;
+    }
+    if (lua_type(L, top + 1) != LUA_TSTRING || dt_rawlen(L, top + 1) == 0) {
+        const char *m = lua_tostring(L, top + 2);
+        char *clean = m ? dt_scrub(&cl->conf, m) : NULL; /* the secrets out before the cut */
+        snprintf(why, whysize, "the token function gave no token%s%s", m ? ": " : "",
+                 clean ? clean : m ? "?" : "");
+        free(clean);
+        lua_settop(L, top);
+        return -1;
+    }
+    /* a token that cannot be sent as it is: the caller's function is wrong */
+    dt_check_header_value(L, top + 1, "the token function's token");
+    tok = lua_tolstring(L, top + 1, &len);
+    if (lua_type(L, top + 2) == LUA_TNUMBER)
+        expires = lua_tonumber(L, top + 2);
+    set_token(cl, tok, len, expires);
+    lua_settop(L, top);
+    dt_log(L, cl, "debug", "new bearer token%s", expires > 0 ? " (with an expiry)" : "");
+    return 0;
+}
+
+int dt_auth_ready(lua_State *L, dt_client *cl, dt_op *op)
+{
+    char why[512];
+    if (cl == NULL || refresh_token(L, cl, why, sizeof why) == 0)
         return 1;
-    }
-    {
-        lua_pushnil(L);
-        dt_push_simple_error(L, DT_ERR_PARSE, "not an ISO-8601 or HTTP date");
-        return 2;
-    }
+    dt_op_feed_error(op, DT_ERR_NETWORK, why);
+    return 0;
 }
 
-/* core.format_date(t): epoch -> ISO-8601 UTC string */
-static int core_format_date(lua_State *L)
+int dt_auth_ready_ref(lua_State *L, int client_ref, dt_op *op)
 {
-    char buf[40];
-    if (lua_type(L, 1) != LUA_TNUMBER)
-        return dt_usage(L, "bad argument 't': a number expected");
-    if (dt_format_iso8601(lua_tonumber(L, 1), buf, sizeof buf) != 0)
-        return dt_usage(L, "bad argument 't': out of range");
-    lua_pushstring(L, buf);
+    dt_client *cl = dt_client_from_ref(L, client_ref);
+    int ok = dt_auth_ready(L, cl, op);
+    lua_pop(L, 1);
+    return ok;
+}
+
+/* c:set_token(token, expires_at): for drivers that fetch tokens themselves
+ * (a token function that must yield, under OpenResty). */
+static int client_set_token(lua_State *L)
+{
+    dt_client *cl = dt_check_client(L, 1);
+    size_t len;
+    const char *tok;
+    if (lua_type(L, 2) != LUA_TSTRING || dt_rawlen(L, 2) == 0)
+        return dt_usage(L, "bad argument 'token': a non-empty string expected");
+    dt_check_header_value(L, 2, "bad argument 'token'");
+    tok = lua_tolstring(L, 2, &len);
+    if (!lua_isnoneornil(L, 3) && lua_type(L, 3) != LUA_TNUMBER)
+        return dt_usage(L, "bad argument 'expires_at': an epoch number expected");
+    if (cl->conf.key != NULL)
+        return dt_usage(L, "bad argument 'token': the client uses a key");
+    set_token(cl, tok, len, lua_isnoneornil(L, 3) ? 0 : lua_tonumber(L, 3));
+    return 0;
+}
+
+/* c:token_due() -> whether the next request needs a new token */
+static int client_token_due(lua_State *L)
+{
+    dt_client *cl = dt_check_client(L, 1);
+    lua_pushboolean(L, dt_conf_token_due(&cl->conf, wall_now()));
     return 1;
 }
 
-/* core.redact(s) -> s with its SAS signatures (sig=...) hidden, as tostring
- * and log lines hide them */
-static int core_redact(lua_State *L)
+/* ---------------------------------------------------------- log lines */
+
+/* The log lines of every runner (the pump's events here, a Lua transport's
+ * requests in lua_pages.c): one wording for each. */
+void dt_log_response(lua_State *L, dt_client *cl, const char *method, const char *url, long status,
+                     double seconds, int prefetched)
 {
-    char *out;
-    if (lua_type(L, 1) != LUA_TSTRING)
-        return dt_usage(L, "bad argument 's': a string expected");
-    out = dt_url_redact(lua_tostring(L, 1));
-    if (out == NULL)
-        return luaL_error(L, "out of memory");
-    lua_pushstring(L, out);
-    free(out);
-    return 1;
+    char *red;
+    if (cl->log_ref == LUA_NOREF || cl->log_ref == LUA_REFNIL)
+        return;
+    red = dt_url_redact(url ? url : "");
+    if (status > 0)
+        dt_log(L, cl, "debug", "%s %s -> %ld (%.1f ms%s)", method, red ? red : "?", status,
+               seconds * 1000.0, prefetched ? ", prefetched" : "");
+    else
+        dt_log(L, cl, "debug", "%s %s -> no response (%.1f ms%s)", method, red ? red : "?",
+               seconds * 1000.0, prefetched ? ", prefetched" : "");
+    free(red);
 }
 
-/* core.usage_error(message): raises a usage error value (for the Lua layer) */
-static int core_usage_error(lua_State *L)
+void dt_log_retry(lua_State *L, dt_client *cl, const dt_op *op)
 {
-    return dt_usage(L, "%s", luaL_checkstring(L, 1));
+    dt_log(L, cl, "warn", "retry %d of %d in %.3f s (x-ms-client-request-id %s)", op->attempt,
+           cl->conf.retries, op->wait, op->client_id);
 }
 
-#if defined(__GNUC__) || defined(__clang__)
-#define DT_EXPORT __attribute__((visibility("default")))
-#else
-#define DT_EXPORT
-#endif
-DT_EXPORT int luaopen_doctranslate_core(lua_State *L);
-
-int luaopen_doctranslate_core(lua_State *L)
+void dt_log_failure(lua_State *L, dt_client *cl, const dt_op *op)
 {
-    static const luaL_Reg client_methods[] = {
-        {"documents_op", client_documents_op}, {"job_op", client_job_op},
-        {"document_op", client_document_op}, {"stats", client_stats},
-        {"close", client_close},     {"retry_max", client_retry_max}, {NULL, NULL}};
-    static const luaL_Reg funcs[] = {{"new", client_new},
-                                     {"parse_date", core_parse_date},
-                                     {"format_date", core_format_date},
-                                     {"redact", core_redact},
-                                     {"scrub", dt_lua_scrub},
-                                     {"retry_delay", dt_lua_retry_delay},
-                                     {"usage_error", core_usage_error},
-                                     {NULL, NULL}};
-    dt_error_open(L);
-    dt_obj_open(L);
-    dt_pages_open(L);
-    dt_newmetatable(L, DT_CLIENT_MT);
-    lua_newtable(L);
-    dt_setfuncs(L, client_methods);
-    lua_setfield(L, -2, "__index");
+    dt_log(L, cl, "debug", "%s error: %s", dt_err_kind_name(op->err.kind),
+           op->err.message ? op->err.message : "");
+}
+
+void dt_client_open(lua_State *L)
+{
+    static const luaL_Reg methods[] = {{"stats", client_stats},         {"close", client_close},
+                                       {"set_token", client_set_token}, {"token_due", client_token_due},
+                                       {"retry_max", client_retry_max}, {NULL, NULL}};
+    dt_class_new(L, DT_CLIENT_MT, methods);
+    lua_pop(L, 1);
     lua_pushcfunction(L, client_gc);
     lua_setfield(L, -2, "__gc");
     lua_pushcfunction(L, client_close);
@@ -513,24 +553,4 @@ int luaopen_doctranslate_core(lua_State *L)
     lua_pushcfunction(L, client_tostring);
     lua_setfield(L, -2, "__tostring");
     lua_pop(L, 1);
-    dt_async_open(L);
-
-    lua_newtable(L);
-    dt_setfuncs(L, funcs);
-    dt_lifecycle_open(L);
-    /* the method tables of the classes, which doctranslate.client completes
-     * with the methods written in Lua once for every transport */
-    lua_createtable(L, 0, 2);
-    luaL_getmetatable(L, DT_CLIENT_MT);
-    lua_getfield(L, -1, "__index");
-    lua_setfield(L, -3, "Client");
-    lua_pop(L, 1);
-    dt_job_methods(L);
-    lua_setfield(L, -2, "Job");
-    lua_setfield(L, -2, "classes");
-    dt_consts_open(L);
-    /* curl_version() would start LDAP/SASL inside libcurl: the version number is enough */
-    lua_pushfstring(L, "libcurl/%s", curl_version_info(CURLVERSION_NOW)->version);
-    lua_setfield(L, -2, "curl_version");
-    return 1;
 }

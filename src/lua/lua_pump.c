@@ -1,0 +1,81 @@
+/* A dt_pump of the binding: the core's libcurl pump with the client's log
+ * lines and token refreshes as its callbacks, over the client's one multi
+ * handle (one pool of kept-alive connections for every transfer). */
+#include "lua_pump.h"
+
+#include <stdlib.h>
+
+dt_multi *dt_client_multi(dt_client *cl)
+{
+    if (cl->multi == NULL)
+        cl->multi = dt_multi_new();
+    return cl->multi;
+}
+
+static void lpump_event(void *ud, dt_pump_event ev, dt_pump *p)
+{
+    dt_lpump *lp = ud;
+    if (lp->L == NULL || lp->cl == NULL)
+        return;
+    switch (ev) {
+    case DT_PUMP_EV_RESPONSE:
+        dt_log_response(lp->L, lp->cl, p->last_method, p->last_url, p->last_status,
+                        p->last_seconds, p->last_prefetched);
+        break;
+    case DT_PUMP_EV_SEQUENTIAL:
+        dt_log(lp->L, lp->cl, "info", "concurrency %d: %s; the listing runs sequentially",
+               p->windows, p->fallback ? p->fallback : "?");
+        break;
+    case DT_PUMP_EV_RETRY:
+        dt_log_retry(lp->L, lp->cl, p->op);
+        break;
+    default:
+        dt_log_failure(lp->L, lp->cl, p->op);
+        break;
+    }
+}
+
+/* Credentials before each request (a token function may be due). */
+static int lpump_before(void *ud, dt_op *op)
+{
+    dt_lpump *lp = ud;
+    if (lp->L == NULL || lp->cl == NULL)
+        return 1;
+    return dt_auth_ready(lp->L, lp->cl, op);
+}
+
+dt_lpump *dt_lpump_new(dt_client *cl, dt_op *op, int prefetch)
+{
+    dt_lpump *lp;
+    dt_multi *mt = dt_client_multi(cl);
+    if (mt == NULL)
+        return NULL;
+    lp = calloc(1, sizeof *lp);
+    if (lp == NULL)
+        return NULL;
+    dt_pump_init(&lp->pump, mt, &cl->copts, op, prefetch);
+    lp->pump.event = lpump_event;
+    lp->pump.before = lpump_before;
+    lp->pump.event_ud = lp;
+    return lp;
+}
+
+/* The pump of an operation begun before a fork is the parent's: a child
+ * starts over with its own (after_fork renewed the client's multi handle). */
+dt_lpump *dt_lpump_check(dt_lpump *lp, dt_client *cl)
+{
+    if (lp == NULL || lp->pump.mt == cl->multi)
+        return lp;
+    dt_pump_abandon(&lp->pump);
+    free(lp);
+    return NULL;
+}
+
+void dt_lpump_free(dt_lpump *lp)
+{
+    if (lp == NULL)
+        return;
+    dt_pump_close(&lp->pump);
+    free(lp);
+}
+

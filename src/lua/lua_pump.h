@@ -1,0 +1,28 @@
+/* The binding's dt_pump: the core's libcurl pump with the client's log
+ * and token refreshes as its callbacks. */
+#ifndef LUA_PUMP_H
+#define LUA_PUMP_H
+
+#include "lua_client.h"
+#include "curl/dt_clock.h"
+#include "curl/dt_pump.h"
+
+DT_HIDDEN_BEGIN
+
+/* A dt_pump driven from Lua: L and cl are set while it runs (the log). */
+typedef struct dt_lpump {
+    dt_pump pump;
+    lua_State *L;
+    dt_client *cl;
+} dt_lpump;
+
+/* The client's multi handle (made on first use), or NULL. */
+dt_multi *dt_client_multi(dt_client *cl);
+dt_lpump *dt_lpump_new(dt_client *cl, dt_op *op, int prefetch);
+void dt_lpump_free(dt_lpump *lp);
+/* The pump of an op begun before a fork is the parent's: NULL (freed) then. */
+dt_lpump *dt_lpump_check(dt_lpump *lp, dt_client *cl);
+
+DT_HIDDEN_END
+
+#endif
