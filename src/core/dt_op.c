@@ -1,4 +1,4 @@
-#include "dt_op.h"
+#include "dt_op_impl.h"
 #include "dt_buf.h"
 #include "dt_date.h"
 #include "dt_guard.h"
@@ -11,7 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-enum { ST_NEED = 1, ST_INFLIGHT, ST_WAIT, ST_READY, ST_DONE, ST_ERROR };
 
 /* The service's request ids of e from the headers r (NULL: none). */
 static void resp_ids(dt_error *e, const dt_resp *r)
@@ -31,10 +30,7 @@ static void error_ids(dt_op *op, dt_error *e, const dt_resp *r)
         e->status = r->status;
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 5, 6)))
-#endif
-static void set_error(dt_op *op, dt_error *e, dt_err_kind kind, const dt_resp *r,
+void dt_op_set_error(dt_op *op, dt_error *e, dt_err_kind kind, const dt_resp *r,
                       const char *fmt, ...)
 {
     char small[512], *msg = small, *clean;
@@ -339,10 +335,10 @@ static int retryable_status(const dt_op *op, long s, const dt_resp *r)
 static void note_retry(dt_op *op, dt_err_kind kind, const char *message, const dt_resp *r)
 {
     if (op->deadline > 0)
-        set_error(op, &op->retried, kind, r, "%s", message);
+        dt_op_set_error(op, &op->retried, kind, r, "%s", message);
 }
 
-static void fail(dt_op *op)
+void dt_op_fail(dt_op *op)
 {
     drop_slot(op);
     op->state = ST_ERROR;
@@ -398,209 +394,6 @@ static void http_error(dt_op *op, dt_resp *r, const char *body, size_t len)
     dt_page_unref(pg);
 }
 
-/* A string member of the page as a C string (decoded, cut at a NUL as a C
- * string is): malloc'd, or NULL when out of memory. */
-static char *page_cstr(const dt_page *pg, const dt_span *v)
-{
-    char *s = malloc((size_t)v->len + 1);
-    size_t n;
-    if (s == NULL)
-        return NULL;
-    if (v->flags & DT_JF_ESC) {
-        n = dt_page_unescape(pg->body + v->off, v->len, s);
-    } else {
-        n = v->len;
-        memcpy(s, pg->body + v->off, n);
-    }
-    s[n] = '\0';
-    return s;
-}
-
-/* A next-link member (0 "@nextLink", 1 "nextLink") that is present, not null, and not a string. */
-static int link_is_bad(const dt_page *pg, int k)
-{
-    return pg->has_link[k] && pg->link[k].type != DT_J_NULL && pg->link[k].type != DT_J_STRING;
-}
-
-static int link_usable(const dt_page *pg, int k)
-{
-    return pg->has_link[k] && pg->link[k].type == DT_J_STRING && pg->link[k].len > 0;
-}
-
-/* Whether the C string s of the link v was cut at a NUL it holds (\u0000):
- * what would be sent is not the link. */
-static int link_cut(const dt_page *pg, const dt_span *v, const char *s)
-{
-    size_t n = strlen(s);
-    if (!(v->flags & DT_JF_ESC))
-        return n != (size_t)v->len;
-    {
-        char *full = malloc((size_t)v->len + 1);
-        size_t m;
-        if (full == NULL)
-            return 1;
-        m = dt_page_unescape(pg->body + v->off, v->len, full);
-        free(full);
-        return n != m;
-    }
-}
-
-/* Judges a page: trims what cannot be trusted, sets the next request. */
-static void accept_page(dt_op *op, const char *current)
-{
-    const dt_page *pg = op->page;
-    char *link = NULL;
-    size_t n = pg->nitems, i;
-    uint64_t *swap;
-
-    /* ids: no document twice in this listing (every id while the set has room, and always
-     * this page and the previous one) */
-    if (n > op->ids_cap) {
-        uint64_t *a = realloc(op->prev_ids, n * sizeof *a), *b;
-        if (a != NULL)
-            op->prev_ids = a;
-        b = realloc(op->cur_ids, n * sizeof *b);
-        if (b != NULL)
-            op->cur_ids = b;
-        if (a == NULL || b == NULL) {
-            set_error(op, &op->err, DT_ERR_PROTOCOL, op->resp, "out of memory");
-            fail(op);
-            return;
-        }
-        op->ids_cap = n;
-    }
-    op->ncur = 0;
-    for (i = 0; i < n; i++) {
-        const dt_pmember *m = dt_page_member(pg, i, "id", 2);
-        uint64_t h;
-        if (m == NULL || m->val.type != DT_J_STRING) {
-            /* not a document or job: the items before it are handed out, then the error */
-            set_error(op, &op->pending, DT_ERR_PARSE, op->resp,
-                      "item %zu of the page is not a %s with an \"id\" string", i + 1,
-                      op->list_jobs ? "job" : "document");
-            break;
-        }
-        h = dt_hash_span(pg, &m->val);
-        /* while the set grows it holds every id so far, this page's and the previous one's */
-        if (dt_idset_has(&op->seen, h) ||
-            (op->seen.full && (dt_hash_in(op->prev_ids, op->nprev, h) || dt_hash_in(op->cur_ids, op->ncur, h)))) {
-            char *id = page_cstr(pg, &m->val);
-            set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
-                      "the service listed %s %s twice; the listing stops before the repeat",
-                      op->list_jobs ? "job" : "document", id ? id : "?");
-            free(id);
-            break;
-        }
-        op->cur_ids[op->ncur++] = h;
-        dt_idset_add(&op->seen, h);
-    }
-    op->count = i;
-    op->received += (long long)n;
-    swap = op->prev_ids;
-    op->prev_ids = op->cur_ids;
-    op->cur_ids = swap;
-    op->nprev = op->ncur;
-    op->ncur = 0;
-
-    /* top: never more than asked for */
-    if (op->top_left >= 0) {
-        if ((long long)op->count > op->top_left)
-            op->count = (size_t)op->top_left;
-        op->top_left -= (long long)op->count;
-    }
-
-    if (op->pending.kind != DT_ERR_NONE || op->top_left == 0)
-        return;
-
-    /* a next link that is neither a string nor null would end the listing silently */
-    if (link_is_bad(pg, 0) || link_is_bad(pg, 1)) {
-        set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
-                  "the service sent a next link that is not a string; the listing stops here");
-        return;
-    }
-    if (link_usable(pg, 0) || link_usable(pg, 1)) {
-        const dt_span *v = &pg->link[link_usable(pg, 0) ? 0 : 1];
-        link = page_cstr(pg, v);
-        if (link == NULL) {
-            set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp, "out of memory");
-            return;
-        }
-        if (link_cut(pg, v, link)) {
-            free(link);
-            set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
-                      "the service sent a next link that cannot be sent (it holds a NUL)");
-            return;
-        }
-    }
-    if (link == NULL) {
-        op->empty_run = 0;
-        return;
-    }
-
-    {
-        char *next = dt_url_resolve_next(op->conf->endpoint, current,
-                                         link, op->conf->api_version);
-        free(link);
-        dt_origin o;
-        uint64_t h;
-        if (next == NULL || dt_url_origin(next, &o) != 0) {
-            set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
-                      "the service sent a next link that cannot be resolved");
-            free(next);
-            return;
-        }
-        if (!dt_origin_equal(&o, &op->conf->origin)) {
-            char *red = dt_url_redact(next);
-            set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
-                      "the service sent a next link to another origin (%s); it was not followed",
-                      red ? red : "?");
-            free(red);
-            free(next);
-            return;
-        }
-        {
-            /* a next link that names its offset must continue exactly where
-             * this page ended: lower repeats documents, higher loses some */
-            long long skip, expect = op->q.skip + op->received;
-            if (dt_url_query_int(next, "skip", "$skip", &skip) == 0 && skip != expect) {
-                set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
-                          "the service sent a next link at offset %lld where %lld was due; "
-                          "following it would %s documents",
-                          skip, expect, skip < expect ? "repeat" : "lose");
-                free(next);
-                return;
-            }
-        }
-        h = dt_hash_str(next);
-        if (dt_hash_in(op->links, op->nlinks < DT_LINK_RING ? op->nlinks : DT_LINK_RING, h)) {
-            set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
-                      "the service sent a next link already followed in this listing");
-            free(next);
-            return;
-        }
-        if (op->conf->max_pages > 0 && op->pages >= op->conf->max_pages) {
-            set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
-                      "the listing reached the cap of %lld pages (max_pages)", op->conf->max_pages);
-            free(next);
-            return;
-        }
-        op->links[op->nlinks % DT_LINK_RING] = h;
-        op->nlinks++;
-        if (op->count == 0) {
-            if (++op->empty_run > DT_MAX_EMPTY_PAGES) {
-                set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
-                          "the service keeps sending empty pages with a next link");
-                free(next);
-                return;
-            }
-        } else {
-            op->empty_run = 0;
-        }
-        op->page_next = dt_strdup(next);
-        op->url = next;
-    }
-}
-
 /* A start the service accepted: the job id comes from Operation-Location, the
  * rest from the body where there is one (v1.x answers 202 with no body). The
  * job exists now, so nothing here may lead to a second POST. The job read is
@@ -614,10 +407,10 @@ static void accept_start(dt_op *op, const char *body, size_t len)
     dt_page *pg = NULL;
     dt_buf b;
     if (id == NULL) {
-        set_error(op, &op->err, DT_ERR_PROTOCOL, op->resp,
+        dt_op_set_error(op, &op->err, DT_ERR_PROTOCOL, op->resp,
                   "the service accepted the job (HTTP %ld) without an Operation-Location naming it",
                   op->resp->status);
-        fail(op);
+        dt_op_fail(op);
         return;
     }
     dt_buf_init(&b);
@@ -641,8 +434,8 @@ static void accept_start(dt_op *op, const char *body, size_t len)
     dt_buf_free(&b);
     if (pg == NULL) {
         free(id);
-        set_error(op, &op->err, DT_ERR_PROTOCOL, op->resp, "out of memory");
-        fail(op);
+        dt_op_set_error(op, &op->err, DT_ERR_PROTOCOL, op->resp, "out of memory");
+        dt_op_fail(op);
         return;
     }
     free(op->job_id);
@@ -660,28 +453,28 @@ static void judge_object(dt_op *op, dt_resp *resp, dt_page *pg, const char *why)
 {
     const dt_pmember *m;
     if (pg == NULL) {
-        set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body is not usable JSON: %s", why);
-        fail(op);
+        dt_op_set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body is not usable JSON: %s", why);
+        dt_op_fail(op);
         return;
     }
     op->page = pg;
     if (pg->root_type != DT_J_OBJECT) {
-        set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body is not a JSON object");
-        fail(op);
+        dt_op_set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body is not a JSON object");
+        dt_op_fail(op);
         return;
     }
     if (op->kind == DT_OP_FORMATS) {
         m = dt_page_member(pg, DT_PAGE_ROOT, "value", 5);
         if (m == NULL || m->val.type != DT_J_ARRAY) {
-            set_error(op, &op->err, DT_ERR_PARSE, resp, "the formats answer has no \"value\" array");
-            fail(op);
+            dt_op_set_error(op, &op->err, DT_ERR_PARSE, resp, "the formats answer has no \"value\" array");
+            dt_op_fail(op);
             return;
         }
     } else {
         m = dt_page_member(pg, DT_PAGE_ROOT, "id", 2);
         if (m == NULL || m->val.type != DT_J_STRING) {
-            set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body has no \"id\" string");
-            fail(op);
+            dt_op_set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body has no \"id\" string");
+            dt_op_fail(op);
             return;
         }
     }
@@ -694,20 +487,20 @@ static void judge_object(dt_op *op, dt_resp *resp, dt_page *pg, const char *why)
 static void judge_page(dt_op *op, dt_resp *resp, dt_page *pg, const char *why)
 {
     if (pg == NULL) {
-        set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body is not usable JSON: %s", why);
-        fail(op);
+        dt_op_set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body is not usable JSON: %s", why);
+        dt_op_fail(op);
         return;
     }
     op->page = pg;
     if (pg->root_type != DT_J_OBJECT) {
-        set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body is not a JSON object");
-        fail(op);
+        dt_op_set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body is not a JSON object");
+        dt_op_fail(op);
         return;
     }
     if (pg->value_type != DT_J_ARRAY) {
-        set_error(op, &op->err, DT_ERR_PARSE, resp,
+        dt_op_set_error(op, &op->err, DT_ERR_PARSE, resp,
                   "the page has no \"value\" array");
-        fail(op);
+        dt_op_fail(op);
         return;
     }
     op->pages++;
@@ -715,7 +508,7 @@ static void judge_page(dt_op *op, dt_resp *resp, dt_page *pg, const char *why)
     {
         char *current = op->url;
         op->url = NULL;
-        accept_page(op, current);
+        dt_listing_accept(op, current);
         free(current);
     }
     if (op->state == ST_ERROR)
@@ -778,7 +571,7 @@ void dt_op_feed(dt_op *op, dt_resp *resp, const char *body, size_t len)
         }
         http_error(op, resp, body, len);
         dt_resp_unref(resp);
-        fail(op);
+        dt_op_fail(op);
         return;
     }
     op->resp = resp;
@@ -801,7 +594,7 @@ void dt_op_feed_error_resp(dt_op *op, dt_err_kind kind, const char *message, con
         note_retry(op, kind, message, r);
         return;
     }
-    set_error(op, &op->err, kind, NULL, "%s", message);
+    dt_op_set_error(op, &op->err, kind, NULL, "%s", message);
     /* ids only: the status of an answer that never completed is not its result */
     resp_ids(&op->err, r);
     op->state = ST_ERROR;
@@ -843,11 +636,11 @@ void dt_op_expire(dt_op *op, const dt_resp *r)
     if (op->state == ST_READY && op->offset < op->count)
         e = &op->pending; /* the page received goes out first */
     if (last->kind != DT_ERR_NONE)
-        set_error(op, e, DT_ERR_TIMEOUT, NULL,
+        dt_op_set_error(op, e, DT_ERR_TIMEOUT, NULL,
                   "the deadline of %g s passed (the last try failed: %s)", op->deadline,
                   last->message ? last->message : dt_err_kind_name(last->kind));
     else
-        set_error(op, e, DT_ERR_TIMEOUT, NULL, "the deadline of %g s passed", op->deadline);
+        dt_op_set_error(op, e, DT_ERR_TIMEOUT, NULL, "the deadline of %g s passed", op->deadline);
     if (ra == NULL && rx == NULL) {
         ra = last->apim_request_id;
         rx = last->x_requestid;

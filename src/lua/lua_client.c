@@ -181,12 +181,134 @@ static void opt_string(lua_State *L, int idx, const char *name)
 }
 
 /* core.new(opts) */
+/* The option k (value on top) that says where and who the client is, and
+ * how it logs: 1 when it is one of them, 0 otherwise. */
+static int identity_option(lua_State *L, dt_client *cl, const char *k)
+{
+    const char *why;
+    if (strcmp(k, "endpoint") == 0) {
+        char *ep;
+        opt_string(L, -1, k);
+        ep = dt_url_normalize_endpoint(lua_tostring(L, -1), &why);
+        if (ep == NULL)
+            return dt_usage(L, "bad option 'endpoint': %s", why);
+        cl->conf.endpoint = ep;
+        dt_url_origin(ep, &cl->conf.origin);
+    } else if (strcmp(k, "key") == 0) {
+        opt_string(L, -1, k);
+        dt_check_header_value(L, -1, "bad option 'key'");
+        cl->conf.key = dup_lua(L, -1);
+    } else if (strcmp(k, "token") == 0 && lua_type(L, -1) == LUA_TFUNCTION) {
+        /* called before the first request, when the token expires, after a 401 */
+        lua_pushvalue(L, -1);
+        cl->token_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        cl->conf.token_refresh = 1;
+    } else if (strcmp(k, "token") == 0) {
+        opt_string(L, -1, k);
+        dt_check_header_value(L, -1, "bad option 'token'");
+        cl->conf.token = dup_lua(L, -1);
+    } else if (strcmp(k, "region") == 0) {
+        opt_string(L, -1, k);
+        dt_check_header_value(L, -1, "bad option 'region'");
+        cl->conf.region = dup_lua(L, -1);
+    } else if (strcmp(k, "api_version") == 0) {
+        opt_string(L, -1, k);
+        if (dt_api_family(lua_tostring(L, -1)) == 0)
+            return dt_usage(L, "bad option 'api_version': unknown version '%s' (known: %s)",
+                            lua_tostring(L, -1), dt_api_versions_text());
+        cl->conf.api_version = dup_lua(L, -1);
+    } else if (strcmp(k, "ca_file") == 0) {
+        opt_string(L, -1, k);
+        cl->ca_file = dup_lua(L, -1);
+    } else if (strcmp(k, "insecure") == 0) {
+        if (lua_type(L, -1) != LUA_TBOOLEAN)
+            return dt_usage(L, "bad option 'insecure': a boolean expected");
+        cl->copts.insecure = lua_toboolean(L, -1);
+    } else if (strcmp(k, "user_agent") == 0) {
+        opt_string(L, -1, k);
+        dt_check_header_value(L, -1, "bad option 'user_agent'");
+        cl->conf.user_agent = dup_lua(L, -1);
+    } else if (strcmp(k, "proxy") == 0) {
+        opt_string(L, -1, k);
+        cl->proxy = dup_lua(L, -1);
+    } else if (strcmp(k, "log") == 0) {
+        if (lua_type(L, -1) != LUA_TFUNCTION)
+            return dt_usage(L, "bad option 'log': a function expected");
+        lua_pushvalue(L, -1);
+        cl->log_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+/* The option k (value on top) that sets a number or a switch: timeouts,
+ * retries, caps, listing defaults. 1 when it is one of them, 0 otherwise. */
+static int tuning_option(lua_State *L, dt_client *cl, const char *k)
+{
+    double v = 0;
+    if (strcmp(k, "timeout") == 0) {
+        opt_number(L, -1, k, 0.001, 86400, &v);
+        cl->copts.timeout_ms = (long)ceil(v * 1000);
+    } else if (strcmp(k, "deadline") == 0) {
+        opt_number(L, -1, k, 0.001, 86400, &v);
+        cl->conf.deadline = v;
+    } else if (strcmp(k, "connect_timeout") == 0) {
+        opt_number(L, -1, k, 0.001, 86400, &v);
+        cl->copts.connect_timeout_ms = (long)ceil(v * 1000);
+    } else if (strcmp(k, "retries") == 0) {
+        opt_number(L, -1, k, 0, 100, &v);
+        if (v != floor(v))
+            return dt_usage(L, "bad option 'retries': an integer expected");
+        cl->conf.retries = (int)v;
+    } else if (strcmp(k, "retry_base") == 0) {
+        opt_number(L, -1, k, 0, 60, &v);
+        cl->conf.retry_base = v;
+    } else if (strcmp(k, "retry_max") == 0) {
+        opt_number(L, -1, k, 0, 3600, &v);
+        cl->conf.retry_max = v;
+    } else if (strcmp(k, "max_body") == 0) {
+        opt_number(L, -1, k, 1024, 1073741824.0, &v);
+        cl->copts.max_body = (size_t)v;
+    } else if (strcmp(k, "max_depth") == 0) {
+        opt_number(L, -1, k, 1, DT_PAGE_DEPTH_LIMIT, &v);
+        if (v != floor(v))
+            return dt_usage(L, "bad option 'max_depth': an integer expected");
+        cl->conf.max_depth = (int)v;
+    } else if (strcmp(k, "max_string") == 0) {
+        opt_number(L, -1, k, 1024, 1073741824.0, &v);
+        cl->conf.max_string = (size_t)v;
+    } else if (strcmp(k, "max_headers") == 0) {
+        opt_number(L, -1, k, 1024, 16777216.0, &v);
+        cl->copts.max_headers = (size_t)v;
+    } else if (strcmp(k, "max_pages") == 0) {
+        opt_number(L, -1, k, 0, 1e15, &v);
+        if (v != floor(v))
+            return dt_usage(L, "bad option 'max_pages': an integer expected");
+        cl->conf.max_pages = (long long)v;
+    } else if (strcmp(k, "page_size") == 0) {
+        opt_number(L, -1, k, 1, 100, &v);
+        if (v != floor(v))
+            return dt_usage(L, "bad option 'page_size': an integer in 1..100 expected");
+        cl->page_size = (int)v;
+    } else if (strcmp(k, "prefetch") == 0) {
+        if (lua_type(L, -1) != LUA_TBOOLEAN)
+            return dt_usage(L, "bad option 'prefetch': a boolean expected");
+        cl->prefetch = lua_toboolean(L, -1);
+    } else if (strcmp(k, "concurrency") == 0) {
+        opt_number(L, -1, k, 1, 16, &v);
+        if (v != floor(v))
+            return dt_usage(L, "bad option 'concurrency': an integer in 1..16 expected");
+        cl->concurrency = (int)v;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
 int dt_client_new(lua_State *L)
 {
     dt_client *cl;
-    const char *why;
-    double v = 0;
-    int has_endpoint = 0;
     if (lua_type(L, 1) != LUA_TTABLE)
         return dt_usage(L, "bad argument 'opts': a table expected, got %s", luaL_typename(L, 1));
     lua_settop(L, 1);
@@ -215,116 +337,11 @@ int dt_client_new(lua_State *L)
         if (lua_type(L, -2) != LUA_TSTRING)
             return dt_usage(L, "bad option: option names are strings");
         k = lua_tostring(L, -2);
-        if (strcmp(k, "endpoint") == 0) {
-            char *ep;
-            opt_string(L, -1, k);
-            ep = dt_url_normalize_endpoint(lua_tostring(L, -1), &why);
-            if (ep == NULL)
-                return dt_usage(L, "bad option 'endpoint': %s", why);
-            cl->conf.endpoint = ep;
-            dt_url_origin(ep, &cl->conf.origin);
-            has_endpoint = 1;
-        } else if (strcmp(k, "key") == 0) {
-            opt_string(L, -1, k);
-            dt_check_header_value(L, -1, "bad option 'key'");
-            cl->conf.key = dup_lua(L, -1);
-        } else if (strcmp(k, "token") == 0 && lua_type(L, -1) == LUA_TFUNCTION) {
-            /* called before the first request, when the token expires, after a 401 */
-            lua_pushvalue(L, -1);
-            cl->token_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-            cl->conf.token_refresh = 1;
-        } else if (strcmp(k, "token") == 0) {
-            opt_string(L, -1, k);
-            dt_check_header_value(L, -1, "bad option 'token'");
-            cl->conf.token = dup_lua(L, -1);
-        } else if (strcmp(k, "region") == 0) {
-            opt_string(L, -1, k);
-            dt_check_header_value(L, -1, "bad option 'region'");
-            cl->conf.region = dup_lua(L, -1);
-        } else if (strcmp(k, "api_version") == 0) {
-            opt_string(L, -1, k);
-            if (dt_api_family(lua_tostring(L, -1)) == 0)
-                return dt_usage(L, "bad option 'api_version': unknown version '%s' (known: %s)",
-                                lua_tostring(L, -1), dt_api_versions_text());
-            cl->conf.api_version = dup_lua(L, -1);
-        } else if (strcmp(k, "timeout") == 0) {
-            opt_number(L, -1, k, 0.001, 86400, &v);
-            cl->copts.timeout_ms = (long)ceil(v * 1000);
-        } else if (strcmp(k, "deadline") == 0) {
-            opt_number(L, -1, k, 0.001, 86400, &v);
-            cl->conf.deadline = v;
-        } else if (strcmp(k, "connect_timeout") == 0) {
-            opt_number(L, -1, k, 0.001, 86400, &v);
-            cl->copts.connect_timeout_ms = (long)ceil(v * 1000);
-        } else if (strcmp(k, "retries") == 0) {
-            opt_number(L, -1, k, 0, 100, &v);
-            if (v != floor(v))
-                return dt_usage(L, "bad option 'retries': an integer expected");
-            cl->conf.retries = (int)v;
-        } else if (strcmp(k, "retry_base") == 0) {
-            opt_number(L, -1, k, 0, 60, &v);
-            cl->conf.retry_base = v;
-        } else if (strcmp(k, "retry_max") == 0) {
-            opt_number(L, -1, k, 0, 3600, &v);
-            cl->conf.retry_max = v;
-        } else if (strcmp(k, "max_body") == 0) {
-            opt_number(L, -1, k, 1024, 1073741824.0, &v);
-            cl->copts.max_body = (size_t)v;
-        } else if (strcmp(k, "max_depth") == 0) {
-            opt_number(L, -1, k, 1, DT_PAGE_DEPTH_LIMIT, &v);
-            if (v != floor(v))
-                return dt_usage(L, "bad option 'max_depth': an integer expected");
-            cl->conf.max_depth = (int)v;
-        } else if (strcmp(k, "max_string") == 0) {
-            opt_number(L, -1, k, 1024, 1073741824.0, &v);
-            cl->conf.max_string = (size_t)v;
-        } else if (strcmp(k, "max_headers") == 0) {
-            opt_number(L, -1, k, 1024, 16777216.0, &v);
-            cl->copts.max_headers = (size_t)v;
-        } else if (strcmp(k, "max_pages") == 0) {
-            opt_number(L, -1, k, 0, 1e15, &v);
-            if (v != floor(v))
-                return dt_usage(L, "bad option 'max_pages': an integer expected");
-            cl->conf.max_pages = (long long)v;
-        } else if (strcmp(k, "page_size") == 0) {
-            opt_number(L, -1, k, 1, 100, &v);
-            if (v != floor(v))
-                return dt_usage(L, "bad option 'page_size': an integer in 1..100 expected");
-            cl->page_size = (int)v;
-        } else if (strcmp(k, "prefetch") == 0) {
-            if (lua_type(L, -1) != LUA_TBOOLEAN)
-                return dt_usage(L, "bad option 'prefetch': a boolean expected");
-            cl->prefetch = lua_toboolean(L, -1);
-        } else if (strcmp(k, "concurrency") == 0) {
-            opt_number(L, -1, k, 1, 16, &v);
-            if (v != floor(v))
-                return dt_usage(L, "bad option 'concurrency': an integer in 1..16 expected");
-            cl->concurrency = (int)v;
-        } else if (strcmp(k, "ca_file") == 0) {
-            opt_string(L, -1, k);
-            cl->ca_file = dup_lua(L, -1);
-        } else if (strcmp(k, "insecure") == 0) {
-            if (lua_type(L, -1) != LUA_TBOOLEAN)
-                return dt_usage(L, "bad option 'insecure': a boolean expected");
-            cl->copts.insecure = lua_toboolean(L, -1);
-        } else if (strcmp(k, "user_agent") == 0) {
-            opt_string(L, -1, k);
-            dt_check_header_value(L, -1, "bad option 'user_agent'");
-            cl->conf.user_agent = dup_lua(L, -1);
-        } else if (strcmp(k, "proxy") == 0) {
-            opt_string(L, -1, k);
-            cl->proxy = dup_lua(L, -1);
-        } else if (strcmp(k, "log") == 0) {
-            if (lua_type(L, -1) != LUA_TFUNCTION)
-                return dt_usage(L, "bad option 'log': a function expected");
-            lua_pushvalue(L, -1);
-            cl->log_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-        } else {
+        if (!identity_option(L, cl, k) && !tuning_option(L, cl, k))
             return dt_usage(L, "bad option '%s': not a client option", k);
-        }
         lua_pop(L, 1);
     }
-    if (!has_endpoint)
+    if (cl->conf.endpoint == NULL)
         return dt_usage(L, "bad option 'endpoint': required");
     if (cl->conf.key != NULL && (cl->conf.token != NULL || cl->conf.token_refresh))
         return dt_usage(L, "bad option 'token': give key or token, not both");
