@@ -28,8 +28,8 @@ FUZZ_CFLAGS      = -std=c99 -D_POSIX_C_SOURCE=200809L -g -O1 -fno-omit-frame-poi
 # the core reads URLs with libcurl's URL parser (curl_url: no I/O), so the
 # harnesses link libcurl too; nothing here includes Lua or makes a transfer
 FUZZ_JSON_LIBS   = $(shell pkg-config --libs json-c libcurl 2>/dev/null || echo -ljson-c -lcurl)
-# the pure C core each harness links
-FUZZ_CORE        = dt_op dt_listing dt_resp dt_conf dt_idset dt_cont dt_page dt_pvalue dt_url dt_date dt_buf dt_guard
+# the pure C core each harness links: every file of src/core
+FUZZ_CORE        = $(patsubst src/core/%.c,%,$(wildcard src/core/*.c))
 # json-c (fuzz/dt_json.c) is the harnesses' oracle only: the module does not link it
 FUZZ_CORE_OBJS   = $(patsubst %,$(FUZZ_DIR)/obj/%.o,$(FUZZ_CORE)) $(FUZZ_DIR)/obj/dt_json.o
 FUZZ_DEB         = clang libclang-rt-14-dev libjson-c-dev libcurl4-openssl-dev pkg-config
