@@ -1,4 +1,8 @@
 #include "dt_conf.h"
+#include "dt_guard.h"
+
+#include <stdio.h>
+#include <stdlib.h>
 #include "dt_page.h"
 
 uint64_t dt_conf_random(dt_conf *c)
@@ -28,4 +32,27 @@ int dt_conf_token_due(const dt_conf *c, double now)
     if (c->token == NULL || c->token_stale)
         return 1;
     return c->token_expires > 0 && now + c->token_margin >= c->token_expires;
+}
+
+char *dt_conf_message(const dt_conf *c, size_t max, const char *fmt, va_list ap)
+{
+    char small[512], *msg = small, *clean;
+    const char *secrets[2];
+    va_list again;
+    int n;
+    va_copy(again, ap);
+    n = vsnprintf(small, sizeof small, fmt, ap);
+    if (n >= (int)sizeof small && (msg = malloc((size_t)n + 1)) != NULL)
+        vsnprintf(msg, (size_t)n + 1, fmt, again);
+    else if (msg == NULL)
+        msg = small;
+    va_end(again);
+    secrets[0] = c->key;
+    secrets[1] = c->token;
+    clean = dt_redact(msg, secrets, 2);
+    if (clean != NULL)
+        dt_cut(clean, max);
+    if (msg != small)
+        free(msg);
+    return clean;
 }

@@ -3,6 +3,7 @@
 #ifndef DT_CONF_H
 #define DT_CONF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,11 @@ size_t dt_conf_max_string(const dt_conf *c);
 /* Whether the token must be fetched (again) before the next request: none
  * yet, expired (now: epoch seconds) or rejected by a 401. */
 int dt_conf_token_due(const dt_conf *c, double now);
+
+/* The message fmt, ... makes, without c's secrets (SAS signatures, the key,
+ * the token: taken out of the whole text first) and then cut to at most max
+ * bytes: malloc'd, or NULL when out of memory. */
+char *dt_conf_message(const dt_conf *c, size_t max, const char *fmt, va_list ap);
 
 DT_HIDDEN_END
 

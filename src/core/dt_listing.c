@@ -8,24 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A string member of the page as a C string (decoded, cut at a NUL as a C
- * string is): malloc'd, or NULL when out of memory. */
-static char *page_cstr(const dt_page *pg, const dt_span *v)
-{
-    char *s = malloc((size_t)v->len + 1);
-    size_t n;
-    if (s == NULL)
-        return NULL;
-    if (v->flags & DT_JF_ESC) {
-        n = dt_page_unescape(pg->body + v->off, v->len, s);
-    } else {
-        n = v->len;
-        memcpy(s, pg->body + v->off, n);
-    }
-    s[n] = '\0';
-    return s;
-}
-
 /* A next-link member (0 "@nextLink", 1 "nextLink") that is present, not null, and not a string. */
 static int link_is_bad(const dt_page *pg, int k)
 {
@@ -94,7 +76,7 @@ static int take_ids(dt_op *op)
         /* while the set grows it holds every id so far, this page's and the previous one's */
         if (dt_idset_has(&op->seen, h) ||
             (op->seen.full && (dt_hash_in(op->prev_ids, op->nprev, h) || dt_hash_in(op->cur_ids, op->ncur, h)))) {
-            char *id = page_cstr(pg, &m->val);
+            char *id = dt_page_cstr(pg, &m->val);
             dt_op_set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp,
                       "the service listed %s %s twice; the listing stops before the repeat",
                       op->list_jobs ? "job" : "document", id ? id : "?");
@@ -136,7 +118,7 @@ static char *page_link(dt_op *op)
     }
     if (link_usable(pg, 0) || link_usable(pg, 1)) {
         const dt_span *v = &pg->link[link_usable(pg, 0) ? 0 : 1];
-        link = page_cstr(pg, v);
+        link = dt_page_cstr(pg, v);
         if (link == NULL) {
             dt_op_set_error(op, &op->pending, DT_ERR_PROTOCOL, op->resp, "out of memory");
             return NULL;

@@ -33,31 +33,13 @@ static void error_ids(dt_op *op, dt_error *e, const dt_resp *r)
 void dt_op_set_error(dt_op *op, dt_error *e, dt_err_kind kind, const dt_resp *r,
                       const char *fmt, ...)
 {
-    char small[512], *msg = small, *clean;
-    const char *secrets[2];
     va_list ap;
-    int n;
     dt_error_clear(e);
     e->kind = kind;
     va_start(ap, fmt);
-    n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n >= (int)sizeof small && (msg = malloc((size_t)n + 1)) != NULL) {
-        va_start(ap, fmt);
-        vsnprintf(msg, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-    } else if (msg == NULL) {
-        msg = small;
-    }
     /* the secrets out first, then the cut: a cut secret is no longer found */
-    secrets[0] = op->conf->key;
-    secrets[1] = op->conf->token;
-    clean = dt_redact(msg, secrets, 2);
-    if (clean != NULL)
-        dt_cut(clean, 1024);
-    e->message = clean;
-    if (msg != small)
-        free(msg);
+    e->message = dt_conf_message(op->conf, 1024, fmt, ap);
+    va_end(ap);
     error_ids(op, e, r);
 }
 
@@ -446,23 +428,32 @@ static void accept_start(dt_op *op, const char *body, size_t len)
     op->state = ST_READY;
 }
 
+/* A 2xx body read into pg (NULL: why says why) that is a JSON object, kept in
+ * op's slot: 1; else op ended with a parse error: 0. */
+static int root_object(dt_op *op, dt_resp *resp, dt_page *pg, const char *why)
+{
+    if (pg == NULL) {
+        dt_op_set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body is not usable JSON: %s", why);
+        dt_op_fail(op);
+        return 0;
+    }
+    op->page = pg;
+    if (pg->root_type != DT_J_OBJECT) {
+        dt_op_set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body is not a JSON object");
+        dt_op_fail(op);
+        return 0;
+    }
+    return 1;
+}
+
 /* Judges the body of a 2xx answer to a single object (pg NULL: not usable
  * JSON, why says why): a job or document has an "id" string, the formats
  * answer a "value" array. */
 static void judge_object(dt_op *op, dt_resp *resp, dt_page *pg, const char *why)
 {
     const dt_pmember *m;
-    if (pg == NULL) {
-        dt_op_set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body is not usable JSON: %s", why);
-        dt_op_fail(op);
+    if (!root_object(op, resp, pg, why))
         return;
-    }
-    op->page = pg;
-    if (pg->root_type != DT_J_OBJECT) {
-        dt_op_set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body is not a JSON object");
-        dt_op_fail(op);
-        return;
-    }
     if (op->kind == DT_OP_FORMATS) {
         m = dt_page_member(pg, DT_PAGE_ROOT, "value", 5);
         if (m == NULL || m->val.type != DT_J_ARRAY) {
@@ -486,17 +477,8 @@ static void judge_object(dt_op *op, dt_resp *resp, dt_page *pg, const char *why)
 /* Judges a 2xx page of a listing, read in one pass (dt_page.h): pg, or NULL with why. */
 static void judge_page(dt_op *op, dt_resp *resp, dt_page *pg, const char *why)
 {
-    if (pg == NULL) {
-        dt_op_set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body is not usable JSON: %s", why);
-        dt_op_fail(op);
+    if (!root_object(op, resp, pg, why))
         return;
-    }
-    op->page = pg;
-    if (pg->root_type != DT_J_OBJECT) {
-        dt_op_set_error(op, &op->err, DT_ERR_PARSE, resp, "the response body is not a JSON object");
-        dt_op_fail(op);
-        return;
-    }
     if (pg->value_type != DT_J_ARRAY) {
         dt_op_set_error(op, &op->err, DT_ERR_PARSE, resp,
                   "the page has no \"value\" array");

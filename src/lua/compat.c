@@ -43,3 +43,19 @@ void dt_class_new(lua_State *L, const char *tname, const luaL_Reg *methods)
     lua_pushvalue(L, -1);
     lua_setfield(L, -3, "__index");
 }
+
+void dt_class_ends(lua_State *L, lua_CFunction gc, lua_CFunction close, lua_CFunction tostring)
+{
+    const char *const names[] = {"__gc", "__close", "__tostring"};
+    lua_CFunction fns[3];
+    int i;
+    fns[0] = gc;
+    fns[1] = close;
+    fns[2] = tostring;
+    for (i = 0; i < 3; i++) {
+        if (fns[i] != NULL) {
+            lua_pushcfunction(L, fns[i]);
+            lua_setfield(L, -2, names[i]);
+        }
+    }
+}

@@ -54,6 +54,8 @@ int dt_newmetatable(lua_State *L, const char *tname);
 /* A class: metatable tname whose __index is a new table of methods; pushes
  * the metatable, then the methods table. */
 void dt_class_new(lua_State *L, const char *tname, const luaL_Reg *methods);
+/* Sets __gc, __close and __tostring (each when not NULL) on the metatable on top. */
+void dt_class_ends(lua_State *L, lua_CFunction gc, lua_CFunction close, lua_CFunction tostring);
 
 DT_HIDDEN_END
 

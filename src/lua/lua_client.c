@@ -20,27 +20,14 @@
 
 void dt_log(lua_State *L, dt_client *cl, const char *level, const char *fmt, ...)
 {
-    char small[1024], *msg = small, *clean;
+    char *clean;
     va_list ap;
-    int n;
     if (cl->log_ref == LUA_NOREF || cl->log_ref == LUA_REFNIL)
         return;
     va_start(ap, fmt);
-    n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n >= (int)sizeof small && (msg = malloc((size_t)n + 1)) != NULL) {
-        va_start(ap, fmt);
-        vsnprintf(msg, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-    } else if (msg == NULL) {
-        msg = small;
-    }
     /* the secrets out of the whole line first, then the cut */
-    clean = dt_scrub(&cl->conf, msg);
-    if (msg != small)
-        free(msg);
-    if (clean != NULL)
-        dt_cut(clean, 1024);
+    clean = dt_conf_message(&cl->conf, 1024, fmt, ap);
+    va_end(ap);
     lua_rawgeti(L, LUA_REGISTRYINDEX, cl->log_ref);
     lua_pushstring(L, level);
     lua_pushstring(L, clean ? clean : "(out of memory)");
@@ -563,11 +550,6 @@ void dt_client_open(lua_State *L)
                                        {"retry_max", client_retry_max}, {NULL, NULL}};
     dt_class_new(L, DT_CLIENT_MT, methods);
     lua_pop(L, 1);
-    lua_pushcfunction(L, client_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, client_close);
-    lua_setfield(L, -2, "__close");
-    lua_pushcfunction(L, client_tostring);
-    lua_setfield(L, -2, "__tostring");
+    dt_class_ends(L, client_gc, client_close, client_tostring);
     lua_pop(L, 1);
 }

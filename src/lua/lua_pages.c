@@ -459,22 +459,12 @@ void dt_pages_open(lua_State *L)
     lua_pop(L, 1);
     lua_pushcfunction(L, pages_call);
     lua_setfield(L, -2, "__call");
-    lua_pushcfunction(L, dt_holder_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, dt_holder_close);
-    lua_setfield(L, -2, "__close");
-    lua_pushcfunction(L, pages_tostring);
-    lua_setfield(L, -2, "__tostring");
+    dt_class_ends(L, dt_holder_gc, dt_holder_close, pages_tostring);
     lua_pop(L, 1);
 
     dt_class_new(L, DT_OP_MT, op_methods);
     dt_holder_methods(L);
     lua_pop(L, 1);
-    lua_pushcfunction(L, dt_holder_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, dt_holder_close);
-    lua_setfield(L, -2, "__close");
-    lua_pushcfunction(L, pages_tostring);
-    lua_setfield(L, -2, "__tostring");
+    dt_class_ends(L, dt_holder_gc, dt_holder_close, pages_tostring);
     lua_pop(L, 1);
 }
