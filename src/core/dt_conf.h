@@ -48,6 +48,9 @@ int dt_conf_token_due(const dt_conf *c, double now);
 /* The message fmt, ... makes, without c's secrets (SAS signatures, the key,
  * the token: taken out of the whole text first) and then cut to at most max
  * bytes: malloc'd, or NULL when out of memory. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 3, 0)))
+#endif
 char *dt_conf_message(const dt_conf *c, size_t max, const char *fmt, va_list ap);
 
 DT_HIDDEN_END
