@@ -429,7 +429,7 @@ static void set_token(dt_client *cl, const char *token, size_t len, double expir
 
 /* Calls the token function when the token is due. Returns 0, or -1 with a
  * message in why (the function failed or gave no token). */
-static int refresh_token(lua_State *L, dt_client *cl, char *why, size_t whysize)
+static int refresh_token(lua_State *L, dt_client *cl, char *why, size_t whysize, int *misuse)
 {
     const char *tok;
     size_t len;
@@ -456,9 +456,15 @@ static int refresh_token(lua_State *L, dt_client *cl, char *why, size_t whysize)
         lua_settop(L, top);
         return -1;
     }
-    /* a token that cannot be sent as it is: the caller's function is wrong */
-    dt_check_header_value(L, top + 1, "the token function's token");
+    /* a token that cannot be sent as it is: the caller's function is wrong. Said,
+     * not raised: this runs inside a runner (libcurl's frames may be below). */
     tok = lua_tolstring(L, top + 1, &len);
+    if (dt_header_value_why(tok, len) != NULL) {
+        snprintf(why, whysize, "the token function's token: %s", dt_header_value_why(tok, len));
+        *misuse = 1;
+        lua_settop(L, top);
+        return -1;
+    }
     if (lua_type(L, top + 2) == LUA_TNUMBER)
         expires = lua_tonumber(L, top + 2);
     set_token(cl, tok, len, expires);
@@ -470,9 +476,11 @@ static int refresh_token(lua_State *L, dt_client *cl, char *why, size_t whysize)
 int dt_auth_ready(lua_State *L, dt_client *cl, dt_op *op)
 {
     char why[512];
-    if (cl == NULL || refresh_token(L, cl, why, sizeof why) == 0)
+    int misuse = 0;
+    if (cl == NULL || refresh_token(L, cl, why, sizeof why, &misuse) == 0)
         return 1;
-    dt_op_feed_error(op, DT_ERR_NETWORK, why);
+    /* a usage error ends the op; its runner raises it once it has returned */
+    dt_op_feed_error(op, misuse ? DT_ERR_USAGE : DT_ERR_NETWORK, why);
     return 0;
 }
 

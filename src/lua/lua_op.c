@@ -173,6 +173,10 @@ static int holder_next_request(lua_State *L)
     while (s == DT_STEP_REQUEST && !dt_auth_ready_ref(L, p->client_ref, p->op))
         s = dt_op_step(p->op);
     callbacks_end(L, p);
+    if (s == DT_STEP_ERROR && p->op->err.kind == DT_ERR_USAGE) {
+        dt_push_op_error(L, p);
+        lua_error(L);
+    }
     if (s == DT_STEP_WAIT) {
         holder_log(L, p, 1, 0);
         lua_createtable(L, 0, 1);
@@ -229,6 +233,8 @@ static int holder_feed(lua_State *L)
         body = lua_tolstring(L, -1, &len);
     else if (!lua_isnil(L, -1))
         return dt_usage(L, "bad argument 'response.body': a string expected");
+    /* the log line first: a callback that closes the holder raises before anything is built */
+    holder_log(L, p, 0, (long)status);
     r = dt_resp_new((long)status);
     if (r == NULL)
         return luaL_error(L, "out of memory");
@@ -253,7 +259,6 @@ static int holder_feed(lua_State *L)
             lua_pop(L, 1);
         }
     }
-    holder_log(L, p, 0, (long)status);
     dt_op_feed(p->op, r, body, len);
     lua_pushboolean(L, 1);
     return 1;
