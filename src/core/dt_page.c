@@ -312,9 +312,21 @@ static int key_read(reader *r, int d, const unsigned char *kinds, const dt_span 
 static void value_done(reader *r, int lv, const unsigned char *kinds, const dt_span *sp)
 {
     dt_page *pg = r->pg;
-    if (lv == 1) {
-        pg->root_type = sp->type;
-        pg->root = *sp;
+    /* the members of a page's documents first: most values of a page are those */
+    if (lv == 4) {
+        if (r->in_items && kinds[2] == K_OBJ) {
+            pg->members[pg->nmembers].val = *sp;
+            pg->nmembers++;
+        }
+    } else if (lv == 3) {
+        if (r->in_items) {
+            dt_pitem *it = &pg->items[pg->nitems];
+            uint32_t first = it->first;
+            it->span = *sp;
+            it->first = first;
+            it->n = (uint32_t)(pg->nmembers - first);
+            pg->nitems++;
+        }
     } else if (lv == 2) {
         if (kinds[0] != K_OBJ)
             return;
@@ -328,16 +340,9 @@ static void value_done(reader *r, int lv, const unsigned char *kinds, const dt_s
             pg->link[k] = *sp;
             pg->has_link[k] = 1;
         }
-    } else if (lv == 3 && r->in_items) {
-        dt_pitem *it = &pg->items[pg->nitems];
-        uint32_t first = it->first;
-        it->span = *sp;
-        it->first = first;
-        it->n = (uint32_t)(pg->nmembers - first);
-        pg->nitems++;
-    } else if (lv == 4 && r->in_items && kinds[2] == K_OBJ) {
-        pg->members[pg->nmembers].val = *sp;
-        pg->nmembers++;
+    } else if (lv == 1) {
+        pg->root_type = sp->type;
+        pg->root = *sp;
     }
 }
 
@@ -686,20 +691,17 @@ const dt_pmember *dt_page_member(const dt_page *p, size_t i, const char *name, s
 {
     const dt_pmember *ms;
     size_t k;
-    if (i == DT_PAGE_ROOT) {
-        if (p->root_type != DT_J_OBJECT)
-            return NULL;
-        ms = p->rmembers;
-        k = p->nrmembers;
-    } else {
-        const dt_pitem *it;
-        if (i >= p->nitems)
-            return NULL;
-        it = &p->items[i];
+    if (i < p->nitems) {
+        const dt_pitem *it = &p->items[i];
         if (it->span.type != DT_J_OBJECT)
             return NULL;
         ms = p->members + it->first;
         k = it->n;
+    } else if (i == DT_PAGE_ROOT && p->root_type == DT_J_OBJECT) {
+        ms = p->rmembers;
+        k = p->nrmembers;
+    } else {
+        return NULL;
     }
     while (k-- > 0) {
         const dt_pmember *m = &ms[k];
