@@ -32,7 +32,7 @@ typedef struct dt_conf {
     double token_margin;  /* seconds before token_expires a new one is fetched */
     uint64_t rng;       /* xorshift state: jitter and client request ids */
     int max_depth;      /* JSON nesting cap (levels, the root is 1); 0: DT_PAGE_MAX_DEPTH */
-    size_t max_string;  /* longest string of a listing page, bytes; 0: DT_PAGE_MAX_STRING */
+    size_t max_string;  /* longest string of any body, bytes; 0: DT_PAGE_MAX_STRING */
 } dt_conf;
 
 uint64_t dt_conf_random(dt_conf *c);

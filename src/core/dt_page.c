@@ -312,9 +312,21 @@ static int key_read(reader *r, int d, const unsigned char *kinds, const dt_span 
 static void value_done(reader *r, int lv, const unsigned char *kinds, const dt_span *sp)
 {
     dt_page *pg = r->pg;
-    if (lv == 1) {
-        pg->root_type = sp->type;
-        pg->root = *sp;
+    /* the members of a page's documents first: most values of a page are those */
+    if (lv == 4) {
+        if (r->in_items && kinds[2] == K_OBJ) {
+            pg->members[pg->nmembers].val = *sp;
+            pg->nmembers++;
+        }
+    } else if (lv == 3) {
+        if (r->in_items) {
+            dt_pitem *it = &pg->items[pg->nitems];
+            uint32_t first = it->first;
+            it->span = *sp;
+            it->first = first;
+            it->n = (uint32_t)(pg->nmembers - first);
+            pg->nitems++;
+        }
     } else if (lv == 2) {
         if (kinds[0] != K_OBJ)
             return;
@@ -328,16 +340,9 @@ static void value_done(reader *r, int lv, const unsigned char *kinds, const dt_s
             pg->link[k] = *sp;
             pg->has_link[k] = 1;
         }
-    } else if (lv == 3 && r->in_items) {
-        dt_pitem *it = &pg->items[pg->nitems];
-        uint32_t first = it->first;
-        it->span = *sp;
-        it->first = first;
-        it->n = (uint32_t)(pg->nmembers - first);
-        pg->nitems++;
-    } else if (lv == 4 && r->in_items && kinds[2] == K_OBJ) {
-        pg->members[pg->nmembers].val = *sp;
-        pg->nmembers++;
+    } else if (lv == 1) {
+        pg->root_type = sp->type;
+        pg->root = *sp;
     }
 }
 

@@ -41,20 +41,17 @@ const dt_pmember *dt_page_member(const dt_page *p, size_t i, const char *name, s
 {
     const dt_pmember *ms;
     size_t k;
-    if (i == DT_PAGE_ROOT) {
-        if (p->root_type != DT_J_OBJECT)
-            return NULL;
-        ms = p->rmembers;
-        k = p->nrmembers;
-    } else {
-        const dt_pitem *it;
-        if (i >= p->nitems)
-            return NULL;
-        it = &p->items[i];
+    if (i < p->nitems) {
+        const dt_pitem *it = &p->items[i];
         if (it->span.type != DT_J_OBJECT)
             return NULL;
         ms = p->members + it->first;
         k = it->n;
+    } else if (i == DT_PAGE_ROOT && p->root_type == DT_J_OBJECT) {
+        ms = p->rmembers;
+        k = p->nrmembers;
+    } else {
+        return NULL;
     }
     while (k-- > 0) {
         const dt_pmember *m = &ms[k];
