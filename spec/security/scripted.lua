@@ -14,7 +14,7 @@ local SERVER = [=[
 local socket = require "socket"
 local port_file, log_file, script = arg[1], arg[2], arg[3]
 local fh = assert(io.open(script, "rb")); local src = fh:read("*a"); fh:close()
-local responses = assert(load(src))()
+local responses = assert((loadstring or load)(src))() -- luacheck: ignore (Lua 5.1 and LuaJIT)
 local srv = assert(socket.bind("127.0.0.1", 0))
 local _, port = srv:getsockname()
 fh = assert(io.open(port_file .. ".tmp", "w")); fh:write(port); fh:close()
