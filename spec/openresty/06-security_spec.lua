@@ -6,9 +6,9 @@ local emu = require "support.emulator"
 local N = require "openresty.nginx"
 local S = require "security.scripted"
 
-local JSON = { "Content-Type: application/json" }
-local RUNNING = '{"id":"j1","status":"Running","createdDateTimeUtc":"2024-10-11T01:26:30Z"}'
-local DONE = '{"id":"j1","status":"Succeeded","createdDateTimeUtc":"2024-10-11T01:26:30Z"}'
+local JSON = S.JSON
+local RUNNING = S.RUNNING
+local DONE = S.DONE
 local KEY = "KEYSECRET-5b2f8e1a9c7d4f60"
 
 describe("security through the openresty transport", function()

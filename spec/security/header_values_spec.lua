@@ -5,15 +5,9 @@
 local S = require "security.scripted"
 local dt = require "doctranslate"
 
-local JOB = '{"id":"j1","status":"Running","createdDateTimeUtc":"2024-10-11T01:26:30Z"}'
+local JOB = S.RUNNING
 
-local function usage_of(f)
-  local ok, err = pcall(f)
-  assert.is_false(ok, "no error")
-  assert.equal("table", type(err), "a plain error: " .. tostring(err))
-  assert.equal("usage", err.kind)
-  return err
-end
+local usage_of = S.usage_of
 
 local function header(raw, name)
   for line in raw:gmatch("[^\n]+") do

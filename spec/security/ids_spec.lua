@@ -3,16 +3,10 @@
 -- resource: c:job("..") the job list, c:document(job, "..") the job).
 local S = require "security.scripted"
 
-local JSON = { "Content-Type: application/json" }
-local JOB = '{"id":"j1","status":"Running","createdDateTimeUtc":"2024-10-11T01:26:30Z"}'
+local JSON = S.JSON
+local JOB = S.RUNNING
 
-local function usage_of(f)
-  local ok, err = pcall(f)
-  assert.is_false(ok, "no error")
-  assert.equal("table", type(err), "a plain error: " .. tostring(err))
-  assert.equal("usage", err.kind)
-  return err
-end
+local usage_of = S.usage_of
 
 describe("ids", function()
   local srv

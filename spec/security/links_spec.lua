@@ -4,7 +4,7 @@
 -- builder has no hidden limits (no "out of memory" for a long ids entry).
 local S = require "security.scripted"
 
-local JSON = { "Content-Type: application/json" }
+local JSON = S.JSON
 local DOC = '{"id":"d1","status":"Succeeded","to":"fr"}'
 
 local function page(items, link)

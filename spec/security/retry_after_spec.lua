@@ -6,22 +6,12 @@ local S = require "security.scripted"
 local lifecycle = require "doctranslate.lifecycle"
 local socket = require "socket"
 
-local JSON = { "Content-Type: application/json" }
-local RUNNING = '{"id":"j1","status":"Running","createdDateTimeUtc":"2024-10-11T01:26:30Z"}'
-local DONE = '{"id":"j1","status":"Succeeded","createdDateTimeUtc":"2024-10-11T01:26:30Z"}'
-local BUSY = '{"error":{"code":"ServiceUnavailable","message":"busy"}}'
+local JSON = S.JSON
+local RUNNING = S.RUNNING
+local DONE = S.DONE
+local BUSY = S.BUSY
 
--- The waits of the core's retries, from its log lines.
-local function retry_waits(srv, o)
-  local waits = {}
-  local opts = { retries = 1, retry_base = 0.01, log = function(_, m)
-    local s = m:match("^retry %d+ of %d+ in ([%d.]+) s") or m:match("^retry in ([%d.]+) s")
-    if s then waits[#waits + 1] = tonumber(s) end
-  end }
-  for k, v in pairs(o or {}) do opts[k] = v end
-  local job, err = srv:client(opts):job("j1")
-  return waits, job, err
-end
+local retry_waits = S.retry_waits
 
 describe("Retry-After", function()
   for _, case in ipairs({ { "Retry-After", "0x3" }, { "Retry-After", "3.5" }, { "Retry-After", "+3" },

@@ -142,4 +142,31 @@ function Srv:stop()
   os.execute("rm -rf '" .. self.dir .. "'")
 end
 
+-- What the specs of scripted servers share: a JSON content type, a running and an ended job j1,
+-- a 503 body, the waits of the core's retries (from its log lines), and the usage-error check.
+S.JSON = { "Content-Type: application/json" }
+S.RUNNING = '{"id":"j1","status":"Running","createdDateTimeUtc":"2024-10-11T01:26:30Z"}'
+S.DONE = '{"id":"j1","status":"Succeeded","createdDateTimeUtc":"2024-10-11T01:26:30Z"}'
+S.BUSY = '{"error":{"code":"ServiceUnavailable","message":"busy"}}'
+
+function S.retry_waits(srv, o)
+  local waits = {}
+  local opts = { retries = 1, retry_base = 0.01, log = function(_, m)
+    local w = m:match("^retry %d+ of %d+ in ([%d.]+) s")
+    if w then waits[#waits + 1] = tonumber(w) end
+  end }
+  for k, v in pairs(o or {}) do opts[k] = v end
+  local job, err = srv:client(opts):job("j1")
+  return waits, job, err
+end
+
+-- f() must raise the module's usage error value (never a plain string): the error.
+function S.usage_of(f)
+  local ok, err = pcall(f)
+  if ok then error("no error", 2) end
+  if type(err) ~= "table" then error("a plain error: " .. tostring(err), 2) end
+  if err.kind ~= "usage" then error("a " .. tostring(err.kind) .. " error, not a usage error: " .. tostring(err), 2) end
+  return err
+end
+
 return S
