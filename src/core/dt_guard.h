@@ -7,6 +7,9 @@
 #include <stddef.h>
 
 #include "dt_resp.h"
+#include "dt_visibility.h"
+
+DT_HIDDEN_BEGIN
 
 /* The longest header value the client sends (a key, a token, a region, a
  * user agent): bytes. Longer values are refused, never cut. */
@@ -60,5 +63,7 @@ typedef struct dt_head {
  * memory. dt_head_reset frees what was read and starts over. */
 int dt_head_line(dt_head *h, const char *line, size_t n);
 void dt_head_reset(dt_head *h);
+
+DT_HIDDEN_END
 
 #endif
