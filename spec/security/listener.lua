@@ -139,31 +139,42 @@ end
 local Srv = {}
 Srv.__index = Srv
 
-function L.start(lua)
-  -- the Lua running the specs (it has LuaSocket)
+-- Runs the Lua server source (it has LuaSocket) in a folder of its own: it is given the file to
+-- write its port to, its request log and args (names of files, written first from files); waits
+-- until it listens. what names it when it does not start; key is the key its clients send.
+function L.spawn(source, files, args, what, key, lua)
   lua = lua or os.getenv("DT_SPEC_LUA") or (rawget(_G, "jit") and "luajit") or ("lua" .. _VERSION:match("%d+%.%d+"))
   local dir = os.tmpname()
   os.remove(dir)
   assert(os.execute("mkdir -p '" .. dir .. "'"))
-  local script = dir .. "/server.lua"
-  local fh = assert(io.open(script, "w"))
-  fh:write(SERVER)
-  fh:close()
-  local self = setmetatable({ dir = dir, log = dir .. "/requests.log" }, Srv)
-  local cmd = string.format("%s '%s' '%s/port' '%s' >'%s/stderr' 2>&1 & echo $!", lua, script, dir,
-                            self.log, dir)
+  files = files or {}
+  files["server.lua"] = source
+  for name, text in pairs(files) do
+    local fh = assert(io.open(dir .. "/" .. name, "wb"))
+    fh:write(text)
+    fh:close()
+  end
+  local self = setmetatable({ dir = dir, log = dir .. "/requests.log", key = key }, Srv)
+  local extra = {}
+  for i, name in ipairs(args or {}) do extra[i] = "'" .. dir .. "/" .. name .. "'" end
+  local cmd = string.format("%s '%s/server.lua' '%s/port' '%s' %s >'%s/stderr' 2>&1 & echo $!",
+                            lua, dir, dir, self.log, table.concat(extra, " "), dir)
   local p = assert(io.popen(cmd))
   self.pid = tonumber(p:read("*l"))
   p:close()
   local socket = require "socket"
   local deadline = socket.gettime() + 10
   while not read(dir .. "/port") do
-    assert(socket.gettime() < deadline, "the listener did not start: " .. tostring(read(dir .. "/stderr")))
+    assert(socket.gettime() < deadline, what .. " did not start: " .. tostring(read(dir .. "/stderr")))
     socket.sleep(0.02)
   end
   self.port = tonumber(read(dir .. "/port"))
   self.url = "http://127.0.0.1:" .. self.port
   return self
+end
+
+function L.start(lua)
+  return L.spawn(SERVER, nil, nil, "the listener", "k", lua)
 end
 
 function Srv:requests()
@@ -172,9 +183,16 @@ function Srv:requests()
   return out
 end
 
--- A client of this listener: no retries, a 5 s timeout; o adds or overrides options.
+-- The request lines ("GET /path HTTP/1.1") received so far.
+function Srv:targets()
+  local out = {}
+  for _, r in ipairs(self:requests()) do out[#out + 1] = r:match("^%S+ (%S+)") end
+  return out
+end
+
+-- A client of this server: no retries, a 5 s timeout; o adds or overrides options.
 function Srv:client(o)
-  local opts = { endpoint = self.url, key = "k", retries = 0, timeout = 5 }
+  local opts = { endpoint = self.url, key = self.key, retries = 0, timeout = 5 }
   for k, v in pairs(o or {}) do opts[k] = v end
   return require("doctranslate").new(opts)
 end

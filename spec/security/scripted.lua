@@ -8,6 +8,8 @@
 --   S.response(status, headers, body)       -- a raw response with Content-Length
 --   S.chunked(status, headers, body, trailers) -- a chunked one, with trailers
 -- "{HOST}" in a response is replaced by the request's Host header, "{PORT}" by its port.
+local listener = require "security.listener"
+
 local S = {}
 
 local SERVER = [=[
@@ -55,14 +57,6 @@ while socket.gettime() - idle_since < 120 do
 end
 ]=]
 
-local function read(path)
-  local fh = io.open(path, "rb")
-  if not fh then return nil end
-  local s = fh:read("*a")
-  fh:close()
-  return s
-end
-
 function S.response(status, headers, body)
   body = body or ""
   local out = { "HTTP/1.1 " .. status .. "\r\n" }
@@ -82,64 +76,13 @@ function S.chunked(status, headers, body, trailers)
   return table.concat(out)
 end
 
-local Srv = {}
-Srv.__index = Srv
-
 local function quote(s) return string.format("%q", s) end
 
 function S.start(responses)
-  local lua = os.getenv("DT_SPEC_LUA") or (rawget(_G, "jit") and "luajit") or ("lua" .. _VERSION:match("%d+%.%d+"))
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p '" .. dir .. "'"))
   local parts = {}
   for i, r in ipairs(responses) do parts[i] = quote(r) end
-  local fh = assert(io.open(dir .. "/responses.lua", "wb"))
-  fh:write("return {", table.concat(parts, ",\n"), "}\n")
-  fh:close()
-  fh = assert(io.open(dir .. "/server.lua", "w"))
-  fh:write(SERVER)
-  fh:close()
-  local self = setmetatable({ dir = dir, log = dir .. "/requests.log" }, Srv)
-  local cmd = string.format("%s '%s/server.lua' '%s/port' '%s' '%s/responses.lua' >'%s/stderr' 2>&1 & echo $!",
-                            lua, dir, dir, self.log, dir, dir)
-  local p = assert(io.popen(cmd))
-  self.pid = tonumber(p:read("*l"))
-  p:close()
-  local socket = require "socket"
-  local deadline = socket.gettime() + 10
-  while not read(dir .. "/port") do
-    assert(socket.gettime() < deadline, "the scripted server did not start: " .. tostring(read(dir .. "/stderr")))
-    socket.sleep(0.02)
-  end
-  self.port = tonumber(read(dir .. "/port"))
-  self.url = "http://127.0.0.1:" .. self.port
-  return self
-end
-
-function Srv:requests()
-  local out = {}
-  for r in (read(self.log) or ""):gmatch("(.-)\n%z\n") do out[#out + 1] = r end
-  return out
-end
-
--- The request lines ("GET /path HTTP/1.1") received so far.
-function Srv:targets()
-  local out = {}
-  for _, r in ipairs(self:requests()) do out[#out + 1] = r:match("^%S+ (%S+)") end
-  return out
-end
-
-function Srv:client(o)
-  local opts = { endpoint = self.url, key = "scripted-key-0123456789", retries = 0, timeout = 5 }
-  for k, v in pairs(o or {}) do opts[k] = v end
-  return require("doctranslate").new(opts)
-end
-
-function Srv:stop()
-  if self.pid then os.execute("kill " .. self.pid .. " 2>/dev/null") end
-  self.pid = nil
-  os.execute("rm -rf '" .. self.dir .. "'")
+  return listener.spawn(SERVER, { ["responses.lua"] = "return {" .. table.concat(parts, ",\n") .. "}\n" },
+                        { "responses.lua" }, "the scripted server", "scripted-key-0123456789")
 end
 
 -- What the specs of scripted servers share: a JSON content type, a running and an ended job j1,
