@@ -77,14 +77,20 @@ static dt_op *op_alloc(dt_conf *conf, dt_op_kind kind)
     return op;
 }
 
-dt_op *dt_op_new_job(dt_conf *conf, const char *job_id)
+/* An operation of one request to url (taken), with method and body (copied). */
+static dt_op *single_new(dt_conf *conf, dt_op_kind kind, const char *method, char *url,
+                         const char *job_id, const char *body)
 {
-    dt_op *op = op_alloc(conf, DT_OP_JOB);
-    if (op == NULL)
+    dt_op *op = op_alloc(conf, kind);
+    if (op == NULL) {
+        free(url);
         return NULL;
-    op->url = dt_url_job(conf->endpoint, conf->api_version, job_id);
+    }
+    op->method = method;
+    op->url = url;
     op->job_id = dt_strdup(job_id);
-    if (op->url == NULL || op->job_id == NULL) {
+    op->body = dt_strdup(body);
+    if (op->url == NULL || (job_id && !op->job_id) || (body && !op->body)) {
         dt_op_free(op);
         return NULL;
     }
@@ -93,20 +99,17 @@ dt_op *dt_op_new_job(dt_conf *conf, const char *job_id)
     return op;
 }
 
+dt_op *dt_op_new_job(dt_conf *conf, const char *job_id)
+{
+    return single_new(conf, DT_OP_JOB, "GET", dt_url_job(conf->endpoint, conf->api_version, job_id),
+                      job_id, NULL);
+}
+
 dt_op *dt_op_new_document(dt_conf *conf, const char *job_id, const char *doc_id)
 {
-    dt_op *op = op_alloc(conf, DT_OP_DOCUMENT);
-    if (op == NULL)
-        return NULL;
-    op->url = dt_url_document(conf->endpoint, conf->api_version, job_id, doc_id);
-    op->job_id = dt_strdup(job_id);
-    if (op->url == NULL || op->job_id == NULL) {
-        dt_op_free(op);
-        return NULL;
-    }
-    op->state = ST_NEED;
-    new_call(op);
-    return op;
+    return single_new(conf, DT_OP_DOCUMENT, "GET",
+                      dt_url_document(conf->endpoint, conf->api_version, job_id, doc_id), job_id,
+                      NULL);
 }
 
 /* A listing: of the documents of job_id, or of jobs when job_id is NULL. */
@@ -156,28 +159,6 @@ dt_op *dt_op_new_documents(dt_conf *conf, const char *job_id, const dt_list_quer
 dt_op *dt_op_new_jobs(dt_conf *conf, const dt_list_query *q)
 {
     return list_new(conf, NULL, q);
-}
-
-/* An operation of one request to url (taken), with method and body (copied). */
-static dt_op *single_new(dt_conf *conf, dt_op_kind kind, const char *method, char *url,
-                         const char *job_id, const char *body)
-{
-    dt_op *op = op_alloc(conf, kind);
-    if (op == NULL) {
-        free(url);
-        return NULL;
-    }
-    op->method = method;
-    op->url = url;
-    op->job_id = dt_strdup(job_id);
-    op->body = dt_strdup(body);
-    if (op->url == NULL || (job_id && !op->job_id) || (body && !op->body)) {
-        dt_op_free(op);
-        return NULL;
-    }
-    op->state = ST_NEED;
-    new_call(op);
-    return op;
 }
 
 dt_op *dt_op_new_start(dt_conf *conf, const char *body)
