@@ -254,15 +254,7 @@ static int async_step(lua_State *L)
     cl = dt_client_from_ref(L, a->client_ref);
     if (cl == NULL)
         return dt_usage(L, "the operation's client is closed");
-    a->pump = dt_lpump_check(a->pump, cl);
-    if (a->pump == NULL) {
-        a->pump = dt_lpump_new(cl, a->op, a->prefetch);
-        if (a->pump == NULL)
-            return luaL_error(L, "out of memory (libcurl multi handle)");
-        a->pump->pump.slice = a->budget;
-    }
-    a->pump->L = L;
-    a->pump->cl = cl;
+    dt_lpump_ready(L, &a->pump, cl, a->op, a->prefetch)->pump.slice = a->budget;
     a->busy = 1;
     st = dt_pump_poll(&a->pump->pump);
     a->busy = 0;

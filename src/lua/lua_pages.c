@@ -238,10 +238,7 @@ static void window_check(lua_State *L, dt_pages *p)
     end = total;
     if (q->top >= 0 && q->skip + q->top < end)
         end = q->skip + q->top;
-    p->pump = dt_lpump_check(p->pump, cl);
-    if (p->pump == NULL && (p->pump = dt_lpump_new(cl, p->op, p->prefetch)) == NULL)
-        luaL_error(L, "out of memory (libcurl multi handle)");
-    dt_pump_windows(&p->pump->pump, p->concurrency, end);
+    dt_pump_windows(&dt_lpump_ready(L, &p->pump, cl, p->op, p->prefetch)->pump, p->concurrency, end);
 }
 
 dt_op *dt_list_op_new(lua_State *L, int client_idx, const char *job_id, int opts_idx, int async,

@@ -44,7 +44,7 @@ static int lpump_before(void *ud, dt_op *op)
     return dt_auth_ready(lp->L, lp->cl, op);
 }
 
-dt_lpump *dt_lpump_new(dt_client *cl, dt_op *op, int prefetch)
+static dt_lpump *lpump_new(dt_client *cl, dt_op *op, int prefetch)
 {
     dt_lpump *lp;
     dt_multi *mt = dt_client_multi(cl);
@@ -62,7 +62,7 @@ dt_lpump *dt_lpump_new(dt_client *cl, dt_op *op, int prefetch)
 
 /* The pump of an operation begun before a fork is the parent's: a child
  * starts over with its own (after_fork renewed the client's multi handle). */
-dt_lpump *dt_lpump_check(dt_lpump *lp, dt_client *cl)
+static dt_lpump *lpump_check(dt_lpump *lp, dt_client *cl)
 {
     if (lp == NULL || lp->pump.mt == cl->multi)
         return lp;
@@ -79,3 +79,12 @@ void dt_lpump_free(dt_lpump *lp)
     free(lp);
 }
 
+dt_lpump *dt_lpump_ready(lua_State *L, dt_lpump **slot, dt_client *cl, dt_op *op, int prefetch)
+{
+    *slot = lpump_check(*slot, cl);
+    if (*slot == NULL && (*slot = lpump_new(cl, op, prefetch)) == NULL)
+        luaL_error(L, "out of memory (libcurl multi handle)");
+    (*slot)->L = L;
+    (*slot)->cl = cl;
+    return *slot;
+}

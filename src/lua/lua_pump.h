@@ -18,10 +18,11 @@ typedef struct dt_lpump {
 
 /* The client's multi handle (made on first use), or NULL. */
 dt_multi *dt_client_multi(dt_client *cl);
-dt_lpump *dt_lpump_new(dt_client *cl, dt_op *op, int prefetch);
 void dt_lpump_free(dt_lpump *lp);
-/* The pump of an op begun before a fork is the parent's: NULL (freed) then. */
-dt_lpump *dt_lpump_check(dt_lpump *lp, dt_client *cl);
+/* The pump in *slot for op, made (or made again after a fork: the parent's
+ * pump is abandoned, never cleaned up here) when needed,
+ * ready to run from L: its log and token callbacks call into L. */
+dt_lpump *dt_lpump_ready(lua_State *L, dt_lpump **slot, dt_client *cl, dt_op *op, int prefetch);
 
 DT_HIDDEN_END
 

@@ -28,11 +28,7 @@ dt_step dt_run(lua_State *L, dt_pages *p)
     if (cl == NULL)
         dt_usage(L, "the %s's client is closed",
                  p->op != NULL && p->op->kind == DT_OP_DOCUMENTS ? "listing" : "operation");
-    p->pump = dt_lpump_check(p->pump, cl);
-    if (p->pump == NULL && (p->pump = dt_lpump_new(cl, p->op, p->prefetch)) == NULL)
-        luaL_error(L, "out of memory (libcurl multi handle)");
-    p->pump->L = L;
-    p->pump->cl = cl;
+    dt_lpump_ready(L, &p->pump, cl, p->op, p->prefetch);
     p->busy = 1;
     st = dt_pump_run(&p->pump->pump);
     p->busy = 0;
