@@ -15,6 +15,7 @@
 -- and takes the rest from here.
 local core = require "doctranslate.core"
 local lifecycle = require "doctranslate.lifecycle"
+local watch = require "doctranslate.watch"
 
 local M = {}
 
@@ -132,6 +133,16 @@ function Client:formats(kind)
   return self:run(self:core():formats_op(kind))
 end
 
+--- Each document of the job once, as it ends (doctranslate.watch): `for doc in c:watch(id) do`.
+function Client:watch(job_id, opts)
+  return watch.watch(check_client(self, "watch"), job_id, opts)
+end
+
+--- The watch of a game loop: step / take / fds / cancel (doctranslate.watch).
+function Client:watch_async(job_id, opts)
+  return watch.watch_async(check_client(self, "watch_async"), job_id, opts)
+end
+
 ---------------------------------------------------------------- jobs
 
 local Job = {}
@@ -181,6 +192,11 @@ function Job:wait(opts)
 end
 
 function Job:wait_async(opts) return lifecycle.wait_async(check_job(self, "wait_async"), opts) end
+
+function Job:watch(opts)
+  local c = Job.client(check_job(self, "watch"))
+  return c:watch(self:job_id(), opts)
+end
 
 function Job:failures(opts) return lifecycle.failures(check_job(self, "failures"), opts) end
 

@@ -144,6 +144,7 @@ function M.log()
     connection_requests = tonumber(ngx.var.connection_requests),
     tls = ngx.var.https == "on",
     faults = ctx.fired,
+    bytes = tonumber(ngx.var.bytes_sent),
   }
   if entry.method == "POST" then
     local body = ngx.req.get_body_data()
