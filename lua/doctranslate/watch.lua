@@ -618,4 +618,21 @@ AsyncMT.__tostring = function(self)
 end
 
 M.decode_token = decode_token
+
+--- A continuation for a watch of job_id by client that leaves out the documents ids (an array
+-- of ids already dealt with, in any order): how a program that kept its own record goes on.
+function M.token(client, job_id, ids)
+  if type(job_id) ~= "string" or job_id == "" then usage("bad argument 'job_id': a non-empty string expected") end
+  if type(ids) ~= "table" then usage("bad argument 'ids': an array of ids expected, got " .. type(ids)) end
+  local hashes, seen = {}, {}
+  for i, id in ipairs(ids) do
+    if type(id) ~= "string" then usage("bad argument 'ids': item " .. i .. " is not a string") end
+    local h = M.hash(id)
+    if not seen[h] then
+      seen[h] = true
+      hashes[#hashes + 1] = h
+    end
+  end
+  return encode_token(job_id, api_version(client), hashes)
+end
 return M

@@ -213,6 +213,40 @@ describe("c:watch", function()
       { continuation = token })).message)
   end)
 
+  it("lists every ended document once when those handed out are not the first of the order", function()
+    -- handed out elsewhere: every third document of the job's creation order, not the first ones
+    -- of the last-action order a watch skips over; the watch sees some come back, lists all the
+    -- ended ones once, and hands out exactly the others
+    local c = client("2024-11-01-preview")
+    local id = emu.create_job{ documents = 30, duration = 6, parallel = 3 }.id
+    emu.freeze()
+    emu.advance(4)
+    local ended = {}
+    for d in c:documents(id, { statuses = { "Succeeded" } }) do ended[#ended + 1] = d.id end
+    assert.is_true(#ended >= 9 and #ended < 30)
+    local handed = {}
+    for i = 1, #ended, 3 do handed[#handed + 1] = ended[i] end
+    local token = watchmod.token(c, id, handed)
+    local m = mark()
+    local got, err = run(c:watch(id, clock_opts{ timeout = 60, continuation = token }))
+    assert.is_nil(err)
+    local all = {}
+    for _, h in ipairs(handed) do all[h] = true end
+    for _, g in ipairs(got) do
+      assert.is_nil(all[g.doc.id], "handed out twice: " .. g.doc.id)
+      all[g.doc.id] = true
+    end
+    local n = 0
+    for _ in pairs(all) do n = n + 1 end
+    assert.equals(30, n)
+    assert.equals(30 - #handed, #got)
+    local full = 0
+    for _, q in ipairs(requests(m).documents) do
+      if not q.query:find("skip=", 1, true) then full = full + 1 end
+    end
+    assert.is_true(full >= 1, "no listing of every ended document")
+  end)
+
   it("keeps the continuation of a 1,000-document job small", function()
     local c = client("2026-03-01")
     local id = emu.create_job{ documents = 1000, status = "Succeeded" }.id
