@@ -7,7 +7,8 @@
 --   transport = "curl"       the libcurl client in C, chosen on purpose
 --   transport = { request = function(self, req) -> res | nil, kind, msg,
 --                 sleep = function(self, seconds), [check =, process =, stats =, pace =] }
--- Options for the openresty transport only: keepalive_timeout, keepalive_pool_size, pace.
+-- Options for the openresty transport only: keepalive_timeout, keepalive_pool_size, pace, and the
+-- shared status cache: cache (a lua_shared_dict), cache_ttl, cache_terminal_ttl (doctranslate.cache).
 --
 -- The client it returns gives what doctranslate.client builds every method
 -- on: core() (the core client of this process), run(op), listing(pages) and
@@ -31,7 +32,8 @@ local usage = core.usage_error
 local LUA54 = _VERSION == "Lua 5.4"
 
 -- Options the driver takes; the core never sees them.
-local DRIVER_OPTIONS = { transport = true, keepalive_timeout = true, keepalive_pool_size = true, pace = true }
+local DRIVER_OPTIONS = { transport = true, keepalive_timeout = true, keepalive_pool_size = true, pace = true,
+                         cache = true, cache_ttl = true, cache_terminal_ttl = true }
 
 -- Private state of clients, listings and jobs (the key never sits in a field).
 local private = setmetatable({}, { __mode = "k" })
@@ -260,7 +262,8 @@ function D.new(opts)
   if ka_timeout ~= nil then check_number("keepalive_timeout", ka_timeout, 0.001, 86400) end
   if ka_pool ~= nil then check_number("keepalive_pool_size", ka_pool, 1, 100000, true) end
   if pace ~= nil and pace ~= false then check_number("pace", pace, 0.0001, 10) end
-  for _, name in ipairs({ "keepalive_timeout", "keepalive_pool_size", "pace" }) do
+  for _, name in ipairs({ "keepalive_timeout", "keepalive_pool_size", "pace", "cache", "cache_ttl",
+                          "cache_terminal_ttl" }) do
     if transport ~= "openresty" and opts[name] ~= nil then
       usage("bad option '" .. name .. "': only for the openresty transport")
     end
@@ -285,7 +288,8 @@ function D.new(opts)
     if type(ngx) ~= "table" or type(ngx.socket) ~= "table" then
       usage("bad option 'transport': 'openresty' needs nginx's Lua module (ngx.socket is not present)")
     end
-    local topts = { keepalive_timeout = ka_timeout, keepalive_pool_size = ka_pool, pace = pace }
+    local topts = { keepalive_timeout = ka_timeout, keepalive_pool_size = ka_pool, pace = pace, cache = opts.cache,
+                    cache_ttl = opts.cache_ttl, cache_terminal_ttl = opts.cache_terminal_ttl }
     for k, v in pairs(conf) do topts[k] = v end
     st.transport = require("doctranslate.openresty").new(topts, usage)
     st.transport_name = "openresty"

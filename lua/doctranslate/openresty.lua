@@ -20,6 +20,10 @@
 -- not IP addresses: for an IP address endpoint only the chain is verified).
 -- `insecure = true` skips both, as with libcurl.
 --
+-- The shared status cache (dt.new{ cache = ngx.shared.NAME, cache_ttl =, cache_terminal_ttl = }):
+-- doctranslate.cache answers a job's or a document's status from a lua_shared_dict and
+-- coalesces the workers' reads; see docs/openresty-cache.md.
+--
 -- Transport options (dt.new): keepalive_timeout (seconds idle in the pool,
 -- default 60), keepalive_pool_size (connections kept per origin and worker,
 -- default 32) and pace (seconds of parsing per event-loop iteration before
@@ -89,6 +93,7 @@ function M.new(conf, usage)
     connections = 0,
     usage = usage,
   }, Transport)
+  if conf.cache ~= nil then self.cache = require("doctranslate.cache").new(conf, usage, mono) end
   return self
 end
 
@@ -243,7 +248,9 @@ function Transport:pace()
 end
 
 function Transport:stats()
-  return { requests = self.requests, connections = self.connections }
+  local s = { requests = self.requests, connections = self.connections }
+  if self.cache then s.cache = self.cache:stats() end
+  return s
 end
 
 -- URL -> scheme, host (as written, brackets kept), port, authority, path+query.
@@ -583,10 +590,22 @@ function Transport:attempt(req, scheme, host, port, authority, target)
   return { status = status, headers = headers, body = data }
 end
 
+local send
+
 function Transport:request(req)
   waited[running()] = true
   local scheme, host, port, authority, target = split_url(req.url or "")
   if not scheme then return nil, "protocol", "not an http(s) URL" end
+  if self.cache then
+    local path = target:match("^[^?#]*")
+    return self.cache:request(req, path, target, function(r)
+      return send(self, r, scheme, host, port, authority, target)
+    end)
+  end
+  return send(self, req, scheme, host, port, authority, target)
+end
+
+send = function(self, req, scheme, host, port, authority, target)
   local res, kind, msg, retry = self:attempt(req, scheme, host, port, authority, target)
   if not res and retry then
     -- the server had closed the kept connection: one fresh try, as libcurl does

@@ -52,7 +52,9 @@ describe("the watch inside nginx (openresty transport)", function()
       local k = 0
       for _ in pairs(moments) do k = k + 1 end
       local m, err = 0, nil
-      local ok, e = pcall(function() for _ in c:watch(%q, { timeout = 60, sleep = advance, now = now }) do m = m + 1 end end)
+      local ok, e = pcall(function()
+        for _ in c:watch(%q, { timeout = 60, sleep = advance, now = now }) do m = m + 1 end
+      end)
       if not ok then err = e end
       return { n = n, moments = k, failed_docs = m, kind = err and err.kind, status = err and err.job_status }
     ]]):format(id, failed), 60)
