@@ -9,18 +9,7 @@ local H = require "core.helper"
 local cjson = require "cjson"
 local core = require "doctranslate.core"
 
-local function edit(conf)
-  conf = conf:gsub("env DT_API_VERSION;", "env DT_API_VERSION;\nenv DT_CACHE_TTL;")
-  conf = conf:gsub("lua_socket_log_errors off;", "lua_socket_log_errors off;\n    lua_shared_dict doctranslate 4m;")
-  return (conf:gsub("        location / {", [[
-        location ~ ^/(status|plain|other|document|cache-stats) {
-            content_by_lua_block {
-                require("cache_handler").handle()
-            }
-        }
-
-        location / {]], 1)) -- (the replacement has no '%')
-end
+local edit = require("openresty.cache_conf").edit
 
 local function sh(cmd)
   local p = io.popen(cmd .. " 2>&1")
