@@ -177,4 +177,23 @@ describe("the shared status cache (openresty, 4 workers)", function()
     assert.is_true(times[2] - times[1] >= 1.9, "asked again after " .. (times[2] - times[1]) .. " s")
     assert.is_true(took >= 1.9)
   end)
+
+  it("checks its options", function()
+    local r = srv:eval_ok([[
+      local out = {}
+      for i, o in ipairs({ { cache = {} }, { cache = ngx.shared.doctranslate, cache_ttl = -1 },
+                           { cache = ngx.shared.doctranslate, cache_terminal_ttl = "1h" } }) do
+        o.endpoint, o.key = "http://127.0.0.1:9", "k"
+        local ok, err = pcall(dt.new, o)
+        out[i] = (not ok) and err.kind .. ": " .. err.message or "accepted"
+      end
+      return out
+    ]])
+    assert.matches("^usage: bad option 'cache'", r[1])
+    assert.matches("^usage: bad option 'cache_ttl'", r[2])
+    assert.matches("^usage: bad option 'cache_terminal_ttl'", r[3])
+    local ok, err = pcall(H.dt.new, { endpoint = emu.http, key = emu.key, transport = "curl", cache = {} })
+    assert.is_false(ok)
+    assert.matches("only for the openresty transport", err.message)
+  end)
 end)
