@@ -46,6 +46,7 @@ build = {
     ["doctranslate.driver"] = "lua/doctranslate/driver.lua",
     ["doctranslate.lifecycle"] = "lua/doctranslate/lifecycle.lua",
     ["doctranslate.watch"] = "lua/doctranslate/watch.lua",
+    ["doctranslate.cache"] = "lua/doctranslate/cache.lua",
     ["doctranslate.openresty"] = "lua/doctranslate/openresty.lua",
     ["doctranslate.core"] = {
       sources = {

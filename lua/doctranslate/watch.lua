@@ -42,7 +42,7 @@ local function counted(job)
   return (tonumber(s.success) or 0) + (tonumber(s.failed) or 0) + (tonumber(s.cancelled) or 0)
 end
 
----------------------------------------------------------------- id hashes
+-- -------------------------------------------------------------- id hashes
 
 -- Two polynomial hashes of 24 bits each, modulo primes below 2^24: every
 -- product stays below 2^53, so Lua 5.1..5.4 and LuaJIT compute the same bits.
@@ -61,7 +61,7 @@ function M.hash(id)
     h2 % 256)
 end
 
----------------------------------------------------------------- tokens
+-- -------------------------------------------------------------- tokens
 
 local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 local B64_INDEX = {}
@@ -135,7 +135,7 @@ local function decode_token(token)
   return job_id, version, hashes
 end
 
----------------------------------------------------------------- the state both forms share
+-- -------------------------------------------------------------- the state both forms share
 
 local State = {}
 local StateMT = { __index = State }
@@ -291,7 +291,7 @@ function State:continuation()
   return encode_token(self.job_id, self.version, self.handed)
 end
 
----------------------------------------------------------------- the blocking watch
+-- -------------------------------------------------------------- the blocking watch
 
 local Watch = {}
 local WatchMT = { __index = Watch, __name = "doctranslate.Watch" }
@@ -389,7 +389,7 @@ WatchMT.__tostring = function(self)
     st.ended and (st.err and ", ended with an error" or ", ended") or "")
 end
 
----------------------------------------------------------------- the stepped watch
+-- -------------------------------------------------------------- the stepped watch
 
 local AsyncWatch = {}
 local AsyncMT = { __name = "doctranslate.WatchAsync" }
