@@ -197,7 +197,9 @@ function Cache:request(req, path, target, send)
       end
       return answer_429(u - t)
     end
-    if self.dict:add(lock, true, 2 * self.wait_max + 1) then
+    local took, why = self.dict:add(lock, true, 2 * self.wait_max + 1)
+    if took or why ~= "exists" then
+      -- the lock is ours, or the dict cannot hold it (full): ask, rather than wait for nobody
       self.fetches = self.fetches + 1
       local ok, res, kind, msg = pcall(send, req)
       local done = self.now()
@@ -205,7 +207,7 @@ function Cache:request(req, path, target, send)
         self:note(res, done)
         if res.status ~= 429 then self:store(key, res, done) end
       end
-      self.dict:delete(lock)
+      if took then self.dict:delete(lock) end
       if not ok then error(res, 0) end
       return res, kind, msg
     end
