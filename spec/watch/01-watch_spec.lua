@@ -41,7 +41,7 @@ describe("c:watch", function()
   before_each(function() emu.reset() end)
   lazy_teardown(function() emu.reset() end)
 
-  for _, v in ipairs({ "v1.1", "2024-05-01", "2026-03-01" }) do
+  for _, v in ipairs({ "v1.0-preview.1", "v1.1", "2024-05-01", "2026-03-01" }) do
     it("hands out each document once, as it ends, in the order they end (" .. v .. ")", function()
       local c = client(v)
       local id = emu.create_job{ documents = 40, duration = 10, parallel = 4, fail_every = 6 }.id
