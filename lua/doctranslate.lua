@@ -51,6 +51,11 @@
 --   job:wait_async{ timeout =, interval =, on_progress = } -> w; w:step() each frame (true once
 --     ended: w.job / w.error), w:next_poll_in(), w:cancel()   -- libcurl client, never blocks
 --   job:failures() -> report (tostring / report:table(), report:json(), .groups, .documents)
+--   for doc in c:watch(job_id, { interval = 1, timeout =, on_job =, continuation = }) do end
+--     each document once, when it has ended (doctranslate.watch, docs/watch.md); w:continuation();
+--     c:watch_async(job_id, { on_documents =, on_done = }): step / take / fds / cancel
+--   dt.new{ cache = ngx.shared.NAME, cache_ttl = 1, cache_terminal_ttl = 3600 }   -- OpenResty: a
+--     status cache shared by the workers (doctranslate.cache, docs/openresty-cache.md)
 --   c:formats("document" | "glossary") -> { { format =, fileExtensions =, contentTypes =, ... } }
 --   dt.new{ token = "..." | function() return token, expires_at end }   -- Azure AD bearer
 --   Lua transports: c:start_op(req), c:cancel_op(job_id), c:formats_op(type), c:jobs(opts)
