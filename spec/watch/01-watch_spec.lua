@@ -101,6 +101,26 @@ describe("c:watch", function()
     assert.is_true(#r.all < 2 * #r.job + 2)
   end)
 
+  it("polls past stale reads of the job (an older state every third read)", function()
+    emu.settings{ stale = true, stale_every = 3, stale_seconds = 2 }
+    local c = client("2024-05-01")
+    local id = emu.create_job{ documents = 30, duration = 6, parallel = 3 }.id
+    local statuses = {}
+    local w = c:watch(id, clock_opts{ timeout = 60, on_job = function(job)
+      statuses[#statuses + 1] = job.summary.success
+    end })
+    local got, err = run(w)
+    assert.is_nil(err)
+    assert.equals(30, #got)
+    local ids = {}
+    for _, g in ipairs(got) do
+      assert.is_nil(ids[g.doc.id])
+      ids[g.doc.id] = true
+    end
+    -- on_job never saw the counts go back
+    for i = 2, #statuses do assert.is_true(statuses[i] >= statuses[i - 1]) end
+  end)
+
   it("waits as long as Retry-After says, never less, and not more than interval asks", function()
     local c = client("v1.1")
     local id = emu.create_job{ documents = 8, duration = 4, parallel = 2 }.id
