@@ -142,6 +142,19 @@ describe("the shared status cache (openresty, 4 workers)", function()
     assert.equals(2, n)
   end)
 
+  it("keeps an error answer only briefly, and still coalesces the reads that wait for it", function()
+    local unknown = "00000000-0000-0000-0000-0000000000ee"
+    local m = mark()
+    local bodies, codes = load(srv, "/status/" .. unknown, 100, 2, 0.8)
+    assert.equals(100, #codes)
+    for _, c in ipairs(codes) do assert.equals(404, c) end
+    assert.equals("ResourceNotFound", cjson.decode(bodies[1]).error.code)
+    local reads = 0
+    for _, r in ipairs(emu.requests(m)) do if r.path:find(unknown, 1, true) then reads = reads + 1 end end
+    -- each batch of 50 is one read; the first batch's 404 is gone 0.8 s later
+    assert.is_true(reads >= 2 and reads <= 4, reads .. " reads")
+  end)
+
   it("never answers from another key's entries, and stores no key", function()
     local id = emu.create_job{ documents = 5, status = "Running" }.id
     assert.equals(200, (srv:get("/status/" .. id)))
