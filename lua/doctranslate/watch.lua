@@ -172,7 +172,7 @@ local function new_state(client, job_id, opts, allowed, what)
   local st = setmetatable({
     client = client, job_id = job_id, version = api_version(client), interval = opts.interval or 1,
     timeout = opts.timeout, on_job = opts.on_job, now = opts.now or core.monotonic, page_size = ps,
-    seen = {}, handed = {}, queue = {}, qhead = 1, count = 0, best_rank = 0, best_done = -1,
+    seen = {}, handed = {}, queue = {}, qhead = 1, qtail = 0, count = 0, best_rank = 0, best_done = -1,
     polls = 0, listings = 0,
   }, StateMT)
   if opts.continuation then
@@ -252,7 +252,8 @@ function State:listed(doc)
   end
   self.seen[h] = true
   self.count = self.count + 1
-  self.queue[#self.queue + 1] = { doc = doc, hash = h }
+  self.qtail = self.qtail + 1
+  self.queue[self.qtail] = { doc = doc, hash = h }
 end
 
 -- What follows a listing's end: the options of a full listing, or nil.
@@ -276,15 +277,15 @@ function State:pop()
   if e == nil then return nil end
   self.queue[self.qhead] = nil
   self.qhead = self.qhead + 1
-  if self.queue[self.qhead] == nil then
-    self.queue, self.qhead = {}, 1
+  if self.qhead > self.qtail then
+    self.queue, self.qhead, self.qtail = {}, 1, 0
   end
   self.handed[#self.handed + 1] = e.hash
   return e.doc
 end
 
 function State:pending()
-  return #self.queue - self.qhead + 1
+  return self.qtail - self.qhead + 1
 end
 
 function State:continuation()
@@ -596,7 +597,7 @@ function AsyncWatch:cancel()
     self.op = nil
   end
   self.state.ended = true
-  self.state.queue, self.state.qhead = {}, 1
+  self.state.queue, self.state.qhead, self.state.qtail = {}, 1, 0
   self.done = true
   self.cancelled = true
 end
