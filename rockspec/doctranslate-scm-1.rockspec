@@ -45,6 +45,7 @@ build = {
     ["doctranslate.client"] = "lua/doctranslate/client.lua",
     ["doctranslate.driver"] = "lua/doctranslate/driver.lua",
     ["doctranslate.lifecycle"] = "lua/doctranslate/lifecycle.lua",
+    ["doctranslate.translate"] = "lua/doctranslate/translate.lua",
     ["doctranslate.openresty"] = "lua/doctranslate/openresty.lua",
     ["doctranslate.core"] = {
       sources = {

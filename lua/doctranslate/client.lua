@@ -15,6 +15,7 @@
 -- and takes the rest from here.
 local core = require "doctranslate.core"
 local lifecycle = require "doctranslate.lifecycle"
+local translate = require "doctranslate.translate"
 
 local M = {}
 
@@ -130,6 +131,19 @@ end
 function Client:formats(kind)
   check_client(self, "formats")
   return self:run(self:core():formats_op(kind))
+end
+
+--- Translates one document synchronously (docs/translate.md): the result
+-- { body | output, content_type, size, characters_charged, ... }, or nil, err.
+function Client:translate(request)
+  check_client(self, "translate")
+  return self:run(self:core():translate_op(translate.request(request)))
+end
+
+--- The same as an async op (libcurl client): op:step() moves it on.
+function Client:translate_async(request)
+  check_client(self, "translate_async")
+  return self:core():translate_async_op(translate.request(request, true), translate.async_options(request))
 end
 
 ---------------------------------------------------------------- jobs

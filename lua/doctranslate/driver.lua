@@ -43,7 +43,7 @@ local ClientMT = { __name = "doctranslate.Client", __index = Client }
 
 -- The libcurl client's non-blocking forms: a usage error that says so, rather
 -- than "attempt to call a nil value".
-for _, name in ipairs({ "documents_async", "job_async", "document_async" }) do
+for _, name in ipairs({ "documents_async", "job_async", "document_async", "translate_async" }) do
   Client[name] = function()
     usage("c:" .. name .. "() belongs to the libcurl client; this client moves its bytes through"
       .. " a Lua transport")
@@ -111,13 +111,14 @@ local function drive(st, it)
       t:sleep(req.wait)
     else
       if t.pace then t:pace() end
-      local res, kind, message = t:request(req)
+      local res, kind, message, sent = t:request(req)
       if res then
         if t.pace then t:pace() end
         it:feed(res)
       else
         if kind ~= "network" and kind ~= "timeout" and kind ~= "protocol" then kind = "network" end
-        it:feed_error(kind, tostring(message or kind))
+        -- sent: the body had begun to leave (a translation is then not sent again)
+        it:feed_error(kind, tostring(message or kind), sent == true)
       end
     end
   end
@@ -206,7 +207,7 @@ end
 -- themselves: driven by next_request/feed from the start, so that no later
 -- call runs them with libcurl behind the caller's back.
 for _, name in ipairs({ "job_op", "document_op", "documents_op", "jobs_op", "start_op", "cancel_op",
-                        "formats_op" }) do
+                        "formats_op", "translate_op" }) do
   Client[name] = function(self, ...)
     local cc = core_client(state_of(self, "client"), false)
     return (cc[name](cc, ...):from_lua())
