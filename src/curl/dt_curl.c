@@ -208,8 +208,34 @@ void dt_curl_drop_raw(dt_curl *c)
     c->raw = 0;
 }
 
+/* A part's bytes read where the op keeps them (no copy in libcurl). */
+typedef struct mime_bytes {
+    const char *data;
+    size_t len, pos;
+} mime_bytes;
+
+static size_t mime_read(char *buf, size_t size, size_t nitems, void *arg)
+{
+    mime_bytes *m = arg;
+    size_t n = size * nitems, left = m->len - m->pos;
+    if (n > left)
+        n = left;
+    memcpy(buf, m->data + m->pos, n);
+    m->pos += n;
+    return n;
+}
+
+static int mime_seek(void *arg, curl_off_t offset, int origin)
+{
+    mime_bytes *m = arg;
+    if (origin != SEEK_SET || offset < 0 || (size_t)offset > m->len)
+        return CURL_SEEKFUNC_CANTSEEK;
+    m->pos = (size_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
 /* The multipart body of a translation: each part's file streamed by libcurl
- * (curl_mime_filedata), or its bytes; 0, or -1. */
+ * (curl_mime_filedata), or its bytes read from the op; 0, or -1. */
 static int build_mime(dt_curl *c, const dt_op *op)
 {
     size_t i;
@@ -224,8 +250,16 @@ static int build_mime(dt_curl *c, const dt_op *op)
         if (p->path != NULL) {
             if (curl_mime_filedata(m, p->path) != CURLE_OK)
                 return -1;
-        } else if (curl_mime_data(m, p->data != NULL ? p->data : "", p->len) != CURLE_OK) {
-            return -1;
+        } else {
+            mime_bytes *b = calloc(1, sizeof *b);
+            if (b == NULL)
+                return -1;
+            b->data = p->data != NULL ? p->data : "";
+            b->len = p->len;
+            if (curl_mime_data_cb(m, (curl_off_t)p->len, mime_read, mime_seek, free, b) != CURLE_OK) {
+                free(b);
+                return -1;
+            }
         }
         /* after filedata: the name sent is the caller's, not the path's */
         if (curl_mime_filename(m, p->filename) != CURLE_OK ||
