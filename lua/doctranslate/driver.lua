@@ -95,6 +95,24 @@ local function refresh_token(st)
   end
 end
 
+-- A translation's answer that a transport gave as a body although req.output
+-- was asked for: written beside the output, renamed over it once complete.
+local function to_output(req, res)
+  local tmp = req.output .. "." .. tostring(req.call_id or "") .. ".part"
+  local f, err = io.open(tmp, "wb")
+  local ok = f and f:write(res.body)
+  if f then
+    local closed, cerr = f:close()
+    if ok and not closed then ok, err = nil, cerr end
+  end
+  if ok then ok, err = os.rename(tmp, req.output) end
+  if not ok then
+    os.remove(tmp)
+    return nil, "protocol", "the translated document could not be written to " .. req.output .. ": " .. tostring(err)
+  end
+  return { status = res.status, headers = res.headers, size = #res.body }
+end
+
 -- The Lua runner: moves the requests of it (a listing or a single-shot op)
 -- through the transport until it has a result, documents, an end or an
 -- error. Several coroutines may drive operations of one client at once (one
@@ -112,6 +130,9 @@ local function drive(st, it)
     else
       if t.pace then t:pace() end
       local res, kind, message, sent = t:request(req)
+      if res and req.output and res.body and res.status >= 200 and res.status < 300 then
+        res, kind, message = to_output(req, res) -- a transport that answered in memory
+      end
       if res then
         if t.pace then t:pace() end
         it:feed(res)
