@@ -4,14 +4,11 @@ local emu = require "support.emulator"
 
 local T = {}
 
-T.dir = os.getenv("TMPDIR") or "/tmp"
-
-local seq = 0
--- A fresh path under a folder of this run (nothing there yet).
+-- A fresh path in a new empty folder (os.tmpname's unique name, made a folder).
 function T.path(name)
-  seq = seq + 1
-  local dir = T.dir .. "/dt-translate-spec-" .. tostring(os.time()) .. "-" .. tostring(seq)
-  assert(os.execute("mkdir -p '" .. dir .. "'"))
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir '" .. dir .. "'"))
   return dir .. "/" .. name, dir
 end
 
