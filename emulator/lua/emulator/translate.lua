@@ -146,10 +146,11 @@ function M.translate(_, r, params)
   if from == true or from == "" then
     return bad_arg("The sourceLanguage query parameter is empty.", "sourceLanguage")
   end
-  local _, bad = flag(params, "allowfallback")
-  if bad then return 400, bad end
-  local image, bad2 = flag(params, "translatetextwithinimage")
-  if bad2 then return 400, bad2 end
+  local _, status, body = flag(params, "allowfallback")
+  if status then return status, body end
+  local image
+  image, status, body = flag(params, "translatetextwithinimage")
+  if status then return status, body end
   local images = r.version ~= "2024-05-01"
   if image ~= nil and not images then
     return bad_arg("translateTextWithinImage is not part of API version 2024-05-01.", "translateTextWithinImage")
@@ -158,7 +159,7 @@ function M.translate(_, r, params)
   if not ctype:lower():match("^multipart/form%-data") then
     return invalid("The request body must be multipart/form-data.", "InvalidContentType", "Content-Type")
   end
-  local body = read_body()
+  body = read_body()
   if not body then return 500, error_body("InternalServerError", "The request body could not be read.") end
   local parts, why = M.parse_multipart(body, ctype)
   if not parts then return invalid("The multipart body is malformed: " .. why .. ".", "InvalidMultipartBody") end
