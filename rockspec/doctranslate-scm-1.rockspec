@@ -61,6 +61,7 @@ build = {
         "src/core/dt_page.c",
         "src/core/dt_pvalue.c",
         "src/core/dt_resp.c",
+        "src/core/dt_translate.c",
         "src/core/dt_url.c",
         "src/curl/dt_clock.c",
         "src/curl/dt_curl.c",
