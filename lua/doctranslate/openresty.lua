@@ -33,7 +33,10 @@
 --   t:pace()           yields when this loop iteration has worked long enough
 --   t:now()            a monotonic clock (seconds)
 --   t:request(req)     -> { status =, headers =, body = } or nil, kind, message
---                         (req.timeout, when set: seconds left of the deadline)
+--                         (req.timeout, when set: seconds left of the deadline); a
+--                         translation (req.parts) streams its files, writes a 2xx answer
+--                         to req.output when set and answers { status, headers, size },
+--                         and a failure after its body began adds a fourth value, true
 --   t:stats()          -> { requests =, connections = } of this worker
 -- luacheck: read globals ngx
 
