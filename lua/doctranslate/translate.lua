@@ -128,6 +128,15 @@ function M.request(r, async)
     end
   end
   if r.document == nil then usage("bad field 'document': required") end
+  if r.output ~= nil then
+    if type(r.output) ~= "string" or r.output == "" then usage("bad field 'output': a file name expected") end
+    -- a folder that cannot take the file fails now, not after the service charged the document
+    local probe = r.output .. ".doctranslate-probe"
+    local f, err = io.open(probe, "wb")
+    if not f then usage("bad field 'output': cannot write beside " .. r.output .. ": " .. tostring(err)) end
+    f:close()
+    os.remove(probe)
+  end
   local out = {
     to = r.to, from = r.from, category = r.category, allow_fallback = r.allow_fallback,
     text_within_image = r.text_within_image, output = r.output, on_progress = r.on_progress,

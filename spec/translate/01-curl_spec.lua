@@ -119,6 +119,8 @@ describe("c:translate (libcurl)", function()
       { { document = { name = "a.txt", data = "x" }, to = "fr,de" }, "one target language" },
       { { document = { name = "a.txt", data = "x" } }, "'to'" },
       { { document = { name = "a.txt", data = "x" }, to = "fr", colour = 1 }, "colour" },
+      { { document = { name = "a.txt", data = "x" }, to = "fr", output = dir .. "/no/such/dir/out.txt" },
+        dir .. "/no/such/dir/out.txt" },
     }
     for _, case in ipairs(cases) do
       local ok, err = pcall(c.translate, c, case[1])
@@ -127,6 +129,16 @@ describe("c:translate (libcurl)", function()
       assert.matches(case[2], err.message, 1, true)
     end
     assert.equal(0, #T.requests())
+  end)
+
+  it("translates over HTTPS, the answer into an output file", function()
+    local c = H.client{ endpoint = emu.https, ca_file = emu.ca }
+    local src, dir = T.path("a.xlsx")
+    T.write(src, T.binary(64))
+    local r = assert(c:translate{ document = { path = src }, to = "pt", output = dir .. "/a.pt.xlsx" })
+    assert.equal("DTEMU:pt\n" .. T.binary(64), T.read(dir .. "/a.pt.xlsx"))
+    assert.equal(#T.binary(64) + 9, r.size)
+    assert.is_true(T.requests()[1].tls)
   end)
 
   it("gives the service's error as an error value with its ids", function()
