@@ -47,6 +47,7 @@ build = {
     ["doctranslate.lifecycle"] = "lua/doctranslate/lifecycle.lua",
     ["doctranslate.watch"] = "lua/doctranslate/watch.lua",
     ["doctranslate.cache"] = "lua/doctranslate/cache.lua",
+    ["doctranslate.translate"] = "lua/doctranslate/translate.lua",
     ["doctranslate.openresty"] = "lua/doctranslate/openresty.lua",
     ["doctranslate.core"] = {
       sources = {
@@ -62,6 +63,7 @@ build = {
         "src/core/dt_page.c",
         "src/core/dt_pvalue.c",
         "src/core/dt_resp.c",
+        "src/core/dt_translate.c",
         "src/core/dt_url.c",
         "src/curl/dt_clock.c",
         "src/curl/dt_curl.c",

@@ -171,12 +171,12 @@ function Cache:request(req, path, target, send)
       self.blocked = self.blocked + 1
       return answer_429(u - t)
     end
-    local res, kind, msg = send(req)
+    local res, kind, msg, sent = send(req)
     self:note(res, self.now())
     if res and method == "DELETE" and path:match("/batches/[^/]+$") and res.status < 300 then
       self.dict:delete(self:key_of(target)) -- the job's status changed: its entry is gone
     end
-    return res, kind, msg
+    return res, kind, msg, sent -- sent: a translation's upload had begun
   end
   local key = self:key_of(target)
   local lock = self.prefix .. "l:" .. target

@@ -16,6 +16,7 @@
 local core = require "doctranslate.core"
 local lifecycle = require "doctranslate.lifecycle"
 local watch = require "doctranslate.watch"
+local translate = require "doctranslate.translate"
 
 local M = {}
 
@@ -141,6 +142,19 @@ end
 --- The watch of a game loop: step / take / fds / cancel (doctranslate.watch).
 function Client:watch_async(job_id, opts)
   return watch.watch_async(check_client(self, "watch_async"), job_id, opts)
+end
+
+--- Translates one document synchronously (docs/translate.md): the result
+-- { body | output, content_type, size, characters_charged, ... }, or nil, err.
+function Client:translate(request)
+  check_client(self, "translate")
+  return self:run(self:core():translate_op(translate.request(request)))
+end
+
+--- The same as an async op (libcurl client): op:step() moves it on.
+function Client:translate_async(request)
+  check_client(self, "translate_async")
+  return self:core():translate_async_op(translate.request(request, true), translate.async_options(request))
 end
 
 ---------------------------------------------------------------- jobs

@@ -45,7 +45,7 @@ local ClientMT = { __name = "doctranslate.Client", __index = Client }
 
 -- The libcurl client's non-blocking forms: a usage error that says so, rather
 -- than "attempt to call a nil value".
-for _, name in ipairs({ "documents_async", "job_async", "document_async" }) do
+for _, name in ipairs({ "documents_async", "job_async", "document_async", "translate_async" }) do
   Client[name] = function()
     usage("c:" .. name .. "() belongs to the libcurl client; this client moves its bytes through"
       .. " a Lua transport")
@@ -97,6 +97,24 @@ local function refresh_token(st)
   end
 end
 
+-- A translation's answer that a transport gave as a body although req.output
+-- was asked for: written beside the output, renamed over it once complete.
+local function to_output(req, res)
+  local tmp = req.output .. "." .. tostring(req.call_id or "") .. ".part"
+  local f, err = io.open(tmp, "wb")
+  local ok = f and f:write(res.body)
+  if f then
+    local closed, cerr = f:close()
+    if ok and not closed then ok, err = nil, cerr end
+  end
+  if ok then ok, err = os.rename(tmp, req.output) end
+  if not ok then
+    os.remove(tmp)
+    return nil, "protocol", "the translated document could not be written to " .. req.output .. ": " .. tostring(err)
+  end
+  return { status = res.status, headers = res.headers, size = #res.body }
+end
+
 -- The Lua runner: moves the requests of it (a listing or a single-shot op)
 -- through the transport until it has a result, documents, an end or an
 -- error. Several coroutines may drive operations of one client at once (one
@@ -113,13 +131,17 @@ local function drive(st, it)
       t:sleep(req.wait)
     else
       if t.pace then t:pace() end
-      local res, kind, message = t:request(req)
+      local res, kind, message, sent = t:request(req)
+      if res and req.output and res.body and res.status >= 200 and res.status < 300 then
+        res, kind, message = to_output(req, res) -- a transport that answered in memory
+      end
       if res then
         if t.pace then t:pace() end
         it:feed(res)
       else
         if kind ~= "network" and kind ~= "timeout" and kind ~= "protocol" then kind = "network" end
-        it:feed_error(kind, tostring(message or kind))
+        -- sent: the body had begun to leave (a translation is then not sent again)
+        it:feed_error(kind, tostring(message or kind), sent == true)
       end
     end
   end
@@ -208,7 +230,7 @@ end
 -- themselves: driven by next_request/feed from the start, so that no later
 -- call runs them with libcurl behind the caller's back.
 for _, name in ipairs({ "job_op", "document_op", "documents_op", "jobs_op", "start_op", "cancel_op",
-                        "formats_op" }) do
+                        "formats_op", "translate_op" }) do
   Client[name] = function(self, ...)
     local cc = core_client(state_of(self, "client"), false)
     return (cc[name](cc, ...):from_lua())

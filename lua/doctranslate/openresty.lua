@@ -37,7 +37,10 @@
 --   t:pace()           yields when this loop iteration has worked long enough
 --   t:now()            a monotonic clock (seconds)
 --   t:request(req)     -> { status =, headers =, body = } or nil, kind, message
---                         (req.timeout, when set: seconds left of the deadline)
+--                         (req.timeout, when set: seconds left of the deadline); a
+--                         translation (req.parts) streams its files, writes a 2xx answer
+--                         to req.output when set and answers { status, headers, size },
+--                         and a failure after its body began adds a fourth value, true
 --   t:stats()          -> { requests =, connections = } of this worker
 -- luacheck: read globals ngx
 
@@ -61,6 +64,7 @@ local mono = require("doctranslate.core").monotonic
 M.clock = mono
 
 local READ_CHUNK = 64 * 1024
+local multipart, send_pieces, read_answer -- a translation's body and answer (below)
 
 -- Phases where cosockets and ngx.sleep are available.
 local COSOCKET_PHASES = {
@@ -432,8 +436,10 @@ local function has_token(v, token)
 end
 
 -- Reads the body of a GET answer. Returns body, reusable or nil, kind, message.
-local function read_body(r, status, headers, version, cap)
-  local parts = {}
+-- sink: a table whose __newindex takes each piece (read_answer), else the
+-- pieces are gathered and joined.
+local function read_body(r, status, headers, version, cap, sink)
+  local parts = sink or {}
   local keep = version >= 11 and not has_token(headers["connection"], "close")
     or version == 10 and has_token(headers["connection"], "keep-alive")
   if status == 204 or status == 304 then return "", keep end
@@ -488,6 +494,142 @@ local function read_body(r, status, headers, version, cap)
   local ok, kind, msg = r:rest(parts, cap)
   if not ok then return nil, kind, msg end
   return concat(parts), false
+end
+
+
+---------------------------------------------------------------- translation
+
+-- A translation's multipart body, streamed: the parts' headers, each file
+-- read and sent a chunk at a time (never whole in memory), or its bytes.
+local FILE_CHUNK = 64 * 1024
+
+-- The Content-Type, the pieces (strings, or { path =, size = }) and the
+-- length of req.parts as multipart/form-data; nil, message on a bad part.
+multipart = function(req)
+  local boundary = "doctranslate-" .. tostring(req.call_id or "") .. "-"
+    .. string.format("%08x%08x", math.random(0, 0x7fffffff), math.random(0, 0x7fffffff))
+  local pieces, length = {}, 0
+  local function add(p, n)
+    pieces[#pieces + 1] = p
+    length = length + n
+  end
+  for _, p in ipairs(req.parts) do
+    if find(p.filename, '[\r\n"]') or find(p.name, '[\r\n"]')
+        or (p.content_type and find(p.content_type, "[\r\n]")) then
+      return nil, "a part's name, file name or content type holds a quote or a line break"
+    end
+    local head = "--" .. boundary .. '\r\nContent-Disposition: form-data; name="' .. p.name .. '"; filename="'
+      .. p.filename .. '"\r\n' .. (p.content_type and ("Content-Type: " .. p.content_type .. "\r\n") or "") .. "\r\n"
+    add(head, #head)
+    if p.path then add({ path = p.path, size = p.size }, p.size) else add(p.data, #p.data) end
+    add("\r\n", 2)
+  end
+  local tail = "--" .. boundary .. "--\r\n"
+  add(tail, #tail)
+  return "multipart/form-data; boundary=" .. boundary, pieces, length
+end
+
+-- Calls on_progress; an error it raises comes back as "raise", err.
+local function progress(on_progress, phase, done, total)
+  if not on_progress then return end
+  local ok, err = pcall(on_progress, phase, done, total)
+  if not ok then return "raise", err end
+end
+
+-- Sends the pieces; nil, or kind, message ("raise": on_progress's error).
+send_pieces = function(sock, pieces, length, on_progress)
+  local done = 0
+  for _, p in ipairs(pieces) do
+    if type(p) == "string" then
+      local ok, err = sock:send(p)
+      if not ok then
+        return err == "timeout" and "timeout" or "network", "sending the document failed: " .. tostring(err)
+      end
+      done = done + #p
+    else
+      local f, ferr = io.open(p.path, "rb")
+      if not f then return "protocol", "cannot read " .. tostring(ferr) end
+      local left = p.size
+      while left > 0 do
+        local chunk = f:read(min(FILE_CHUNK, left))
+        if not chunk then
+          f:close()
+          return "protocol", "'" .. p.path .. "' became shorter while it was sent"
+        end
+        local ok, err = sock:send(chunk)
+        if not ok then
+          f:close()
+          return err == "timeout" and "timeout" or "network", "sending the document failed: " .. tostring(err)
+        end
+        left = left - #chunk
+        done = done + #chunk
+        local k, e = progress(on_progress, "upload", done, length)
+        if k then f:close() return k, e end
+      end
+      f:close()
+    end
+  end
+  return progress(on_progress, "upload", done, length)
+end
+
+-- Reads a translation's answer: a 2xx with req.output goes to a temporary
+-- file beside it, renamed over it once complete (never half-written), else
+-- into memory (cap bytes). Returns body (or "" when written), keep, nil,
+-- written bytes; or nil, kind, message ("raise": on_progress's error).
+local MAX_OUTPUT = 1024 * 1024 * 1024
+
+read_answer = function(r, status, headers, version, cap, req)
+  local total = tonumber(header_list(headers["content-length"]) or "")
+  local to_file = req.output and status >= 200 and status < 300
+  local f, tmp, werr, perr, got = nil, nil, nil, nil, 0
+  local store = {}
+  if to_file then
+    tmp = req.output .. "." .. tostring(req.call_id or "") .. ".part"
+    local ferr
+    f, ferr = io.open(tmp, "wb")
+    if not f then return nil, "protocol", "the translated document could not be written: " .. tostring(ferr) end
+  end
+  local report = status >= 200 and status < 300 and req.on_progress
+  local sink = setmetatable({}, { __newindex = function(_, _, piece)
+    got = got + #piece
+    if f then
+      if not werr then
+        local ok, e = f:write(piece)
+        if not ok then werr = e end
+      end
+    else
+      store[#store + 1] = piece
+    end
+    if report and not perr then
+      local k, e = progress(report, "download", got, total)
+      if k then perr = e end
+    end
+  end })
+  local ok, data, keep, msg = pcall(read_body, r, status, headers, version, to_file and MAX_OUTPUT or cap, sink)
+  local failed = not ok or not data or werr or perr
+  if f then
+    local closed, cerr = f:close()
+    if not closed and not failed then werr, failed = cerr, true end
+  end
+  if failed then
+    if tmp then os.remove(tmp) end
+    if not ok then return nil, "raise", data end
+    if perr then return nil, "raise", perr end
+    if werr then
+      return nil, "protocol", "the translated document could not be written to " .. req.output .. ": "
+        .. tostring(werr)
+    end
+    return nil, keep, msg
+  end
+  if to_file then
+    local renamed, rerr = os.rename(tmp, req.output)
+    if not renamed then
+      os.remove(tmp)
+      return nil, "protocol", "the translated document could not be written to " .. req.output .. ": " .. tostring(rerr)
+    end
+    return "", keep, nil, got
+  end
+  return concat(store), keep
 end
 
 local IDEMPOTENT = { GET = true, HEAD = true, DELETE = true, PUT = true, OPTIONS = true }
@@ -549,9 +691,20 @@ function Transport:attempt(req, scheme, host, port, authority, target)
     lines[#lines + 1] = name .. ": " .. value .. "\r\n"
   end
   local body = req.body
-  if body ~= nil then lines[#lines + 1] = "Content-Length: " .. #body .. "\r\n" end
+  local pieces, length
+  if req.parts then
+    local ctype
+    ctype, pieces, length = multipart(req)
+    if not ctype then
+      sock:close()
+      return nil, "protocol", pieces
+    end
+    lines[#lines + 1] = "Content-Type: " .. ctype .. "\r\nContent-Length: " .. length .. "\r\n"
+  elseif body ~= nil then
+    lines[#lines + 1] = "Content-Length: " .. #body .. "\r\n"
+  end
   lines[#lines + 1] = "\r\n"
-  if body ~= nil then lines[#lines + 1] = body end
+  if body ~= nil and not pieces then lines[#lines + 1] = body end
   self.requests = self.requests + 1
   local sent
   sent, err = sock:send(lines)
@@ -559,6 +712,14 @@ function Transport:attempt(req, scheme, host, port, authority, target)
     sock:close()
     if reused and err ~= "timeout" then return nil, "network", "send failed: " .. tostring(err), true end
     return connect_error("network", "sending the request", err)
+  end
+  if pieces then
+    local kind, msg = send_pieces(sock, pieces, length, req.on_progress)
+    if kind then
+      sock:close()
+      if kind == "raise" then error(msg, 0) end
+      return nil, kind, msg, false, true
+    end
   end
 
   local r = new_reader(sock, deadline, self.max_headers, self.pace_s)
@@ -574,10 +735,16 @@ function Transport:attempt(req, scheme, host, port, authority, target)
     if kind == "network" then msg = "reading the response head failed: " .. tostring(msg) end
     return nil, kind, msg
   end
-  local data, keep, msg = read_body(r, status, headers, version, self.max_body)
+  local data, keep, msg, written
+  if pieces then
+    data, keep, msg, written = read_answer(r, status, headers, version, self.max_body, req)
+  else
+    data, keep, msg = read_body(r, status, headers, version, self.max_body)
+  end
   if not data then
     sock:close()
-    return nil, keep, msg
+    if keep == "raise" then error(msg, 0) end
+    return nil, keep, msg, false, pieces ~= nil
   end
   if keep and r.buf == "" then
     sock:setkeepalive(self.keepalive_ms, self.pool_size)
@@ -587,6 +754,7 @@ function Transport:attempt(req, scheme, host, port, authority, target)
   for name, v in pairs(headers) do
     if type(v) == "table" then headers[name] = concat(v, ", ") end
   end
+  if written then return { status = status, headers = headers, size = written } end
   return { status = status, headers = headers, body = data }
 end
 
@@ -606,12 +774,14 @@ function Transport:request(req)
 end
 
 send = function(self, req, scheme, host, port, authority, target)
-  local res, kind, msg, retry = self:attempt(req, scheme, host, port, authority, target)
+  local res, kind, msg, retry, sent = self:attempt(req, scheme, host, port, authority, target)
   if not res and retry then
     -- the server had closed the kept connection: one fresh try, as libcurl does
-    res, kind, msg = self:attempt(req, scheme, host, port, authority, target)
+    local _
+    res, kind, msg, _, sent = self:attempt(req, scheme, host, port, authority, target)
   end
-  if not res then return nil, kind, msg end
+  -- sent: a translation's body had begun to leave (it is then not sent again)
+  if not res then return nil, kind, msg, sent end
   return res
 end
 

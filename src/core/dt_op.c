@@ -99,6 +99,12 @@ static dt_op *single_new(dt_conf *conf, dt_op_kind kind, const char *method, cha
     return op;
 }
 
+dt_op *dt_op_single(dt_conf *conf, dt_op_kind kind, const char *method, char *url,
+                    const char *job_id, const char *body)
+{
+    return single_new(conf, kind, method, url, job_id, body);
+}
+
 dt_op *dt_op_new_job(dt_conf *conf, const char *job_id)
 {
     return single_new(conf, DT_OP_JOB, "GET", dt_url_job(conf->endpoint, conf->api_version, job_id),
@@ -189,6 +195,9 @@ static void drop_slot(dt_op *op)
     op->page = NULL;
     op->page_next = NULL;
     op->count = op->offset = 0;
+    free(op->raw);
+    op->raw = NULL;
+    op->raw_len = 0;
 }
 
 void dt_op_free(dt_op *op)
@@ -206,6 +215,7 @@ void dt_op_free(dt_op *op)
     }
     free(op->prev_ids);
     free(op->cur_ids);
+    dt_parts_free(op);
     dt_idset_free(&op->seen);
     dt_error_clear(&op->err);
     dt_error_clear(&op->pending);
@@ -218,6 +228,7 @@ dt_step dt_op_step(dt_op *op)
     switch (op->state) {
     case ST_NEED:
         op->state = ST_INFLIGHT;
+        op->upload_started = 0;
         return DT_STEP_REQUEST;
     case ST_INFLIGHT:
         /* asked again without a response: the request is still the one to send */
@@ -285,6 +296,9 @@ static int retryable_status(const dt_op *op, long s, const dt_resp *r)
     /* a start only where the service surely did not take it (Azure Core) */
     if (op->kind == DT_OP_START)
         return s == 500 || s == 503 || s == 504;
+    /* a translation the service timed out on may have been done and charged */
+    if (op->kind == DT_OP_TRANSLATE && s == 408)
+        return 0;
     if (s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504)
         return 1;
     /* a Retry-After that is not one (dt_guard.h) is no reason to retry */
@@ -491,6 +505,16 @@ static void judge_body(dt_op *op, dt_resp *resp, dt_page *pg, const char *why)
 void dt_op_feed_buf(dt_op *op, dt_resp *resp, dt_buf *b)
 {
     long s = resp ? resp->status : 0;
+    if (op->state == ST_INFLIGHT && op->kind == DT_OP_TRANSLATE && s >= 200 && s < 300) {
+        size_t len = b->len;
+        char *body = b->data != NULL ? dt_buf_take(b) : NULL; /* the bytes, not copied */
+        drop_slot(op);
+        op->resp = resp;
+        if (body == NULL)
+            body = dt_strdup("");
+        dt_translate_accept(op, body, len, (long long)len);
+        return;
+    }
     if (op->state == ST_INFLIGHT && op->kind != DT_OP_START && s >= 200 && s < 300 &&
         b->data != NULL && b->len > 0) {
         char why[160];
@@ -542,6 +566,19 @@ void dt_op_feed(dt_op *op, dt_resp *resp, const char *body, size_t len)
         accept_start(op, body, len);
         return;
     }
+    if (op->kind == DT_OP_TRANSLATE) {
+        char *copy = malloc(len + 1);
+        if (copy == NULL) {
+            dt_op_set_error(op, &op->err, DT_ERR_PROTOCOL, resp, "out of memory");
+            dt_op_fail(op);
+            return;
+        }
+        if (len > 0)
+            memcpy(copy, body, len);
+        copy[len] = '\0';
+        dt_translate_accept(op, copy, len, (long long)len);
+        return;
+    }
     judge_body(op, resp, dt_page_parse(body, len, dt_conf_max_depth(op->conf),
                                        dt_conf_max_string(op->conf), why, sizeof why), why);
 }
@@ -551,13 +588,20 @@ void dt_op_feed_error_resp(dt_op *op, dt_err_kind kind, const char *message, con
     if (op->state != ST_INFLIGHT)
         return;
     drop_slot(op);
-    /* a start that may have reached the service is never sent again */
+    /* a start that may have reached the service is never sent again, nor a
+     * translation whose upload had begun (it may have been charged) */
     if ((kind == DT_ERR_NETWORK || kind == DT_ERR_TIMEOUT) && op->kind != DT_OP_START &&
-        schedule_retry(op, -1)) {
+        !(op->kind == DT_OP_TRANSLATE && op->upload_started) && schedule_retry(op, -1)) {
         note_retry(op, kind, message, r);
         return;
     }
-    dt_op_set_error(op, &op->err, kind, NULL, "%s", message);
+    if ((kind == DT_ERR_NETWORK || kind == DT_ERR_TIMEOUT) && op->kind == DT_OP_TRANSLATE)
+        dt_op_set_error(op, &op->err, kind, NULL,
+                        "%s (not sent again: the upload had begun, and the service may have "
+                        "translated and charged for the document)",
+                        message);
+    else
+        dt_op_set_error(op, &op->err, kind, NULL, "%s", message);
     /* ids only: the status of an answer that never completed is not its result */
     resp_ids(&op->err, r);
     op->state = ST_ERROR;
@@ -653,7 +697,7 @@ void dt_op_headers(const dt_op *op, dt_header_fn emit, void *ud)
 {
     dt_origin o;
     const dt_conf *c = op->conf;
-    emit(ud, "Accept", "application/json");
+    emit(ud, "Accept", op->kind == DT_OP_TRANSLATE ? "*/*" : "application/json");
     if (op->body != NULL)
         emit(ud, "Content-Type", "application/json");
     if (op->url != NULL && dt_url_origin(op->url, &o) == 0 && dt_origin_equal(&o, &c->origin)) {

@@ -22,8 +22,36 @@ DT_HIDDEN_BEGIN
  * list_jobs is set); START (POST) and CANCEL (DELETE) give a job; FORMATS
  * gives the root {"value": [...]}. */
 typedef enum dt_op_kind {
-    DT_OP_JOB = 1, DT_OP_DOCUMENT, DT_OP_DOCUMENTS, DT_OP_START, DT_OP_CANCEL, DT_OP_FORMATS
+    DT_OP_JOB = 1, DT_OP_DOCUMENT, DT_OP_DOCUMENTS, DT_OP_START, DT_OP_CANCEL, DT_OP_FORMATS,
+    DT_OP_TRANSLATE
 } dt_op_kind;
+
+/* One part of a multipart/form-data body, described, not built: a runner
+ * streams path (when set) or sends data. size: the bytes of the content (a
+ * path's as the caller found it, for progress and Content-Length). */
+typedef struct dt_part {
+    char *name, *filename, *content_type;
+    char *path;
+    char *data;
+    size_t len;
+    long long size;
+} dt_part;
+
+/* A part as a caller gives it (borrowed strings, copied into a dt_part). */
+typedef struct dt_part_in {
+    const char *name, *filename, *content_type, *path, *data;
+    size_t len;
+    long long size;
+} dt_part_in;
+
+/* The single-document translation (see dt_op_new_translate). */
+typedef struct dt_translate_req {
+    const char *to, *from, *category;
+    int allow_fallback, text_within_image; /* -1 absent, 0 false, 1 true */
+    const dt_part_in *parts;               /* the document first, then glossaries */
+    size_t nparts;
+    const char *output;                    /* a file the answer goes to, or NULL */
+} dt_translate_req;
 
 typedef enum dt_step {
     DT_STEP_REQUEST = 1, /* send op->url (GET) now */
@@ -75,6 +103,16 @@ typedef struct dt_op {
     uint64_t *prev_ids, *cur_ids;
     size_t nprev, ncur, ids_cap;
     dt_idset seen;             /* every id handed out (bounded, see dt_idset.h) */
+
+    /* TRANSLATE: the request's parts, where the answer goes, and the answer's
+     * bytes (raw: in memory; raw_size: their count, also when written to output) */
+    dt_part *parts;
+    size_t nparts;
+    char *output;
+    int upload_started;        /* the runner sent body bytes of the current try */
+    char *raw;
+    size_t raw_len;
+    long long raw_size;
 } dt_op;
 
 /* Creates operations; NULL when out of memory. The strings are copied. */
@@ -90,7 +128,18 @@ dt_op *dt_op_new_start(dt_conf *conf, const char *body);
 dt_op *dt_op_new_cancel(dt_conf *conf, const char *job_id);
 /* type: "document" or "glossary" */
 dt_op *dt_op_new_formats(dt_conf *conf, const char *type);
+/* POST document:translate (dated family only: the caller refuses v1.x). The
+ * strings and parts are copied. The answer is raw bytes (no JSON): a 2xx is
+ * the result (dt_op_feed: the body; dt_op_feed_file: it went to output). A
+ * 408, or a timeout or network failure once the upload started
+ * (dt_op_upload_started), is never sent again: the service may have
+ * translated, and charged for, the document. */
+dt_op *dt_op_new_translate(dt_conf *conf, const dt_translate_req *q);
 void dt_op_free(dt_op *op);
+/* The runner sent bytes of the current request's body. */
+void dt_op_upload_started(dt_op *op);
+/* A 2xx answer to a TRANSLATE whose size bytes the runner wrote to op->output. */
+void dt_op_feed_file(dt_op *op, dt_resp *resp, long long size);
 
 /* What the driver must do next. */
 dt_step dt_op_step(dt_op *op);

@@ -28,6 +28,15 @@ void dt_op_fail(dt_op *op);
  * to hand out once the trusted documents are out. */
 void dt_listing_accept(dt_op *op, const char *current);
 
+/* An op of one request to url (taken), method, job id and body (copied). */
+dt_op *dt_op_single(dt_conf *conf, dt_op_kind kind, const char *method, char *url,
+                    const char *job_id, const char *body);
+
+/* dt_translate.c: frees a TRANSLATE op's parts, output and bytes; takes a
+ * 2xx answer's bytes (body, malloc'd, or NULL when they went to the file). */
+void dt_parts_free(dt_op *op);
+void dt_translate_accept(dt_op *op, char *body, size_t len, long long size);
+
 DT_HIDDEN_END
 
 #endif

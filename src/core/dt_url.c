@@ -305,6 +305,26 @@ char *dt_url_start(const char *ep, const char *ver)
     return finish(&b, ver, '?', add_base(&b, ep, ver) || dt_buf_adds(&b, "/batches"));
 }
 
+char *dt_url_translate(const char *ep, const char *ver, const char *to, const char *from,
+                       const char *category, int allow_fallback, int text_within_image)
+{
+    dt_buf b;
+    char sep = '?';
+    int failed;
+    dt_buf_init(&b);
+    failed = dt_buf_adds(&b, ep) || dt_buf_adds(&b, "/translator/document:translate") ||
+             add_param(&b, &sep, "targetLanguage", to, 1);
+    if (!failed && from != NULL)
+        failed = add_param(&b, &sep, "sourceLanguage", from, 1);
+    if (!failed && category != NULL)
+        failed = add_param(&b, &sep, "category", category, 1);
+    if (!failed && allow_fallback >= 0)
+        failed = add_param(&b, &sep, "allowFallback", allow_fallback ? "true" : "false", 0);
+    if (!failed && text_within_image >= 0)
+        failed = add_param(&b, &sep, "translateTextWithinImage", text_within_image ? "true" : "false", 0);
+    return finish(&b, ver, sep, failed);
+}
+
 char *dt_url_formats(const char *ep, const char *ver, const char *type)
 {
     dt_buf b;

@@ -51,6 +51,11 @@ char *dt_url_start(const char *endpoint, const char *api_version);
 /* Supported formats: type "document" or "glossary"; v1.x /documents/formats
  * or /glossaries/formats, 2024+ /formats?type=. */
 char *dt_url_formats(const char *endpoint, const char *api_version, const char *type);
+/* POST document:translate with its query (dated family): to required; from
+ * and category NULL when absent; the flags -1 when absent. */
+char *dt_url_translate(const char *endpoint, const char *api_version, const char *to,
+                       const char *from, const char *category, int allow_fallback,
+                       int text_within_image);
 /* The job id at the end of an Operation-Location URL (".../batches/{id}",
  * query and fragment ignored, percent escapes kept). malloc'd, or NULL when
  * the URL does not name a batch. */

@@ -11,10 +11,42 @@
 
 static int global_ready;
 
+/* Bytes of a translation's answer that may go to a file: at most this many
+ * (what the service can send for a 10 MB document, with room to spare). */
+#define DT_MAX_OUTPUT ((long long)1 << 30)
+
+/* A 2xx answer of a translation with an output file: written as it comes. */
+static size_t body_to_file(dt_curl *c, const char *ptr, size_t n)
+{
+    if (c->out == NULL) {
+        c->out = fopen(c->out_tmp, "wb");
+        if (c->out == NULL) {
+            c->out_failed = 1;
+            return 0;
+        }
+    }
+    if (c->out_bytes + (long long)n > DT_MAX_OUTPUT) {
+        c->oversize = 1;
+        return 0;
+    }
+    if (n > 0 && fwrite(ptr, 1, n, c->out) != n) {
+        c->out_failed = 1;
+        return 0;
+    }
+    c->out_bytes += (long long)n;
+    return n;
+}
+
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     dt_curl *c = ud;
     size_t n = size * nmemb;
+    if (c->raw && c->out_path != NULL) {
+        long status = 0;
+        curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+        if (status >= 200 && status < 300)
+            return body_to_file(c, ptr, n);
+    }
     if (c->body.len + n > c->max_body) {
         c->oversize = 1;
         return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
@@ -48,6 +80,21 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
     c->resp = h.resp;
     c->headers_done = h.done;
     return n;
+}
+
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    dt_curl *c = ud;
+    if (dlnow != c->down_now || dltotal != c->down_total || ulnow != c->up_now ||
+        ultotal != c->up_total) {
+        c->down_now = dlnow;
+        c->down_total = dltotal;
+        c->up_now = ulnow;
+        c->up_total = ultotal;
+        c->progress = 1;
+    }
+    return c->abort ? 1 : 0;
 }
 
 static int on_socket_open(void *ud, curl_socket_t fd, curlsocktype purpose)
@@ -94,6 +141,8 @@ int dt_curl_open(dt_curl *c, const dt_curl_opts *o, const char **why)
     curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c);
     curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, c);
+    curl_easy_setopt(c->easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c->easy, CURLOPT_XFERINFODATA, c);
     curl_easy_setopt(c->easy, CURLOPT_SOCKOPTFUNCTION, on_socket_open);
     curl_easy_setopt(c->easy, CURLOPT_SOCKOPTDATA, c);
     curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, c->errbuf);
@@ -137,6 +186,112 @@ void dt_curl_close(dt_curl *c)
     dt_resp_unref(c->resp);
     c->resp = NULL;
     dt_buf_free(&c->body);
+    dt_curl_drop_raw(c);
+}
+
+void dt_curl_drop_raw(dt_curl *c)
+{
+    if (c->easy != NULL && c->mime != NULL)
+        curl_easy_setopt(c->easy, CURLOPT_MIMEPOST, NULL);
+    curl_mime_free(c->mime);
+    c->mime = NULL;
+    if (c->out != NULL)
+        fclose(c->out);
+    c->out = NULL;
+    if (c->out_tmp != NULL)
+        remove(c->out_tmp); /* never a half-written file left behind */
+    free(c->out_tmp);
+    c->out_tmp = NULL;
+    c->out_path = NULL;
+    c->out_bytes = 0;
+    c->out_failed = 0;
+    c->raw = 0;
+}
+
+/* A part's bytes read where the op keeps them (no copy in libcurl). */
+typedef struct mime_bytes {
+    const char *data;
+    size_t len, pos;
+} mime_bytes;
+
+static size_t mime_read(char *buf, size_t size, size_t nitems, void *arg)
+{
+    mime_bytes *m = arg;
+    size_t n = size * nitems, left = m->len - m->pos;
+    if (n > left)
+        n = left;
+    memcpy(buf, m->data + m->pos, n);
+    m->pos += n;
+    return n;
+}
+
+static int mime_seek(void *arg, curl_off_t offset, int origin)
+{
+    mime_bytes *m = arg;
+    if (origin != SEEK_SET || offset < 0 || (size_t)offset > m->len)
+        return CURL_SEEKFUNC_CANTSEEK;
+    m->pos = (size_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
+/* The multipart body of a translation: each part's file streamed by libcurl
+ * (curl_mime_filedata), or its bytes read from the op; 0, or -1. */
+static int build_mime(dt_curl *c, const dt_op *op)
+{
+    size_t i;
+    c->mime = curl_mime_init(c->easy);
+    if (c->mime == NULL)
+        return -1;
+    for (i = 0; i < op->nparts; i++) {
+        const dt_part *p = &op->parts[i];
+        curl_mimepart *m = curl_mime_addpart(c->mime);
+        if (m == NULL || curl_mime_name(m, p->name) != CURLE_OK)
+            return -1;
+        if (p->path != NULL) {
+            if (curl_mime_filedata(m, p->path) != CURLE_OK)
+                return -1;
+        } else {
+            mime_bytes *b = calloc(1, sizeof *b);
+            if (b == NULL)
+                return -1;
+            b->data = p->data != NULL ? p->data : "";
+            b->len = p->len;
+            if (curl_mime_data_cb(m, (curl_off_t)p->len, mime_read, mime_seek, free, b) != CURLE_OK) {
+                free(b);
+                return -1;
+            }
+        }
+        /* after filedata: the name sent is the caller's, not the path's */
+        if (curl_mime_filename(m, p->filename) != CURLE_OK ||
+            (p->content_type != NULL && curl_mime_type(m, p->content_type) != CURLE_OK))
+            return -1;
+    }
+    return 0;
+}
+
+/* A translation's transfer: its body, where its answer goes, its progress. */
+static int prepare_raw(dt_curl *c, dt_op *op)
+{
+    c->raw = 1;
+    c->up_now = c->up_total = c->down_now = c->down_total = 0;
+    c->progress = 0;
+    c->abort = 0;
+    if (op->output != NULL) {
+        /* beside the output (same file system: the rename is atomic), named
+         * by the call's id so that two calls never share one */
+        size_t n = strlen(op->output) + 48;
+        c->out_tmp = malloc(n);
+        if (c->out_tmp == NULL)
+            return -1;
+        snprintf(c->out_tmp, n, "%s.%.8s.part", op->output, op->client_id);
+        c->out_path = op->output;
+    }
+    if (build_mime(c, op) != 0)
+        return -1;
+    curl_easy_setopt(c->easy, CURLOPT_CUSTOMREQUEST, NULL);
+    curl_easy_setopt(c->easy, CURLOPT_MIMEPOST, c->mime);
+    curl_easy_setopt(c->easy, CURLOPT_NOPROGRESS, 0L);
+    return 0;
 }
 
 void dt_curl_abandon(dt_curl *c)
@@ -215,6 +370,8 @@ void dt_curl_prepare_url(dt_curl *c, dt_op *op, const char *url, const char *cli
     c->errbuf[0] = '\0';
     curl_slist_free_all(c->headers);
     c->headers = NULL;
+    dt_curl_drop_raw(c); /* the last translation's body, if any */
+    curl_easy_setopt(c->easy, CURLOPT_NOPROGRESS, 1L);
     h.list = NULL;
     h.failed = 0;
     h.client_id = client_id;
@@ -225,7 +382,12 @@ void dt_curl_prepare_url(dt_curl *c, dt_op *op, const char *url, const char *cli
         url = ""; /* never sent without a header it needs: the transfer fails at once */
     }
     curl_easy_setopt(c->easy, CURLOPT_URL, url);
-    if (op->body != NULL) {
+    if (op->kind == DT_OP_TRANSLATE) {
+        if (prepare_raw(c, op) != 0) {
+            c->oom = 1;
+            curl_easy_setopt(c->easy, CURLOPT_URL, ""); /* fails at once, as above */
+        }
+    } else if (op->body != NULL) {
         curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, op->body);
         curl_easy_setopt(c->easy, CURLOPT_CUSTOMREQUEST, op->method);
     } else if (strcmp(op->method, "GET") == 0) {
@@ -254,15 +416,64 @@ void dt_curl_finish(dt_curl *c, dt_op *op, CURLcode rc)
     c->last_seconds = dt_now() - c->started;
     c->last_status = 0;
 
+    if (c->raw) {
+        curl_off_t up = 0;
+        curl_easy_getinfo(c->easy, CURLINFO_SIZE_UPLOAD_T, &up);
+        if (up > 0 || c->up_now > 0)
+            dt_op_upload_started(op);
+    }
+    if (rc == CURLE_OK && c->resp != NULL && c->raw && c->out_path != NULL) {
+        dt_resp *r = c->resp;
+        curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+        if (status >= 200 && status < 300) {
+            int bad = 0;
+            if (c->out == NULL && (c->out = fopen(c->out_tmp, "wb")) == NULL)
+                bad = 1; /* an empty answer: an empty file */
+            if (c->out != NULL && fclose(c->out) != 0)
+                bad = 1;
+            c->out = NULL;
+            if (!bad && rename(c->out_tmp, c->out_path) != 0)
+                bad = 1;
+            if (bad) {
+                snprintf(msg, sizeof msg, "the translated document could not be written to %s",
+                         c->out_path);
+                dt_curl_drop_raw(c);
+                dt_op_feed_error_resp(op, DT_ERR_PROTOCOL, msg, r);
+                return;
+            }
+            free(c->out_tmp); /* renamed: nothing to remove */
+            c->out_tmp = NULL;
+            c->resp = NULL;
+            r->status = status;
+            c->last_status = status;
+            dt_op_feed_file(op, r, c->out_bytes);
+            dt_curl_drop_raw(c);
+            return;
+        }
+    }
     if (rc == CURLE_OK && c->resp != NULL) {
         dt_resp *r = c->resp;
         c->resp = NULL;
         curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
         r->status = status;
         c->last_status = status;
+        dt_curl_drop_raw(c);
         dt_op_feed_buf(op, r, &c->body); /* a 2xx body is read where it lies, not copied */
         return;
     }
+    if (c->raw && c->abort) {
+        dt_curl_drop_raw(c);
+        dt_op_feed_error_resp(op, DT_ERR_USAGE, "the transfer was stopped by its on_progress callback",
+                              c->resp);
+        return;
+    }
+    if (c->out_failed) {
+        snprintf(msg, sizeof msg, "the translated document could not be written to %s", c->out_path);
+        dt_curl_drop_raw(c);
+        dt_op_feed_error_resp(op, DT_ERR_PROTOCOL, msg, c->resp);
+        return;
+    }
+    dt_curl_drop_raw(c);
     if (c->oversize) {
         snprintf(msg, sizeof msg, "the response body exceeds the cap of %zu bytes", c->max_body);
         dt_op_feed_error_resp(op, DT_ERR_PROTOCOL, msg, c->resp);

@@ -5,6 +5,7 @@
 #define DT_CURL_H
 
 #include <curl/curl.h>
+#include <stdio.h>
 
 #include "core/dt_buf.h"
 #include "core/dt_op.h"
@@ -44,6 +45,20 @@ typedef struct dt_curl {
     int added;                /* currently added to multi */
     int done;                 /* the transfer added last has ended, rc holds how */
     CURLcode rc;
+    /* a translation (DT_OP_TRANSLATE): its multipart body, streamed by
+     * libcurl from the parts' files; a 2xx answer goes to out (a temporary
+     * file beside op->output, renamed over it once complete) when an output
+     * is set, else to body; the transfer's progress */
+    curl_mime *mime;
+    int raw;                  /* the answer is bytes, not JSON */
+    const char *out_path;     /* op->output, or NULL */
+    char *out_tmp;
+    FILE *out;
+    long long out_bytes;
+    int out_failed;           /* the file could not be written */
+    curl_off_t up_now, up_total, down_now, down_total;
+    int progress;             /* the figures changed since dt_curl_progress_seen */
+    int abort;                /* set by the owner: the transfer stops at the next callback */
 } dt_curl;
 
 /* libcurl's global set-up (OpenSSL reads its configuration: about 1.2 ms
@@ -71,6 +86,9 @@ void dt_curl_prepare_as(dt_curl *c, dt_op *op, const char *client_id);
  * must be built from the configured endpoint. */
 void dt_curl_prepare_url(dt_curl *c, dt_op *op, const char *url, const char *client_id);
 void dt_curl_finish(dt_curl *c, dt_op *op, CURLcode rc);
+/* Drops what a translation's transfer holds (the multipart body, a partial
+ * output file, which is removed); idempotent. */
+void dt_curl_drop_raw(dt_curl *c);
 
 
 /* ---- the pool: a multi handle shared by every transfer of a client ---- */

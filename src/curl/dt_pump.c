@@ -342,6 +342,10 @@ dt_pump_state dt_pump_poll(dt_pump *p)
     p->poll_started = dt_now();
     if (p->cur >= 0 || p->nahead > 0)
         dt_multi_pump(p->mt);
+    if (p->cur >= 0 && p->x[p->cur]->progress) {
+        p->x[p->cur]->progress = 0;
+        note(p, DT_PUMP_EV_PROGRESS);
+    }
     for (round = 0; round < 8; round++) {
         dt_step s;
         if (p->cur >= 0) {

@@ -23,7 +23,8 @@ typedef enum dt_pump_event {
     DT_PUMP_EV_RESPONSE = 1, /* a transfer ended: see last_* */
     DT_PUMP_EV_RETRY,        /* a retry wait starts: op->wait, op->attempt */
     DT_PUMP_EV_ERROR,        /* the operation failed: op->err */
-    DT_PUMP_EV_SEQUENTIAL    /* parallel windows were given up: fallback says why */
+    DT_PUMP_EV_SEQUENTIAL,   /* parallel windows were given up: fallback says why */
+    DT_PUMP_EV_PROGRESS      /* a translation's transfer moved: x[cur]'s up_ and down_ figures */
 } dt_pump_event;
 
 #define DT_PUMP_MAX_WINDOWS 16

@@ -31,6 +31,7 @@ typedef struct dt_async {
     int result_ref;      /* the Job or Document (single-shot ops) */
     int error_ref;       /* the error value */
     int on_documents_ref, on_done_ref;
+    int progress_ref;    /* a translation's on_progress, or <= 0 */
     long long documents; /* documents handed out (take or on_documents) */
     long long pages;
     char *token;         /* the continuation kept when the op is released */
@@ -78,6 +79,7 @@ static int async_close(lua_State *L)
         return 0;
     }
     release_io(a);
+    unref(L, &a->progress_ref);
     save_token(a);
     dt_op_free(a->op);
     a->op = NULL;
@@ -105,7 +107,7 @@ static dt_async *async_new(lua_State *L, int client_idx)
     dt_async *a = lua_newuserdata(L, sizeof *a);
     memset(a, 0, sizeof *a);
     a->client_ref = a->result_ref = a->error_ref = LUA_NOREF;
-    a->on_documents_ref = a->on_done_ref = LUA_NOREF;
+    a->on_documents_ref = a->on_done_ref = a->progress_ref = LUA_NOREF;
     luaL_getmetatable(L, DT_ASYNC_MT);
     lua_setmetatable(L, -2);
     lua_pushvalue(L, client_idx);
@@ -175,6 +177,26 @@ static int client_job_async(lua_State *L)
     a->op = dt_op_new_job(&cl->conf, lua_tostring(L, 2));
     if (a->op == NULL)
         return luaL_error(L, "out of memory");
+    a->on_done_ref = callback_opt(L, lua_isnil(L, 3) ? 0 : 3, "on_done");
+    a->budget = budget_of(L, lua_isnil(L, 3) ? 0 : 3);
+    return 1;
+}
+
+/* c:translate_async_op(request, opts): a translation (the request as for
+ * translate_op) that step() moves on; opts: on_done, budget */
+static int client_translate_async_op(lua_State *L)
+{
+    dt_client *cl = dt_check_client(L, 1);
+    dt_async *a;
+    dt_op *op;
+    int ref;
+    lua_settop(L, 3);
+    if (!lua_isnil(L, 3) && lua_type(L, 3) != LUA_TTABLE)
+        return dt_usage(L, "bad argument 'opts': a table expected");
+    op = dt_translate_from_lua(L, cl, 2, &ref);
+    a = async_new(L, 1);
+    a->op = op;
+    a->progress_ref = ref;
     a->on_done_ref = callback_opt(L, lua_isnil(L, 3) ? 0 : 3, "on_done");
     a->budget = budget_of(L, lua_isnil(L, 3) ? 0 : 3);
     return 1;
@@ -255,10 +277,22 @@ static int async_step(lua_State *L)
     if (cl == NULL)
         return dt_usage(L, "the operation's client is closed");
     dt_lpump_ready(L, &a->pump, cl, a->op, a->prefetch)->pump.slice = a->budget;
+    a->pump->progress_ref = a->progress_ref;
     a->busy = 1;
     st = dt_pump_poll(&a->pump->pump);
     a->busy = 0;
     a->pump->L = NULL;
+    if (a->pump->progress_error_ref > 0 && !a->end_pending && !cl->closed) {
+        /* on_progress raised: the transfer stops (cancelled), the error is raised here */
+        int ref = a->pump->progress_error_ref;
+        a->pump->progress_error_ref = 0;
+        lua_pushcfunction(L, async_cancel);
+        lua_pushvalue(L, 1);
+        lua_call(L, 1, 0);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+        luaL_unref(L, LUA_REGISTRYINDEX, ref);
+        return lua_error(L);
+    }
     if (a->end_pending) {
         /* a callback (the log, a token function) ended it during the poll */
         lua_pushcfunction(L, a->end_pending == 2 ? async_close : async_cancel);
@@ -461,7 +495,7 @@ void dt_async_open(lua_State *L)
         {NULL, NULL}};
     static const luaL_Reg client_methods[] = {
         {"documents_async", client_documents_async},
-        {"job_async", client_job_async},
+        {"job_async", client_job_async}, {"translate_async_op", client_translate_async_op},
         {"document_async", client_document_async},
         {NULL, NULL}};
     dt_newmetatable(L, DT_ASYNC_MT);

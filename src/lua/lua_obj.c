@@ -4,6 +4,7 @@
 #include "core/dt_url.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -601,9 +602,65 @@ void dt_push_item(lua_State *L, int client_ref, dt_op *op)
     }
 }
 
+/* r:response() of a translation: its upvalue */
+static int translation_response(lua_State *L)
+{
+    lua_pushvalue(L, lua_upvalueindex(1));
+    return 1;
+}
+
+/* A header's value as a number field of the table on top (absent: not set). */
+static void header_number(lua_State *L, const dt_resp *r, const char *header, const char *field)
+{
+    const char *v = dt_resp_get(r, header);
+    char *end;
+    double d;
+    if (v == NULL)
+        return;
+    d = strtod(v, &end);
+    if (end == v || *end != '\0' || d < 0 || d > 9.0e15 || d != floor(d))
+        return; /* not a count: left out rather than guessed (r:response() has it) */
+    dt_pushint64(L, (long long)d);
+    lua_setfield(L, -2, field);
+}
+
+/* The result of a translation: { body (nil when it went to output), output,
+ * content_type, size, characters_charged, image_scans_succeeded,
+ * image_scans_failed, response = function }. */
+static void push_translation(lua_State *L, dt_op *op)
+{
+    lua_createtable(L, 0, 8);
+    if (op->output == NULL) {
+        lua_pushlstring(L, op->raw != NULL ? op->raw : "", op->raw_len);
+        lua_setfield(L, -2, "body");
+    } else {
+        lua_pushstring(L, op->output);
+        lua_setfield(L, -2, "output");
+    }
+    dt_pushint64(L, op->raw_size);
+    lua_setfield(L, -2, "size");
+    if (dt_resp_get(op->resp, "content-type") != NULL) {
+        lua_pushstring(L, dt_resp_get(op->resp, "content-type"));
+        lua_setfield(L, -2, "content_type");
+    }
+    header_number(L, op->resp, "x-metered-usage", "characters_charged");
+    header_number(L, op->resp, "total-image-scans-succeeded", "image_scans_succeeded");
+    header_number(L, op->resp, "total-image-scans-failed", "image_scans_failed");
+    dt_push_response(L, op->resp);
+    lua_pushcclosure(L, translation_response, 1);
+    lua_setfield(L, -2, "response");
+    free(op->raw);
+    op->raw = NULL;
+    op->raw_len = 0;
+    dt_resp_unref(op->resp);
+    op->resp = NULL;
+}
+
 void dt_push_result(lua_State *L, int client_ref, dt_op *op)
 {
-    if (op->kind == DT_OP_JOB || op->kind == DT_OP_START || op->kind == DT_OP_CANCEL) {
+    if (op->kind == DT_OP_TRANSLATE) {
+        push_translation(L, op);
+    } else if (op->kind == DT_OP_JOB || op->kind == DT_OP_START || op->kind == DT_OP_CANCEL) {
         dt_obj *j;
         int ci;
         lua_rawgeti(L, LUA_REGISTRYINDEX, client_ref);

@@ -19,6 +19,7 @@ dt_pages *dt_holder_new(lua_State *L, int client_idx, const char *mt)
     lua_setmetatable(L, -2);
     lua_pushvalue(L, client_idx);
     p->client_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    p->progress_ref = LUA_NOREF;
     return p;
 }
 
@@ -63,6 +64,9 @@ void dt_holder_release(lua_State *L, dt_pages *p)
     if (p->client_ref != LUA_NOREF && p->client_ref != LUA_REFNIL)
         luaL_unref(L, LUA_REGISTRYINDEX, p->client_ref);
     p->client_ref = LUA_NOREF;
+    if (p->progress_ref > 0)
+        luaL_unref(L, LUA_REGISTRYINDEX, p->progress_ref);
+    p->progress_ref = 0;
 }
 
 /* A close from a callback while the holder runs (dt_run) is put off until
@@ -143,6 +147,49 @@ static void emit_header(void *ud, const char *name, const char *value)
     lua_setfield(L, -2, name);
 }
 
+/* A translation's request: parts = { {name, filename, content_type, path |
+ * data, size} }, output (the file the answer goes to, or absent),
+ * on_progress (or absent): the transport builds and streams the body. */
+static void push_parts(lua_State *L, dt_pages *p)
+{
+    size_t i;
+    const dt_op *op = p->op;
+    lua_createtable(L, (int)op->nparts, 0);
+    for (i = 0; i < op->nparts; i++) {
+        const dt_part *pt = &op->parts[i];
+        lua_createtable(L, 0, 6);
+        lua_pushstring(L, pt->name);
+        lua_setfield(L, -2, "name");
+        lua_pushstring(L, pt->filename);
+        lua_setfield(L, -2, "filename");
+        if (pt->content_type != NULL) {
+            lua_pushstring(L, pt->content_type);
+            lua_setfield(L, -2, "content_type");
+        }
+        if (pt->path != NULL) {
+            lua_pushstring(L, pt->path);
+            lua_setfield(L, -2, "path");
+        } else {
+            lua_pushlstring(L, pt->data != NULL ? pt->data : "", pt->len);
+            lua_setfield(L, -2, "data");
+        }
+        dt_pushint64(L, pt->size);
+        lua_setfield(L, -2, "size");
+        lua_rawseti(L, -2, (int)i + 1);
+    }
+    lua_setfield(L, -2, "parts");
+    if (op->output != NULL) {
+        lua_pushstring(L, op->output);
+        lua_setfield(L, -2, "output");
+    }
+    if (p->progress_ref > 0) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, p->progress_ref);
+        lua_setfield(L, -2, "on_progress");
+    }
+    lua_pushlstring(L, op->client_id, 8);
+    lua_setfield(L, -2, "call_id");
+}
+
 /* it:from_lua() -> it: driven by next_request/feed only from now on (libcurl
  * never runs it); next_request does the same on its first call */
 static int holder_from_lua(lua_State *L)
@@ -200,6 +247,8 @@ static int holder_next_request(lua_State *L)
     }
     lua_pushstring(L, p->op->url);
     lua_setfield(L, -2, "url");
+    if (p->op->kind == DT_OP_TRANSLATE)
+        push_parts(L, p);
     lua_newtable(L);
     dt_op_headers(p->op, emit_header, L);
     lua_setfield(L, -2, "headers");
@@ -217,9 +266,10 @@ static int holder_next_request(lua_State *L)
 static int holder_feed(lua_State *L)
 {
     dt_pages *p = dt_check_open(L, 1);
-    long long status = 0;
+    long long status = 0, size = 0;
     const char *body = NULL;
     size_t len = 0;
+    int to_file;
     dt_resp *r;
     if (lua_type(L, 2) != LUA_TTABLE)
         return dt_usage(L, "bad argument 'response': a table {status=, headers=, body=} expected");
@@ -233,6 +283,13 @@ static int holder_feed(lua_State *L)
         body = lua_tolstring(L, -1, &len);
     else if (!lua_isnil(L, -1))
         return dt_usage(L, "bad argument 'response.body': a string expected");
+    lua_getfield(L, 2, "size"); /* a translation's answer written to its output file */
+    if (!lua_isnil(L, -1) && (!dt_is_integer(L, -1, &size) || size < 0 || body != NULL ||
+                              p->op->kind != DT_OP_TRANSLATE || p->op->output == NULL))
+        return dt_usage(L, "bad argument 'response.size': the bytes written to the output file of a "
+                           "translation (without a body) expected");
+    to_file = !lua_isnil(L, -1);
+    lua_pop(L, 1);
     /* the log line first: a callback that closes the holder raises before anything is built */
     holder_log(L, p, 0, (long)status);
     r = dt_resp_new((long)status);
@@ -259,12 +316,16 @@ static int holder_feed(lua_State *L)
             lua_pop(L, 1);
         }
     }
-    dt_op_feed(p->op, r, body, len);
+    if (to_file)
+        dt_op_feed_file(p->op, r, size);
+    else
+        dt_op_feed(p->op, r, body, len);
     lua_pushboolean(L, 1);
     return 1;
 }
 
-/* it:feed_error(kind, message): kind "network", "timeout" or "protocol" */
+/* it:feed_error(kind, message[, upload_started]): kind "network", "timeout"
+ * or "protocol"; upload_started: bytes of the request's body had been sent */
 static int holder_feed_error(lua_State *L)
 {
     dt_pages *p = dt_check_open(L, 1);
@@ -281,6 +342,8 @@ static int holder_feed_error(lua_State *L)
         return dt_usage(L, "bad argument 'kind': network, timeout or protocol expected");
     if (!dt_op_inflight(p->op))
         return dt_usage(L, "feed_error() without a request: call next_request() first");
+    if (lua_toboolean(L, 4))
+        dt_op_upload_started(p->op); /* the transport had sent body bytes */
     holder_log(L, p, 0, 0);
     if (k == DT_ERR_TIMEOUT && dt_op_at_deadline(p->op, dt_now()))
         dt_op_expire(p->op, NULL); /* the request's timeout was what was left */
@@ -317,6 +380,125 @@ void dt_holder_methods(lua_State *L)
         {"from_lua", holder_from_lua},      {"feed", holder_feed},
         {"feed_error", holder_feed_error},  {NULL, NULL}};
     dt_setfuncs(L, methods);
+}
+
+/* ---------------------------------------------------------- translation */
+
+static const char *opt_string(lua_State *L, int idx, const char *name, int required)
+{
+    const char *v;
+    lua_getfield(L, idx, name);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        if (required)
+            dt_usage(L, "bad field '%s': required", name);
+        return NULL;
+    }
+    if (lua_type(L, -1) != LUA_TSTRING || dt_rawlen(L, -1) == 0)
+        dt_usage(L, "bad field '%s': a non-empty string expected, got %s", name,
+                 luaL_typename(L, -1));
+    v = lua_tostring(L, -1);
+    lua_pop(L, 1); /* the table at idx keeps it alive */
+    return v;
+}
+
+static int opt_flag(lua_State *L, int idx, const char *name)
+{
+    int v;
+    lua_getfield(L, idx, name);
+    if (lua_isnil(L, -1))
+        v = -1;
+    else if (lua_type(L, -1) == LUA_TBOOLEAN)
+        v = lua_toboolean(L, -1);
+    else
+        dt_usage(L, "bad field '%s': a boolean expected, got %s", name, luaL_typename(L, -1));
+    lua_pop(L, 1);
+    return v;
+}
+
+dt_op *dt_translate_from_lua(lua_State *L, dt_client *cl, int idx, int *progress_ref)
+{
+    dt_translate_req q;
+    dt_part_in parts[DT_TRANSLATE_MAX_PARTS];
+    size_t n, i;
+    int pi;
+    dt_op *op;
+    *progress_ref = LUA_NOREF;
+    if (lua_type(L, idx) != LUA_TTABLE)
+        dt_usage(L, "bad argument 'request': a table expected, got %s", luaL_typename(L, idx));
+    if (dt_api_family(cl->conf.api_version) != DT_FAMILY_DATED)
+        dt_usage(L, "single-document translation needs API version 2024-05-01 or later (the client "
+                    "uses %s, whose v1.x family has no document:translate route)",
+                 cl->conf.api_version);
+    memset(&q, 0, sizeof q);
+    memset(parts, 0, sizeof parts);
+    q.to = opt_string(L, idx, "to", 1);
+    q.from = opt_string(L, idx, "from", 0);
+    q.category = opt_string(L, idx, "category", 0);
+    q.output = opt_string(L, idx, "output", 0);
+    q.allow_fallback = opt_flag(L, idx, "allow_fallback");
+    q.text_within_image = opt_flag(L, idx, "text_within_image");
+    if (strchr(q.to, ',') != NULL)
+        dt_usage(L, "bad field 'to': one target language (a translation has exactly one)");
+    if (q.text_within_image >= 0 && strcmp(cl->conf.api_version, "2024-11-01-preview") < 0)
+        dt_usage(L, "bad field 'text_within_image': from API version 2024-11-01-preview on (the "
+                    "client uses %s)", cl->conf.api_version);
+    lua_getfield(L, idx, "parts");
+    pi = lua_gettop(L);
+    if (lua_type(L, pi) != LUA_TTABLE)
+        dt_usage(L, "bad field 'parts': a table expected");
+    n = dt_rawlen(L, pi);
+    if (n < 1 || n > DT_TRANSLATE_MAX_PARTS)
+        dt_usage(L, "bad field 'parts': 1 to %d parts expected", DT_TRANSLATE_MAX_PARTS);
+    for (i = 0; i < n; i++) {
+        dt_part_in *pt = &parts[i];
+        int ti;
+        long long size = -1;
+        lua_rawgeti(L, pi, (int)i + 1);
+        ti = lua_gettop(L);
+        if (lua_type(L, ti) != LUA_TTABLE)
+            dt_usage(L, "bad field 'parts[%d]': a table expected", (int)i + 1);
+        pt->name = opt_string(L, ti, "name", 1);
+        pt->filename = opt_string(L, ti, "filename", 1);
+        pt->content_type = opt_string(L, ti, "content_type", 0);
+        pt->path = opt_string(L, ti, "path", 0);
+        lua_getfield(L, ti, "data");
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            pt->data = lua_tolstring(L, -1, &pt->len);
+            pt->size = (long long)pt->len;
+        } else if (!lua_isnil(L, -1) || pt->path == NULL) {
+            dt_usage(L, "bad field 'parts[%d]': a path or data (a string) expected", (int)i + 1);
+        }
+        lua_pop(L, 1); /* the part table keeps it alive */
+        if (pt->path != NULL) {
+            if (pt->data != NULL)
+                dt_usage(L, "bad field 'parts[%d]': path or data, not both", (int)i + 1);
+            lua_getfield(L, ti, "size");
+            if (!dt_is_integer(L, -1, &size) || size < 0)
+                dt_usage(L, "bad field 'parts[%d].size': the file's size expected", (int)i + 1);
+            lua_pop(L, 1);
+            pt->size = size;
+        }
+        lua_pop(L, 1); /* the part: the parts table keeps it alive */
+    }
+    q.parts = parts;
+    q.nparts = n;
+    op = dt_op_new_translate(&cl->conf, &q); /* copies every string */
+    lua_pop(L, 1);
+    if (op == NULL)
+        luaL_error(L, "out of memory");
+    lua_getfield(L, idx, "on_progress");
+    if (lua_type(L, -1) == LUA_TFUNCTION) {
+        *progress_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    } else {
+        int bad = !lua_isnil(L, -1);
+        lua_pop(L, 1);
+        if (bad) {
+            dt_op_free(op);
+            dt_usage(L, "bad field 'on_progress': a function expected");
+        }
+    }
+    return op;
 }
 
 void dt_op_open(lua_State *L)

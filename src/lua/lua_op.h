@@ -11,6 +11,8 @@ DT_HIDDEN_BEGIN
 #define DT_OP_MT "doctranslate.Op"
 #define DT_REQUEST_MT "doctranslate.Request"
 
+#define DT_TRANSLATE_MAX_PARTS 65 /* the document and up to 64 glossaries */
+
 #define CLOSED_LISTING "the listing is closed (a for loop closes it when it ends or breaks, on " \
                        "Lua 5.4); its continuation() resumes it"
 
@@ -28,6 +30,7 @@ typedef struct dt_pages {   /* a listing, or (kind != DOCUMENTS) a single-shot O
     double sent_at;         /* Lua transport: when next_request gave the request (dt_now) */
     int failure_logged;     /* Lua transport: the op's failure was logged */
     int close_pending;      /* closed from a callback during that run */
+    int progress_ref;       /* a translation's on_progress, or <= 0 */
 } dt_pages;
 
 /* Pushes an empty holder (op NULL) of metatable mt referencing the client. */
@@ -49,6 +52,11 @@ int dt_is_integer(lua_State *L, int idx, long long *out);
  * feed_error) in the table on top. */
 void dt_holder_methods(lua_State *L);
 void dt_op_open(lua_State *L);
+/* The translation described by the table at idx (the form doctranslate.translate
+ * makes: to, from, category, allow_fallback, text_within_image, output,
+ * on_progress, parts = { {name, filename, content_type, path | data, size} });
+ * *progress_ref: a reference to on_progress, or LUA_NOREF. Raises usage errors. */
+dt_op *dt_translate_from_lua(lua_State *L, dt_client *cl, int idx, int *progress_ref);
 
 DT_HIDDEN_END
 

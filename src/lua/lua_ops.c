@@ -409,6 +409,22 @@ static int client_formats_op(lua_State *L)
     return 1;
 }
 
+/* c:translate_op(request): a single-document translation, in the form
+ * doctranslate.translate makes of c:translate's arguments */
+static int client_translate_op(lua_State *L)
+{
+    dt_client *cl = dt_check_client(L, 1);
+    int ref;
+    dt_op *op;
+    dt_pages *h;
+    lua_settop(L, 2);
+    op = dt_translate_from_lua(L, cl, 2, &ref);
+    h = dt_holder_new(L, 1, DT_OP_MT);
+    h->op = op;
+    h->progress_ref = ref;
+    return 1;
+}
+
 /* c:jobs_op(opts): the lazy job list (the Pages object of documents) */
 static int client_jobs_op(lua_State *L)
 {
@@ -460,6 +476,7 @@ void dt_ops_open(lua_State *L)
         {"documents_op", client_documents_op}, {"jobs_op", client_jobs_op},
         {"start_op", client_start_op},     {"cancel_op", client_cancel_op},
         {"formats_op", client_formats_op}, {"start_body", client_start_body},
+        {"translate_op", client_translate_op},
         {NULL, NULL}};
     luaL_getmetatable(L, DT_CLIENT_MT);
     lua_getfield(L, -1, "__index");

@@ -403,6 +403,11 @@ static int pages_tostring(lua_State *L)
         return 1;
     }
     if (p->op->kind != DT_OP_DOCUMENTS) {
+        if (p->op->kind == DT_OP_TRANSLATE) {
+            lua_pushfstring(L, "doctranslate.Op: translation of %s%s", p->op->parts[0].filename,
+                            p->external ? " (driven by next_request/feed)" : "");
+            return 1;
+        }
         lua_pushfstring(L, "doctranslate.Op: %s of job %s%s",
                         p->op->kind == DT_OP_JOB ? "job status" : "document status",
                         p->op->job_id ? p->op->job_id : "?",
@@ -439,7 +444,7 @@ static int op_result(lua_State *L)
         dt_push_op_error(L, p);
         return 2;
     }
-    if (s != DT_STEP_READY || op->page == NULL)
+    if (s != DT_STEP_READY || (op->kind == DT_OP_TRANSLATE ? op->resp == NULL : op->page == NULL))
         return dt_usage(L, "the operation's result was already taken");
     dt_push_result(L, p->client_ref, op); /* Job, Document or formats (lua_obj.c) */
     dt_op_release(op);

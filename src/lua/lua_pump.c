@@ -12,12 +12,50 @@ dt_multi *dt_client_multi(dt_client *cl)
     return cl->multi;
 }
 
+/* on_progress("upload" | "download", done, total): total nil when unknown;
+ * an error it raises stops the transfer and is raised after the run. */
+static void call_progress(dt_lpump *lp, dt_pump *p)
+{
+    lua_State *L = lp->L;
+    dt_curl *c = p->x[p->cur];
+    int up = c->up_total > 0 && c->down_now == 0 && c->down_total == 0;
+    curl_off_t done = up ? c->up_now : c->down_now, total = up ? c->up_total : c->down_total;
+    if (lp->progress_ref <= 0 || lp->progress_error_ref > 0 || (!up && done == 0 && total == 0))
+        return;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lp->progress_ref);
+    lua_pushstring(L, up ? "upload" : "download");
+    dt_pushint64(L, (long long)done);
+    if (total > 0)
+        dt_pushint64(L, (long long)total);
+    else
+        lua_pushnil(L);
+    if (lua_pcall(L, 3, 0, 0) != 0) {
+        lp->progress_error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        c->abort = 1;
+    }
+}
+
+void dt_lpump_raise_progress(lua_State *L, dt_lpump *lp)
+{
+    int ref;
+    if (lp == NULL || lp->progress_error_ref <= 0)
+        return;
+    ref = lp->progress_error_ref;
+    lp->progress_error_ref = 0;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    lua_error(L);
+}
+
 static void lpump_event(void *ud, dt_pump_event ev, dt_pump *p)
 {
     dt_lpump *lp = ud;
     if (lp->L == NULL || lp->cl == NULL)
         return;
     switch (ev) {
+    case DT_PUMP_EV_PROGRESS:
+        call_progress(lp, p);
+        break;
     case DT_PUMP_EV_RESPONSE:
         dt_log_response(lp->L, lp->cl, p->last_method, p->last_url, p->last_status,
                         p->last_seconds, p->last_prefetched);

@@ -14,6 +14,8 @@ typedef struct dt_lpump {
     dt_pump pump;
     lua_State *L;
     dt_client *cl;
+    int progress_ref;       /* a translation's on_progress(phase, done, total), or <= 0 */
+    int progress_error_ref; /* what on_progress raised (it stopped the transfer), or <= 0 */
 } dt_lpump;
 
 /* The client's multi handle (made on first use), or NULL. */
@@ -23,6 +25,9 @@ void dt_lpump_free(dt_lpump *lp);
  * pump is abandoned, never cleaned up here) when needed,
  * ready to run from L: its log and token callbacks call into L. */
 dt_lpump *dt_lpump_ready(lua_State *L, dt_lpump **slot, dt_client *cl, dt_op *op, int prefetch);
+
+/* Raises what a pump's on_progress raised, if it did (after its run). */
+void dt_lpump_raise_progress(lua_State *L, dt_lpump *lp);
 
 DT_HIDDEN_END
 

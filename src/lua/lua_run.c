@@ -28,12 +28,14 @@ dt_step dt_run(lua_State *L, dt_pages *p)
     if (cl == NULL)
         dt_usage(L, "the %s's client is closed",
                  p->op != NULL && p->op->kind == DT_OP_DOCUMENTS ? "listing" : "operation");
-    dt_lpump_ready(L, &p->pump, cl, p->op, p->prefetch);
+    dt_lpump_ready(L, &p->pump, cl, p->op, p->prefetch)->progress_ref = p->progress_ref;
     p->busy = 1;
     st = dt_pump_run(&p->pump->pump);
     p->busy = 0;
     p->pump->L = NULL;
     lua_pop(L, 1);
+    if (!p->close_pending && !cl->closed)
+        dt_lpump_raise_progress(L, p->pump); /* on_progress raised: the transfer stopped */
     if (p->close_pending) {
         dt_holder_release(L, p);
         dt_usage(L, "%s was closed by one of its own callbacks while it ran",

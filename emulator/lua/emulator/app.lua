@@ -6,6 +6,7 @@ local query = require "emulator.query"
 local service = require "emulator.service"
 local faults = require "emulator.faults"
 local admin = require "emulator.admin"
+local translate = require "emulator.translate"
 
 local M = {}
 
@@ -71,7 +72,7 @@ local function handle(ctx)
     return send(ctx, status, body, headers)
   end
   local params = query.parse(ngx.var.args)
-  local r = service.route(uri, ngx.req.get_method())
+  local r = translate.route(uri) or service.route(uri, ngx.req.get_method())
   if not r then
     ctx.route = "unknown"
     return send(ctx, 404, service.BODY_404)
@@ -95,9 +96,9 @@ local function handle(ctx)
   end
   local status, body = service.check_version(r, params)
   if status then return send(ctx, status, body) end
-  local headers
-  status, body, headers = service[r.name](ctx, r, params)
-  return send(ctx, status, body, headers)
+  local headers, ctype
+  status, body, headers, ctype = (r.handler or service[r.name])(ctx, r, params)
+  return send(ctx, status, body, headers, ctype)
 end
 
 function M.handle()
@@ -146,7 +147,7 @@ function M.log()
     faults = ctx.fired,
     bytes = tonumber(ngx.var.bytes_sent),
   }
-  if entry.method == "POST" then
+  if entry.method == "POST" and ctx.route ~= "translate" then
     local body = ngx.req.get_body_data()
     if body and #body <= 8192 then entry.body = body end
   end

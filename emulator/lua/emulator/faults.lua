@@ -6,7 +6,7 @@ local floor, max, min = math.floor, math.max, math.min
 local M = {}
 
 M.ROUTES = { job = true, document = true, documents = true, jobs = true, start = true, cancel = true,
-             formats = true, storagesources = true, any = true }
+             formats = true, storagesources = true, translate = true, any = true }
 M.ACTIONS = { status = true, latency = true, reset = true, truncate = true, nonjson = true, html = true,
               empty = true, trickle = true, oversize = true, foreign_next = true, loop_next = true,
               pingpong_next = true, empty_pages = true, repeat_doc = true, big_header = true }
