@@ -61,7 +61,14 @@ do
       .. "The Lua 5.4 build (doctranslate/core.so of `make`) does not load in LÖVE.\n\n"
       .. "The loader said:\n" .. tostring(err)
   else
-    dt = require "doctranslate"
+    local ok_lua, lua_part = pcall(require, "doctranslate")
+    if ok_lua then
+      dt = lua_part
+    else
+      fatal = "The module's Lua files (doctranslate.lua and doctranslate/) could not be loaded: they are "
+        .. "the checkout's lua/ folder, found from " .. source .. "/../../lua, next to the app, or on "
+        .. "package.path.\n\nThe loader said:\n" .. tostring(lua_part)
+    end
   end
 end
 
@@ -89,14 +96,14 @@ local TERMINAL = { Succeeded = true, Failed = true, Cancelled = true, Validation
 
 local function fail(msg)
   fatal = msg
-  io.stderr:write("love-demo: ", msg, "\n")
+  io.stderr:write("doctranslate love: ", msg, "\n")
   if out_dir then exit_code = 1 end
 end
 
 function love.load(args)
   love.graphics.setBackgroundColor(rgb(COLOR.background))
   if fatal then
-    io.stderr:write("love-demo: ", fatal, "\n")
+    io.stderr:write("doctranslate love: ", fatal, "\n")
     if out_dir then exit_code = 1 end
     return
   end
@@ -277,7 +284,7 @@ function love.run()
     end
     if exit_code ~= nil then
       if client then client:close() end
-      if exit_code ~= 0 and fatal then io.stderr:write("love-demo: failed\n") end
+      if exit_code ~= 0 and fatal then io.stderr:write("doctranslate love: failed\n") end
       return exit_code
     end
     next_frame = next_frame + period

@@ -55,7 +55,13 @@ local function module()
       .. "which this plugin finds), or put a LuaJIT build of core.so in " .. root .. "/doctranslate/, "
       .. "or its folder on package.cpath (" .. tostring(err):gsub("\n.*", "") .. ")"
   end
-  dt = require "doctranslate"
+  local ok_lua, lua_part = pcall(require, "doctranslate")
+  if not ok_lua then
+    return nil, "the module's Lua files (doctranslate.lua, doctranslate/) could not be loaded: they are the "
+      .. "checkout's lua/ folder, found from " .. root .. "/../../lua or on package.path ("
+      .. tostring(lua_part):gsub("\n.*", "") .. ")"
+  end
+  dt = lua_part
   return dt
 end
 
