@@ -116,7 +116,9 @@ function love.load(args)
   end
   local t0 = now()
   local c, err = dt.new{ endpoint = endpoint, key = key, region = os.getenv("DOCTRANSLATE_REGION"),
-                         ca_file = os.getenv("DOCTRANSLATE_CA_FILE") }
+                         ca_file = os.getenv("DOCTRANSLATE_CA_FILE"),
+                         -- TLS set up here, not in the first connection's frame (on unless "0")
+                         prepare_tls = os.getenv("DT_LOVE_PREPARE_TLS") ~= "0" }
   client_new_ms = (now() - t0) * 1000
   if not c then return fail("cannot make the client: " .. tostring(err)) end
   client = c
