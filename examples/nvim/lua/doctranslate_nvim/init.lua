@@ -77,9 +77,10 @@ local function get_client()
   if not key or key == "" then
     return nil, "the environment variable " .. tostring(config.key_env) .. " (key_env) is not set"
   end
-  local c, cerr = mod.new{ endpoint = config.endpoint, key = key, region = config.region,
-                           ca_file = config.ca_file }
-  if not c then return nil, tostring(cerr) end
+  -- a bad option raises a usage error: said like any other failure
+  local ok, c, cerr = pcall(mod.new, { endpoint = config.endpoint, key = key, region = config.region,
+                                       ca_file = config.ca_file })
+  if not ok or not c then return nil, tostring(ok and cerr or c) end
   client = c
   return client
 end
@@ -154,11 +155,13 @@ local function step_all()
   running = {}
   for _, r in ipairs(list) do
     local t0 = uv.hrtime()
-    local done = r.op:step()
+    -- a usage error (the client closed by setup{} meanwhile) ends this operation, not the loop
+    local ok, done = pcall(r.op.step, r.op)
     local ms = (uv.hrtime() - t0) / 1e6
     M.stats.steps = M.stats.steps + 1
     if ms > M.stats.steps_max_ms then M.stats.steps_max_ms = ms end
-    local ok, err = pcall(r.on_step, r.op, done)
+    local err = done
+    if ok then ok, err = pcall(r.on_step, r.op, done) end
     if not ok then notify(tostring(err), vim.log.levels.ERROR) end
     if not done and ok then running[#running + 1] = r end -- (ops a callback started are there too)
   end
