@@ -8,7 +8,10 @@
 --                     timeout = 30, connect_timeout = 10, retries = 3, ca_file =, insecure = false,
 --                     user_agent =, proxy =, log = function(level, message) end,
 --                     page_size =, retry_base = 0.8, retry_max = 60, max_body = 16 MiB,
---                     max_headers = 64 KiB, max_pages = 1e6, prefetch = true, concurrency = 1 }
+--                     max_headers = 64 KiB, max_pages = 1e6, prefetch = true, concurrency = 1,
+--                     prepare_tls = true }
+--     prepare_tls: an https client sets TLS up when it is made (OpenSSL's one-time set-up, the
+--     CA store read and kept), a few ms then instead of inside the first request's step.
 --   c:job(id) / job:refresh() / c:document(job_id, doc_id) / job:document(doc_id)
 --   for doc in c:documents(job_id, { statuses =, ids =, created_after =, created_before =,
 --                                    order_by =, top =, skip =, page_size =, continuation =,

@@ -291,6 +291,7 @@ function D.new(opts)
     end
   end
   if transport == "curl" then return core.new(conf) end
+  conf.prepare_tls = false -- the core clients below never connect: no TLS to set up
 
   -- the core checks every option now and raises its usage errors; this probe
   -- client is dropped: the real one is made in the process that uses it

@@ -125,6 +125,14 @@ typedef struct dt_fd {
  * timeout in ms (-1: none set). */
 int dt_multi_fds(dt_multi *mt, dt_fd *out, int max, long *timeout_ms);
 
+/* TLS set up ahead of the first connection (when a client is made, not in
+ * a game's frame): a handshake is begun with a listening socket of our own on
+ * an ephemeral loopback port, never over the network, so that OpenSSL's
+ * one-time set-up is done and the trust store of o's CA file is read and
+ * cached in mt (libcurl keeps it per multi handle); then the transfer is
+ * dropped. 0 when the ClientHello was written. */
+int dt_multi_warm_tls(dt_multi *mt, const dt_curl_opts *o);
+
 DT_HIDDEN_END
 
 #endif

@@ -287,6 +287,10 @@ static int tuning_option(lua_State *L, dt_client *cl, const char *k)
         if (v != floor(v))
             return dt_usage(L, "bad option 'concurrency': an integer in 1..16 expected");
         cl->concurrency = (int)v;
+    } else if (strcmp(k, "prepare_tls") == 0) {
+        if (lua_type(L, -1) != LUA_TBOOLEAN)
+            return dt_usage(L, "bad option 'prepare_tls': a boolean expected");
+        cl->prepare_tls = lua_toboolean(L, -1);
     } else {
         return 0;
     }
@@ -317,6 +321,7 @@ int dt_client_new(lua_State *L)
     cl->conf.max_pages = DT_DEFAULT_MAX_PAGES;
     cl->prefetch = 1;
     cl->concurrency = 1;
+    cl->prepare_tls = 1;
 
     lua_pushnil(L);
     while (lua_next(L, 1) != 0) {
@@ -352,6 +357,12 @@ int dt_client_new(lua_State *L)
     cl->copts.ca_file = cl->ca_file;
     cl->copts.proxy = cl->proxy;
     cl->copts.user_agent = cl->conf.user_agent;
+    /* OpenSSL's set-up and the CA store too, for the same reason: the first
+     * handshake then costs a frame about what the next ones do (dt_curl.h) */
+    if (cl->prepare_tls && strncmp(cl->conf.endpoint, "https:", 6) == 0) {
+        cl->multi = dt_multi_new(); /* NULL: made again by the first transfer */
+        (void)dt_multi_warm_tls(cl->multi, &cl->copts);
+    }
     return 1;
 }
 

@@ -24,6 +24,7 @@ typedef struct dt_client {
     dt_multi *multi;        /* the connection pool of every transfer (lua_run.c) */
     int prefetch;           /* default of listings: fetch one page ahead */
     int concurrency;        /* default of listings: pages fetched at once */
+    int prepare_tls;        /* an https client sets TLS up when made (dt_multi_warm_tls) */
 } dt_client;
 
 /* The configuration whose secrets an error value hides, or NULL. */
