@@ -15,10 +15,12 @@
 #                         docs/install.md tells users); the installed core.so exports luaopen_* only;
 #                         then the installed doctranslate-emulator starts, a script with only the
 #                         tree's paths lists a job on it with the installed module, the installed
-#                         CLI reads the job, and the emulator stops
+#                         CLI reads the job, busted runs examples/emulator_spec.lua (the spec of
+#                         docs/emulator.md) against it, and the emulator stops
 #
 # The dependencies (lua-dkjson, lua-argparse, lua-cjson) come from Debian here; LuaRocks does not
-# see Debian's packages by itself, hence the rocks_provided of rock-check's configuration.
+# see Debian's packages by itself, hence the rocks_provided of rock-check's configuration. The
+# tree's paths go in LUA_PATH_5_4 (for Lua 5.4): other Luas (busted's launcher) keep their own.
 
 LUAROCKS        ?= luarocks
 ROCK_VERSION    ?= 0.1.0
@@ -124,8 +126,10 @@ rock-check: rock-deps rock
 	  echo "rock-check: the rock's core.so must export luaopen_* only; it exports:" $$syms >&2; exit 1; fi; \
 	echo "rock-check: the rock's core.so exports only" $$syms; \
 	eval "$$($(LUAROCKS) --lua-version=$$abi path --tree "$$root/tree")"; \
-	export LUA_PATH LUA_CPATH PATH="$$root/tree/bin:$$PATH"; \
 	unset LUA_PATH_5_2 LUA_PATH_5_3 LUA_PATH_5_4 LUA_CPATH_5_2 LUA_CPATH_5_3 LUA_CPATH_5_4; \
+	if [ "$$abi" = 5.1 ]; then export LUA_PATH LUA_CPATH; else \
+	  v=$${abi/./_}; export LUA_PATH_$$v="$$LUA_PATH" LUA_CPATH_$$v="$$LUA_CPATH"; unset LUA_PATH LUA_CPATH; fi; \
+	export PATH="$$root/tree/bin:$$PATH"; \
 	echo "$$ eval \"\$$(doctranslate-emulator start --port $(ROCK_HTTP_PORT) ...)\"    # $$(command -v doctranslate-emulator)"; \
 	env_lines=$$(emu start) || exit 1; eval "$$env_lines"; \
 	printf '%s\n' "$$env_lines" | grep -E '^export DT_EMULATOR_(HTTP|HTTPS|KEY|CA)=' | sed 's/=.*/=.../'; \
@@ -135,6 +139,10 @@ rock-check: rock-deps rock
 	echo "$$ doctranslate status <job>    # $$(command -v doctranslate)"; \
 	DOCTRANSLATE_ENDPOINT="$$DT_EMULATOR_HTTP" DOCTRANSLATE_KEY="$$DT_EMULATOR_KEY" \
 	  doctranslate status "$$(cat job-id)" --no-tty || exit 1; \
+	echo "$$ busted emulator_spec.lua    # examples/emulator_spec.lua, as docs/emulator.md runs it"; \
+	cp $(CURDIR)/examples/emulator_spec.lua . && \
+	$(BUSTED) --lua=$(ROCK_LUA) emulator_spec.lua > busted.log 2>&1 || { cat busted.log; exit 1; }; \
+	sed 's/\x1b\[[0-9;]*m//g' busted.log | grep -E '^[0-9]+ success'; \
 	emu stop || exit 1; \
 	echo "rock-check: the installed rock works from its tree alone, outside the checkout" \
 	     "($$(( $$(date +%s) - t0 )) s)"
