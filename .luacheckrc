@@ -8,3 +8,4 @@ files["examples/love/"] = { read_globals = { "love" }, globals = { "love.load", 
   "love.keypressed", "love.run", "love.conf" } }
 files["examples/nvim/"] = { read_globals = { "vim" }, globals = { "vim.g", "vim.bo" } }
 files["spec/hosts/nvim_check.lua"] = { read_globals = { "vim" } }
+files["examples/emulator_spec.lua"] = { std = "+busted" }

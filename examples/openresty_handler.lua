@@ -8,7 +8,9 @@
 --   GET /stats                      this worker's transport counters, its pid, and what
 --                                   init_worker saw when it tried a request (a usage error)
 -- Errors come out as {"error":{"kind","status","code","message",...}} with 400 (usage),
--- the service's status (http), 504 (timeout) or 502 (network, protocol, parse).
+-- the service's status (http), 504 (timeout) or 502 (network, protocol, parse). The module
+-- raises a usage error as a string ("file:line: bad option 'page_size': ..."): a request's bad
+-- query makes one here, answered as kind "usage" without the position (docs/errors.md).
 -- luacheck: globals ngx
 local dt = require "doctranslate"
 local cjson = require "cjson.safe"
@@ -38,25 +40,28 @@ function H.init()
   }
 end
 
--- init_worker cannot use cosockets: a request made here is a usage error, never a
--- blocking fallback. (Work for this phase belongs in ngx.timer.at(0, ...).)
-function H.init_worker()
-  local ok, err = pcall(client.job, client, "00000000-0000-0000-0000-000000000000")
-  init_worker_said = ok and "no error" or { kind = type(err) == "table" and err.kind or "lua",
-                                            message = tostring(type(err) == "table" and err.message or err) }
-end
-
 local ERROR_FIELDS = { "kind", "status", "code", "message", "target", "retry_after",
                        "apim-request-id", "x-requestid", "x-ms-client-request-id" }
 
+-- An error value as JSON fields; a raised usage error (a string) as kind "usage" and its message
+-- without the position, which names a file of this server.
 local function error_table(err)
+  if type(err) == "string" then return { kind = "usage", message = (err:gsub("^[^\n]-:%d+: ", "")) } end
   if type(err) ~= "table" then return { kind = "lua", message = tostring(err) } end
   local t = {}
   for _, k in ipairs(ERROR_FIELDS) do t[k] = err[k] end
   return t
 end
 
+-- init_worker cannot use cosockets: a request made here is a usage error, never a
+-- blocking fallback. (Work for this phase belongs in ngx.timer.at(0, ...).)
+function H.init_worker()
+  local ok, err = pcall(client.job, client, "00000000-0000-0000-0000-000000000000")
+  init_worker_said = ok and "no error" or error_table(err)
+end
+
 local function http_status(err)
+  if type(err) == "string" then return 400 end -- a usage error
   local kind = type(err) == "table" and err.kind
   if kind == "usage" then return 400 end
   if kind == "http" and type(err.status) == "number" then return err.status end

@@ -73,14 +73,18 @@
 -- :feed_error("network" | "timeout" | "protocol", message); op:result() gives
 -- the job or document.
 --
--- Conventions: programmer errors (bad arguments, unknown options, a closed
--- object) raise an error value of kind "usage" that names the argument;
--- runtime failures (network, timeout, HTTP, parse, protocol) are returned as
+-- Conventions (docs/errors.md): programmer errors (bad arguments, unknown
+-- options, a closed object) raise a string as luaL_argerror does, with the
+-- caller's position ("app.lua:12: bad argument 'job_id': ..."); runtime
+-- failures (network, timeout, HTTP, parse, protocol) are returned as
 -- `nil, err`, except inside a generic `for` loop, where the iterator raises
--- the error value (a `nil, err` would silently end the loop). Error values are
--- tables with the metatable "doctranslate.Error" and the fields kind, status,
--- code, message, target, innerError (also as innererror), retry_after and the
--- request ids "apim-request-id", "x-requestid", "x-ms-client-request-id".
+-- the error as a string (its kind, status, code, message and request ids: it
+-- prints on every Lua and in nginx's error log) and listing:error() gives the
+-- error value; listing:next_page() never raises for a runtime failure. Error
+-- values are tables with the metatable "doctranslate.Error" and the fields
+-- kind, status, code, message, target, innerError (also as innererror),
+-- retry_after and the request ids "apim-request-id", "x-requestid",
+-- "x-ms-client-request-id".
 local core = require "doctranslate.core"
 local lifecycle = require "doctranslate.lifecycle"
 

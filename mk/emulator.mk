@@ -16,7 +16,7 @@ EMULATOR_CTL = EMULATOR_DIR='$(EMULATOR_DIR)' EMULATOR_HTTP_PORT='$(EMULATOR_HTT
                EMULATOR_HTTPS_PORT='$(EMULATOR_HTTPS_PORT)' EMULATOR_KEY='$(EMULATOR_KEY)' \
                EMULATOR_WORKERS='$(EMULATOR_WORKERS)' emulator/emulatorctl
 
-.PHONY: emulator-start emulator-stop emulator-run emulator-status
+.PHONY: emulator-start emulator-stop emulator-run emulator-status emulator-env
 emulator-start:
 	@$(EMULATOR_CTL) start
 emulator-stop:
@@ -25,3 +25,11 @@ emulator-run:
 	@$(EMULATOR_CTL) run
 emulator-status:
 	@$(EMULATOR_CTL) status
+
+# The environment of this checkout's emulator (the ports, key and folder given to make), as shell
+# lines: eval "$$(make -s emulator-env)" before running busted or a script against it.
+emulator-env:
+	@for kv in DT_EMULATOR_HTTP='$(DT_EMULATOR_HTTP)' DT_EMULATOR_HTTPS='$(DT_EMULATOR_HTTPS)' \
+	           DT_EMULATOR_KEY='$(subst ','\'',$(DT_EMULATOR_KEY))' DT_EMULATOR_CA='$(DT_EMULATOR_CA)'; do \
+	  printf "export %s='%s'\n" "$${kv%%=*}" "$$(printf '%s' "$${kv#*=}" | sed "s/'/'\\\\''/g")"; \
+	done

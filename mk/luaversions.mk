@@ -1,5 +1,5 @@
-# Every Lua a user has: Lua 5.4, 5.3, 5.2, 5.1 and LuaJIT 2.1 from one source,
-# and the LuaRocks package. Included by the top Makefile.
+# Every Lua a user has: Lua 5.4, 5.3, 5.2, 5.1 and LuaJIT 2.1 from one source. Included by the
+# top Makefile.
 #
 #   make LUA_VERSION=5.1   the usual build (doctranslate/core.so) for another Lua; objects in
 #                          build/obj-lua5.1; the .so is relinked whenever the Lua changes
@@ -10,18 +10,13 @@
 #                          every Lua (LUA_CPATH -> build/<lua>); one line per Lua; fails if any fails
 #   make check-test-all    the same runs against an emulator that is already running (the one
 #                          EMULATOR_HTTP_PORT/... name, as check-test)
-#   make rockspec-check    every src/*/*.c and lua/**.lua is listed in the rockspec
-#   make rock-check        luarocks lint, luarocks make into a temporary tree (from a copy of the
-#                          checkout), its core.so exporting luaopen_* only (nm -D), then a script
-#                          run outside the checkout with only that tree's paths lists a job from
-#                          the emulator (starts and stops its own emulator)
+#   (the LuaRocks package: mk/rock.mk)
 #
 # LuaJIT comes from Debian's luajit2 / libluajit2-5.1-dev (OpenResty's branch). Debian's `luajit`
 # package must never be installed: it removes libnginx-mod-http-lua, which the emulator needs.
 
 LUAS          ?= lua5.4 lua5.3 lua5.2 lua5.1 luajit
 LUAJIT_INCDIR ?= /usr/include/luajit-2.1
-LUAROCKS      ?= luarocks
 
 # $(call lua_incdir,lua5.3) -> /usr/include/lua5.3; luajit -> $(LUAJIT_INCDIR)
 lua_incdir  = $(if $(filter luajit,$(1)),$(LUAJIT_INCDIR),/usr/include/$(1))
@@ -70,7 +65,7 @@ $(LUA_OBJ_STAMP): lua-stamp-force
 $(LUA_CORE_STAMP): lua-stamp-force
 	$(call write_stamp,$(abspath $(OBJ_DIR)))
 
-.PHONY: lua-stamp-force deps-all core-all test-all check-test-all rockspec-check rock-deps rock-check
+.PHONY: lua-stamp-force deps-all core-all test-all check-test-all
 lua-stamp-force:
 
 deps-all:
@@ -120,72 +115,3 @@ test-all: deps-all
 
 check-test-all:
 	@$(run_all_luas); exit $$status
-
-# ---- LuaRocks -------------------------------------------------------------------------------
-
-ROCKSPEC        ?= rockspec/doctranslate-scm-1.rockspec
-ROCK_LUA        ?= $(LUA)
-ROCK_DIR        ?= $(BUILD_DIR)/rock
-# Debian keeps curl/curl.h under /usr/include/<multiarch>: say where, the LuaRocks way.
-ROCK_VARS       ?= CURL_INCDIR=$(shell pkg-config --variable=includedir libcurl 2>/dev/null || echo /usr/include)
-# The rock's one Lua dependency, dkjson, comes from Debian's lua-dkjson here, which LuaRocks does
-# not see, and no rocks server is reached: luarocks make is told not to fetch dependencies.
-ROCK_MAKE_FLAGS ?= --deps-mode=none
-ROCK_HTTP_PORT  ?= 19880
-ROCK_HTTPS_PORT ?= 19843
-ROCK_EMU_ARGS    = EMULATOR_HTTP_PORT=$(ROCK_HTTP_PORT) EMULATOR_HTTPS_PORT=$(ROCK_HTTPS_PORT) \
-                   EMULATOR_DIR=$(ROCK_DIR)/emulator
-
-# Every src/*/*.c in the core's sources, every lua/**.lua a module, bin/doctranslate installed.
-rockspec-check:
-	@status=0; \
-	for f in $(wildcard src/*/*.c); do \
-	  grep -qF "\"$$f\"" $(ROCKSPEC) || { echo "rockspec-check: $$f is not in $(ROCKSPEC)'s sources" >&2; status=1; }; \
-	done; \
-	for f in $$(find lua -name '*.lua' | sort); do \
-	  grep -qF "= \"$$f\"" $(ROCKSPEC) || { echo "rockspec-check: $$f is not a module in $(ROCKSPEC)" >&2; status=1; }; \
-	done; \
-	for f in $$(grep -oE '"(src|lua|bin)/[^"]+"' $(ROCKSPEC) | tr -d '"'); do \
-	  test -f "$$f" || { echo "rockspec-check: $(ROCKSPEC) lists $$f, which does not exist" >&2; status=1; }; \
-	done; \
-	if [ -f bin/doctranslate ] && ! grep -qF '"bin/doctranslate"' $(ROCKSPEC); then \
-	  echo "rockspec-check: bin/doctranslate is not installed by $(ROCKSPEC)" >&2; status=1; fi; \
-	[ $$status -eq 0 ] && echo "rockspec-check: $(ROCKSPEC) lists every source"; exit $$status
-
-# luarocks make builds in the folder it is run from (objects in src/, doctranslate/core.so):
-# it runs in a copy, so the checkout's own build is never touched.
-ROCK_DEB_PACKAGES = luarocks libcurl4-openssl-dev pkg-config lua-dkjson $(call lua_debs,$(notdir $(ROCK_LUA))) \
-                    $(if $(filter luajit,$(notdir $(ROCK_LUA))),$(call lua_debs,lua5.1)) \
-                    nginx libnginx-mod-http-lua curl make gcc
-rock-deps:
-	@$(MAKE) --no-print-directory deps DEB_PACKAGES='$(strip $(ROCK_DEB_PACKAGES))'
-
-rock-check: rock-deps rockspec-check
-	@abi=$(call lua_abi,$(notdir $(ROCK_LUA))); root=$(abspath $(ROCK_DIR)); \
-	rm -rf "$$root" && mkdir -p "$$root/src" "$$root/tree" "$$root/run" || exit 1; \
-	cp -R rockspec src lua bin "$$root/src/" || exit 1; \
-	echo "$$ $(LUAROCKS) lint $(ROCKSPEC)"; \
-	$(LUAROCKS) lint $(ROCKSPEC) || exit 1; \
-	echo "$$ $(LUAROCKS) --lua-version=$$abi make $(ROCKSPEC) --tree <tmp> $(ROCK_MAKE_FLAGS) $(ROCK_VARS)"; \
-	( cd "$$root/src" && $(LUAROCKS) --lua-version=$$abi make $(ROCKSPEC) --tree "$$root/tree" \
-	    $(ROCK_MAKE_FLAGS) $(ROCK_VARS) ) > "$$root/make.log" 2>&1 || { cat "$$root/make.log"; exit 1; }; \
-	grep -E '^(doctranslate .* is now installed|.*depends on)' "$$root/make.log"; \
-	so="$$root/tree/lib/lua/$$abi/doctranslate/core.so"; \
-	syms=$$(nm -D --defined-only "$$so" | awk '{ print $$3 }' | grep -vE '^(_init|_fini|_edata|_end|__bss_start)$$'); \
-	if [ -z "$$syms" ] || printf '%s\n' $$syms | grep -qv '^luaopen_'; then \
-	  echo "rock-check: the rock's core.so must export luaopen_* only; it exports:" $$syms >&2; exit 1; fi; \
-	echo "rock-check: the rock's core.so exports only" $$syms; \
-	stop() { $(MAKE) -C $(CURDIR) --no-print-directory emulator-stop $(ROCK_EMU_ARGS) >/dev/null 2>&1 || true; }; \
-	trap stop EXIT; trap 'exit 130' INT TERM; \
-	$(MAKE) --no-print-directory emulator-start $(ROCK_EMU_ARGS) >/dev/null || exit 1; \
-	eval "$$(env -u LUA_PATH -u LUA_CPATH $(LUAROCKS) --lua-version=$$abi path --tree "$$root/tree")"; \
-	export LUA_PATH LUA_CPATH; unset LUA_PATH_5_2 LUA_PATH_5_3 LUA_PATH_5_4 LUA_CPATH_5_2 LUA_CPATH_5_3 LUA_CPATH_5_4; \
-	cp rockspec/smoke.lua "$$root/run/" && cd "$$root/run" && \
-	DT_EMULATOR_HTTP=http://127.0.0.1:$(ROCK_HTTP_PORT) DT_EMULATOR_KEY=$(EMULATOR_KEY) \
-	DT_ROCK_TREE="$$root/tree" $(ROCK_LUA) smoke.lua || exit 1; \
-	if [ -f "$$root/src/bin/doctranslate" ]; then \
-	  echo "$$ doctranslate status <job>    # $$(command -v doctranslate)"; \
-	  DOCTRANSLATE_ENDPOINT=http://127.0.0.1:$(ROCK_HTTP_PORT) DOCTRANSLATE_KEY=$(EMULATOR_KEY) \
-	    doctranslate status "$$(cat job-id)" --no-tty || exit 1; \
-	fi; \
-	echo "rock-check: the installed rock works from its tree alone ($$root/tree)"

@@ -1,13 +1,15 @@
--- Builds and installs from a checkout, offline:
---   luarocks make rockspec/doctranslate-scm-1.rockspec --tree <dir>
--- `make rockspec-check` (run by `make rock-check`) fails when a src/*.c or a
--- lua/doctranslate/**.lua is missing from the lists below.
+-- Builds and installs from a checkout:
+--   luarocks make rockspec/doctranslate-scm-1.rockspec
+-- The released versions have their own rockspec next to this one (doctranslate-<version>-1,
+-- made into a source rock by `make rock`). `make rockspec-check` fails when a src/*.c or a
+-- lua/doctranslate/**.lua is missing from the lists below, or when the rockspecs differ in
+-- anything but their version and source.
 rockspec_format = "3.0"
 package = "doctranslate"
 version = "scm-1"
 
 source = {
-  url = "git+https://git.example.invalid/doctranslate.git",
+  url = "git+https://github.com/doctranslate/doctranslate-lua.git",
   branch = "main",
 }
 
@@ -18,23 +20,32 @@ A C core (libcurl) builds the requests, pages through document lists,
 retries and parses the answers; a thin Lua layer sits on top. It runs on
 Lua 5.1 to 5.4 and LuaJIT, drives the same state machine over OpenResty
 cosockets, and offers a non-blocking API for game and app loops. A CLI,
-doctranslate, checks on jobs from a shell. The service's int64 counters are
+doctranslate, checks on jobs from a shell; another, doctranslate-emulator,
+runs a local emulator of the service (nginx and its Lua module) for the
+tests of code that uses the module. The service's int64 counters are
 integers on Lua 5.3/5.4 and plain numbers on Lua 5.1, 5.2 and LuaJIT, exact
 to 2^53 (job.summary.total == 120 holds everywhere).
-On Debian and Ubuntu, curl/curl.h lives under /usr/include/<multiarch>: add
-CURL_INCDIR=$(pkg-config --variable=includedir libcurl) to the command.
 ]],
+  homepage = "https://github.com/doctranslate/doctranslate-lua",
   license = "MIT",
   labels = { "azure", "translation", "http", "libcurl" },
 }
 
+-- Debian and Ubuntu package all three (lua-dkjson, lua-argparse, lua-cjson); LuaRocks does not
+-- see Debian's packages: docs/install.md shows how to tell it (rocks_provided) or to skip the check.
 dependencies = {
   "lua >= 5.1, < 5.5",
-  "dkjson >= 2.5", -- report:json() and the CLI's --json (Debian: lua-dkjson)
+  "dkjson >= 2.5",      -- report:json() and the CLI's --json
+  "argparse >= 0.7",    -- the CLI's options
+  "lua-cjson >= 2.1.0", -- doctranslate-emulator (its LuaJIT build, under nginx)
 }
 
+-- Only the library is looked for: LuaRocks searches lib/<multiarch> for it, but not
+-- include/<multiarch> for curl/curl.h, which is where Debian and Ubuntu keep it. The compiler
+-- searches there by itself, so CURL_INCDIR (<prefix>/include of the prefix where libcurl was
+-- found, or as given: CURL_DIR=..., CURL_INCDIR=...) serves every layout.
 external_dependencies = {
-  CURL = { header = "curl/curl.h", library = "curl" },
+  CURL = { library = "curl" },
 }
 
 build = {
@@ -90,6 +101,9 @@ build = {
   install = {
     bin = {
       ["doctranslate"] = "bin/doctranslate",
+      ["doctranslate-emulator"] = "bin/doctranslate-emulator",
     },
   },
+  -- the emulator's files, kept in the rock's folder; bin/doctranslate-emulator finds them there
+  copy_directories = { "emulator", "docs" },
 }

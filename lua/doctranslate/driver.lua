@@ -89,8 +89,8 @@ local function refresh_token(st)
     local set, err = pcall(cc.set_token, cc, token, type(expires) == "number" and expires or nil)
     if set then
       st.token_error = nil
-    elseif type(err) == "table" and err.kind == "usage" then
-      error(err, 0) -- a token that cannot be sent as it is: the caller's function is wrong
+    elseif type(err) == "string" then
+      error(err, 0) -- a usage error: a token that cannot be sent as it is, the caller's function is wrong
     else
       st.token_error = "its token was refused: " .. tostring(type(err) == "table" and err.message or err)
     end
@@ -167,6 +167,11 @@ end
 
 PagesMT.__close = pages_close
 Pages.close = pages_close
+
+--- The error value that ended the listing (raised by its for loop, or returned by next_page), or nil.
+function Pages:error()
+  return state_of(self, "listing").raw:error()
+end
 
 function PagesMT.__tostring(self)
   return tostring(state_of(self, "listing").raw)

@@ -1,6 +1,7 @@
 -- The game-loop API: c:documents_async / c:job_async / c:document_async,
 -- op:step() that never blocks, op:take(), callbacks, cancel, errors, fds/timeout.
 local H = require "core.helper"
+local U = require "support.usage"
 local core = require "doctranslate.core"
 local emu = H.emu
 
@@ -265,13 +266,13 @@ describe("c:documents_async", function()
     local c = H.client()
     local ok, err = pcall(c.documents_async, c, "job", { nope = 1 })
     assert.is_false(ok)
-    assert.equal("usage", err.kind)
+    assert.equal("usage", U.of(err).kind) -- a string at the caller's line
     ok, err = pcall(c.documents_async, c, "job", { on_documents = 3 })
     assert.is_false(ok)
-    assert.equal("usage", err.kind)
+    assert.equal("usage", U.of(err).kind) -- a string at the caller's line
     ok, err = pcall(c.job_async, c, 42)
     assert.is_false(ok)
-    assert.equal("usage", err.kind)
+    assert.equal("usage", U.of(err).kind) -- a string at the caller's line
   end)
 
   it("keeps to its budget by putting a piece off one step at most, and stays exact", function()
@@ -301,16 +302,16 @@ describe("c:documents_async", function()
     for _, bad in ipairs({ -1, 2, "0.001", true, 0 / 0 }) do
       local ok, err = pcall(c.documents_async, c, "job", { budget = bad })
       assert.is_false(ok)
-      assert.equal("usage", err.kind)
-      assert.truthy(tostring(err):find("budget", 1, true))
+      err = U.of(err) -- a string at the caller's line
+      assert.truthy(err.message:find("budget", 1, true))
       ok, err = pcall(c.document_async, c, "job", "doc", { budget = bad })
       assert.is_false(ok)
-      assert.equal("usage", err.kind)
+      assert.equal("usage", U.of(err).kind) -- a string at the caller's line
     end
     -- a blocking listing has no steps to budget
     local ok, err = pcall(c.documents, c, "job", { budget = 0.001 })
     assert.is_false(ok)
-    assert.equal("usage", err.kind)
+    assert.equal("usage", U.of(err).kind) -- a string at the caller's line
   end)
 
   it("exposes the sockets and the timeout a host poller waits on", function()

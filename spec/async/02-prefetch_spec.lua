@@ -1,6 +1,7 @@
 -- Prefetch: the blocking listing sends page N+1 while the caller works
 -- through page N; nothing else about the listing changes.
 local H = require "core.helper"
+local U = require "support.usage"
 local core = require "doctranslate.core"
 local emu = H.emu
 
@@ -99,7 +100,7 @@ describe("prefetch", function()
       local c = H.client{ retries = 1, prefetch = pf }
       local got = {}
       local pages = c:documents(id, { page_size = 10 })
-      local ok, err = pcall(function() for doc in pages do got[#got + 1] = doc.id end end)
+      local ok, err = U.loop(pages, function(doc) got[#got + 1] = doc.id end)
       assert.is_false(ok)
       assert.equal("http", err.kind)
       assert.equal(500, err.status)
@@ -142,9 +143,9 @@ describe("prefetch", function()
     local c = H.client()
     local ok, err = pcall(c.documents, c, "j", { prefetch = 1 })
     assert.is_false(ok)
-    assert.equal("usage", err.kind)
+    assert.equal("usage", U.of(err).kind) -- a string at the caller's line
     ok, err = pcall(H.client, { prefetch = "yes" })
     assert.is_false(ok)
-    assert.equal("usage", err.kind)
+    assert.equal("usage", U.of(err).kind) -- a string at the caller's line
   end)
 end)

@@ -2,6 +2,7 @@
 -- yields the documents in exact order; only for an ended job with a known total, else the
 -- listing runs sequentially and says so through the log.
 local H = require "core.helper"
+local U = require "support.usage"
 local emu = H.emu
 
 local function docs_requests(id)
@@ -119,7 +120,7 @@ describe("concurrency = n", function()
       emu.fault{ route = "documents", page = 4, action = "status", status = 500, times = -1 }
       local c = H.client{ retries = 1 }
       local got, pages = {}, c:documents(id, { page_size = 10, concurrency = conc })
-      local ok, err = pcall(function() for doc in pages do got[#got + 1] = doc.id end end)
+      local ok, err = U.loop(pages, function(doc) got[#got + 1] = doc.id end)
       assert.is_false(ok)
       assert.equal(500, err.status)
       results[#results + 1] = { got = got, token = pages:continuation() }
@@ -142,8 +143,8 @@ describe("concurrency = n", function()
     local c = H.client{ max_pages = 3 }
     emu.clear_requests()
     local got = {}
-    local ok, err = pcall(function()
-      for doc in c:documents(id, { page_size = 10, concurrency = 8 }) do got[#got + 1] = doc.id end
+    local ok, err = U.loop(c:documents(id, { page_size = 10, concurrency = 8 }), function(doc)
+      got[#got + 1] = doc.id
     end)
     assert.is_false(ok)
     assert.equal("protocol", err.kind)
@@ -156,10 +157,10 @@ describe("concurrency = n", function()
     for _, v in ipairs{ 0, 17, 2.5, "4" } do
       local ok, err = pcall(c.documents, c, "j", { concurrency = v })
       assert.is_false(ok)
-      assert.equal("usage", err.kind)
+      assert.equal("usage", U.of(err).kind) -- a string at the caller's line
     end
     local ok, err = pcall(H.client, { concurrency = 0 })
     assert.is_false(ok)
-    assert.equal("usage", err.kind)
+    assert.equal("usage", U.of(err).kind) -- a string at the caller's line
   end)
 end)

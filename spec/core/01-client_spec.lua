@@ -1,11 +1,12 @@
 -- Client construction, argument checking and the date helpers: no network.
 local dt = require "doctranslate"
+local U = require "support.usage"
 
 local function usage(f, ...)
   local ok, err = pcall(f, ...)
   assert.is_false(ok)
-  assert.is_table(err)
-  assert.equal("usage", err.kind)
+  err = U.of(err) -- a string at this line, as luaL_argerror raises them
+  assert.matches("01%-client_spec%.lua:%d+$", err.where)
   return err
 end
 
@@ -100,7 +101,7 @@ describe("dt.parse_date", function()
       assert.is_nil(t, s)
       assert.equal("parse", err.kind)
     end
-    assert.equal("usage", select(2, pcall(dt.parse_date, 5)).kind)
+    assert.equal("usage", U.of(select(2, pcall(dt.parse_date, 5))).kind)
   end)
 
   it("round-trips with format_date", function()
@@ -145,15 +146,24 @@ describe("dt.redact", function()
     -- a name that merely ends in sig= is not a signature
     assert.equal("https://h/c?mysig=keep", dt.redact("https://h/c?mysig=keep"))
     assert.equal("", dt.redact(""))
-    assert.equal("usage", select(2, pcall(dt.redact, nil)).kind)
+    assert.equal("usage", U.of(select(2, pcall(dt.redact, nil))).kind)
   end)
 end)
 
 describe("error values", function()
   it("print well and carry their kind", function()
+    local err = require("doctranslate.core").error("timeout", "the deadline passed")
+    assert.truthy(dt.is_error(err))
+    assert.equal("timeout", err.kind)
+    assert.equal("doctranslate: timeout: the deadline passed", tostring(err))
+  end)
+
+  it("are not what a misuse raises: that is a string at the caller's line", function()
+    local line = debug.getinfo(1, "l").currentline + 1
     local ok, err = pcall(dt.new, { endpoint = "https://h", key = "k", page_size = 500 })
     assert.is_false(ok)
-    assert.truthy(dt.is_error(err))
-    assert.truthy(tostring(err):find("^doctranslate: usage: bad option 'page_size'"))
+    assert.is_false(dt.is_error(err))
+    assert.equal("string", type(err))
+    assert.truthy(err:find("^spec/core/01%-client_spec%.lua:" .. line .. ": bad option 'page_size'"), err)
   end)
 end)

@@ -1,5 +1,6 @@
 -- Continuation tokens: resume with no document lost or repeated.
 local H = require "core.helper"
+local U = require "support.usage"
 local emu = H.emu
 
 describe("pages:continuation", function()
@@ -98,9 +99,7 @@ describe("pages:continuation", function()
     emu.fault{ route = "documents", job = id, page = 3, action = "status", status = 500, times = 1 }
     local pages = c:documents(id, { page_size = 5 })
     local got = {}
-    local ok, err = pcall(function()
-      for doc in pages do got[#got + 1] = doc.id end
-    end)
+    local ok, err = U.loop(pages, function(doc) got[#got + 1] = doc.id end)
     assert.is_false(ok)
     assert.equal("http", err.kind)
     assert.equal(500, err.status)
@@ -123,7 +122,7 @@ describe("pages:continuation", function()
     end
     local token = pages:continuation()
     if _VERSION == "Lua 5.4" then
-      assert.equal("usage", select(2, pcall(pages.next_page, pages)).kind)
+      assert.equal("usage", U.of(select(2, pcall(pages.next_page, pages))).kind)
     end
     for doc in c:documents(id, { continuation = token }) do got[#got + 1] = doc.id end
     assert.same(all, got)
@@ -136,6 +135,6 @@ describe("pages:continuation", function()
     local token = c:documents(a):continuation()
     local ok, err = pcall(c.documents, c, b, { continuation = token })
     assert.is_false(ok)
-    assert.equal("usage", err.kind)
+    assert.equal("usage", U.of(err).kind)
   end)
 end)

@@ -1,5 +1,6 @@
 -- Error kinds with their fields, retries, hostile next links, and the key's absence.
 local H = require "core.helper"
+local U = require "support.usage"
 local emu = H.emu
 local socket = require "socket"
 
@@ -52,7 +53,7 @@ describe("errors", function()
     assert.equal(401, err.status)
     assert.is_string(err.message)
     no_key(err, wrong)
-    local ok, e2 = pcall(function() for _ in c:documents(id) do end end)
+    local ok, e2 = U.loop(c:documents(id))
     assert.is_false(ok)
     assert.equal(401, e2.status)
     no_key(e2, wrong)
@@ -160,9 +161,7 @@ describe("errors", function()
     emu.clear_requests()
     local got = {}
     local t0 = os.clock()
-    local ok, err = pcall(function()
-      for doc in c:documents(id, { page_size = 10 }) do got[#got + 1] = doc.id end
-    end)
+    local ok, err = U.loop(c:documents(id, { page_size = 10 }), function(doc) got[#got + 1] = doc.id end)
     assert.is_false(ok)
     assert.is_table(err)
     assert.equal("protocol", err.kind)
@@ -224,7 +223,7 @@ describe("errors", function()
     local id = H.job{ documents = 30 }
     local c = H.client{ max_pages = 2 }
     local n = 0
-    local ok, err = pcall(function() for _ in c:documents(id, { page_size = 10 }) do n = n + 1 end end)
+    local ok, err = U.loop(c:documents(id, { page_size = 10 }), function() n = n + 1 end)
     assert.is_false(ok)
     assert.equal("protocol", err.kind)
     assert.truthy(err.message:find("max_pages", 1, true))

@@ -1,5 +1,6 @@
 -- HTTPS against the emulator's own CA.
 local H = require "core.helper"
+local U = require "support.usage"
 local emu = H.emu
 
 describe("https", function()
@@ -33,7 +34,7 @@ describe("https", function()
                next = emu.http .. "/translator/document/batches/" .. id .. "/documents?skip=10&api-version=2026-03-01" }
     local c = H.client{ endpoint = emu.https, ca_file = emu.ca }
     local n = 0
-    local ok, err = pcall(function() for _ in c:documents(id, { page_size = 10 }) do n = n + 1 end end)
+    local ok, err = U.loop(c:documents(id, { page_size = 10 }), function() n = n + 1 end)
     assert.is_false(ok)
     assert.equal("protocol", err.kind)
     assert.equal(10, n)

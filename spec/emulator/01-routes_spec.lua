@@ -11,7 +11,7 @@ local function sha256_hex(s)
   local out = p:read("*a")
   p:close()
   os.remove(path)
-  return out:match("^(%x+)")
+  return out:match("^(%x+)"):upper() -- the service writes its ETags in uppercase hex
 end
 
 local function get_json(path, headers)

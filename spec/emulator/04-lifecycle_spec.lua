@@ -83,6 +83,13 @@ describe("emulator job lifecycle", function()
         end
         local s, j = get_json(loc)
         assert.equal(200, s)
+        -- as the service: nothing counted while NotStarted, then every document
+        assert.equal("NotStarted", j.status)
+        assert.equal(0, j.summary.total)
+        emu.advance(1)
+        s, j = get_json(loc)
+        assert.equal(200, s)
+        assert.equal("Running", j.status)
         assert.equal(20, j.summary.total)
         -- documents come from the source container (SAS stripped), one per target language
         local _, docs = get_json(docs_url(loc))
@@ -157,7 +164,8 @@ describe("emulator job lifecycle", function()
 
   describe("progress", function()
     it("moves NotStarted -> Running -> Succeeded with consistent counts", function()
-      emu.settings({ start_documents = 12, start_duration = 2.5, start_fail_every = 5, start_not_started = 1 })
+      emu.settings({ start_documents = 12, start_duration = 2.5, start_fail_every = 5, start_not_started = 1,
+                     uncounted = false })
       local _, h = start("v1.1", VALID)
       local loc = h["operation-location"]
       local order = { NotStarted = 1, Running = 2, Succeeded = 3 }

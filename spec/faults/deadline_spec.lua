@@ -5,6 +5,7 @@
 -- yields the rest with no document lost or repeated. Every driver: the blocking iterator (with
 -- and without prefetch), documents_async, and a Lua transport through doctranslate.driver.
 local H = require "core.helper"
+local U = require "support.usage"
 local core = require "doctranslate.core"
 local http = require "socket.http"
 local ltn12 = require "ltn12"
@@ -24,9 +25,7 @@ end
 local function list_until_error(c, id, opts)
   local pages = c:documents(id, opts)
   local ids = {}
-  local ok, err = pcall(function()
-    for doc in pages do ids[#ids + 1] = doc.id end
-  end)
+  local ok, err = U.loop(pages, function(doc) ids[#ids + 1] = doc.id end)
   return ids, not ok and err or nil, pages
 end
 
@@ -120,7 +119,7 @@ describe("the deadline of a listing", function()
     for _, bad in ipairs({ -1, "1", 1e9 }) do
       local ok, err = pcall(c.documents, c, id, { deadline = bad })
       assert.is_false(ok)
-      assert.equal("usage", err.kind)
+      err = U.of(err) -- a string at the caller's line
       assert.matches("deadline", err.message, 1, true)
     end
     local ok, err = pcall(H.client, { deadline = -1 })
@@ -220,6 +219,6 @@ describe("job:wait{ deadline = }", function()
     assert.equal(job, job:wait{ deadline = 5 })
     local ok, err = pcall(job.wait, job, { deadline = -1 })
     assert.is_false(ok)
-    assert.equal("usage", err.kind)
+    assert.equal("usage", U.of(err).kind) -- a string at the caller's line
   end)
 end)

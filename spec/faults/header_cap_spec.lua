@@ -3,6 +3,7 @@
 -- single call, the blocking listing (with and without prefetch, continuation kept) and
 -- documents_async. A line under that cap still counts toward `max_headers`.
 local H = require "core.helper"
+local U = require "support.usage"
 local core = require "doctranslate.core"
 local emu = H.emu
 
@@ -52,7 +53,7 @@ describe("a response header line over libcurl's cap", function()
       emu.fault{ route = "documents", page = 3, action = "big_header", times = -1 }
       local pages = c:documents(id)
       local ids = {}
-      local ok, err = pcall(function() for d in pages do ids[#ids + 1] = d.id end end)
+      local ok, err = U.loop(pages, function(d) ids[#ids + 1] = d.id end)
       assert.is_false(ok)
       assert_line_cap(err)
       assert.equal(10, #ids)

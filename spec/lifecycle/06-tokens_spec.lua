@@ -1,6 +1,7 @@
 -- Azure AD bearer tokens: a string, or a function called when needed, again when it expires, and
 -- once more when a 401 says it expired (the request then retried once); never logged or shown.
 local L = require "lifecycle.helper"
+local U = require "support.usage"
 local emu = L.emu
 local core = require "doctranslate.core"
 local wall = require("socket").gettime -- epoch seconds with a fraction, as expires_at may be
@@ -156,7 +157,7 @@ describe("bearer tokens", function()
       bad.endpoint = emu.http
       local ok, err = pcall(L.dt.new, bad)
       assert.is_false(ok)
-      assert.equals("usage", err.kind)
+      assert.equal("usage", U.of(err).kind) -- a string at the caller's line
     end
   end)
 end)

@@ -54,18 +54,25 @@ describe("the rockspec", function()
     assert.same(want, got)
   end)
 
-  it("installs bin/doctranslate when it exists", function()
+  it("installs bin/doctranslate and bin/doctranslate-emulator, and the emulator's files", function()
     if exists("bin/doctranslate") then
       assert.equal("bin/doctranslate", spec.build.install.bin["doctranslate"])
     end
+    assert.equal("bin/doctranslate-emulator", spec.build.install.bin["doctranslate-emulator"])
+    local copied = {}
+    for _, d in ipairs(spec.build.copy_directories or {}) do copied[d] = true end
+    assert.is_true(copied.emulator)
     for _, path in pairs(spec.build.install and spec.build.install.bin or {}) do
       assert.is_true(exists(path), path)
     end
   end)
 
-  it("declares Lua 5.1 to 5.4, dkjson and its C libraries as external dependencies", function()
-    assert.same({ "lua >= 5.1, < 5.5", "dkjson >= 2.5" }, spec.dependencies)
-    assert.equal("curl/curl.h", spec.external_dependencies.CURL.header)
+  it("declares Lua 5.1 to 5.4, what the modules and commands use, and its C libraries", function()
+    assert.same({ "lua >= 5.1, < 5.5", "dkjson >= 2.5", "argparse >= 0.7", "lua-cjson >= 2.1.0" },
+      spec.dependencies)
+    -- the library only: LuaRocks looks for a header under <prefix>/include, never in Debian's
+    -- multiarch include folder, where curl/curl.h is (the compiler finds it there by itself)
+    assert.is_nil(spec.external_dependencies.CURL.header)
     assert.equal("curl", spec.external_dependencies.CURL.library)
     assert.is_nil(spec.external_dependencies.JSONC) -- JSON is read by the core's own reader
     local core = modules["doctranslate.core"]

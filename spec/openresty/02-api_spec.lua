@@ -131,10 +131,17 @@ describe("the API inside nginx (openresty transport)", function()
     local _, want = H.client():job(missing)
     local r = ok([[
       local job, err = c:job($id)
-      local ok, raised = pcall(function() for _ in c:documents($id) do end end)
-      return { job = job == nil, e = E.error_table(err), ok = ok, raised = E.error_table(raised) }
+      local listing = c:documents($id)
+      local ok, raised = pcall(function() for _ in listing do end end)
+      return { job = job == nil, e = E.error_table(err), ok = ok, raised = E.error_table(listing:error()),
+               raised_text = raised }
     ]], { id = missing })
     assert.is_true(r.job)
+    -- the for loop raised a string carrying the error's text; listing:error() is the value
+    assert.is_false(r.ok)
+    assert.is_string(r.raised_text)
+    assert.truthy(r.raised_text:find("^eval:%d+: doctranslate: http 404 "), r.raised_text)
+    assert.truthy(r.raised_text:find(r.raised.text, 1, true), r.raised_text)
     for _, e in ipairs({ r.e, r.raised }) do
       assert.is_true(e.is_error)
       assert.equal(want.kind, e.kind)
@@ -246,7 +253,7 @@ describe("the API inside nginx (openresty transport)", function()
       local out = {}
       local function try(f, ...)
         local ok, e = pcall(f, ...)
-        out[#out + 1] = ok and "no error" or { kind = e.kind, message = e.message }
+        out[#out + 1] = ok and "no error" or E.error_table(e)
       end
       try(c.documents, c, $id, { page_size = 0 })
       try(dt.new, { endpoint = "http://127.0.0.1:1", key = "abcdefgh", transport = "bogus" })
@@ -259,7 +266,10 @@ describe("the API inside nginx (openresty transport)", function()
       out[#out + 1] = tostring(curl)
       return out
     ]], { id = job_id })
-    for i = 1, 5 do assert.equal("usage", r[i].kind, tostring(r[i].message)) end
+    for i = 1, 5 do
+      assert.equal("usage", r[i].kind, tostring(r[i].message))
+      assert.matches("^eval:%d+$", r[i].where) -- the caller's line, in the eval'd chunk
+    end
     assert.matches("page_size", r[1].message, 1, true)
     assert.matches("transport", r[2].message, 1, true)
     assert.matches("proxy", r[3].message, 1, true)
@@ -316,7 +326,7 @@ describe("the API inside nginx (openresty transport)", function()
   end)
 
   it("made the request from init_worker a usage error", function()
-    local r = ok([[return { kind = init_worker_said.kind, message = init_worker_said.message }]])
+    local r = ok([[return E.error_table(init_worker_said)]])
     assert.equal("usage", r.kind)
     assert.matches("init_worker", r.message, 1, true)
   end)

@@ -1,6 +1,7 @@
 -- doctranslate.driver outside nginx: a Lua transport (LuaSocket, blocking) on the spec's Lua,
 -- the same API and answers as the C driver, and the option checks of dt.new.
 local H = require "core.helper"
+local U = require "support.usage"
 local emu = H.emu
 local dt = H.dt
 local http = require "socket.http"
@@ -88,7 +89,7 @@ describe("doctranslate.driver with a Lua transport", function()
     local _, err = c:job(missing)
     assert.is_true(dt.is_error(err))
     for _, k in ipairs({ "kind", "status", "code", "message" }) do assert.equal(want[k], err[k]) end
-    local ok, raised = pcall(function() for _ in c:documents(missing) do end end)
+    local ok, raised = U.loop(c:documents(missing))
     assert.is_false(ok)
     assert.equal("http", raised.kind)
   end)
@@ -98,7 +99,7 @@ describe("doctranslate.driver with a Lua transport", function()
     local op = c:job_op(job_id)
     local ok, e = pcall(op.result, op)
     assert.is_false(ok)
-    assert.equal("usage", e.kind)
+    assert.equal("usage", U.of(e).kind)
     local t = luasocket_transport()
     while true do
       local req = op:next_request()
@@ -183,7 +184,7 @@ describe("doctranslate.driver with a Lua transport", function()
     local function usage(opts, pattern)
       local ok, e = pcall(dt.new, opts)
       assert.is_false(ok)
-      assert.equal("usage", e.kind)
+      e = U.of(e)
       assert.matches(pattern, e.message, 1, true)
     end
     usage({ endpoint = emu.http, key = emu.key, transport = "bogus" }, "transport")
@@ -198,11 +199,11 @@ describe("doctranslate.driver with a Lua transport", function()
     local ok_async, e_async = pcall(function() return lc:documents_async(job_id) end)
     if lc.documents_async then
       assert.is_false(ok_async)
-      assert.matches("libcurl client", e_async.message, 1, true)
+      assert.matches("libcurl client", U.of(e_async).message, 1, true)
     end
     lc:close()
     local ok, e = pcall(lc.job, lc, job_id)
     assert.is_false(ok)
-    assert.equal("usage", e.kind)
+    assert.equal("usage", U.of(e).kind)
   end)
 end)

@@ -27,8 +27,10 @@ describe("the deadline of a listing inside nginx", function()
       local ids = {}
       ngx.update_time()
       local t0 = ngx.now()
-      local ok, err = pcall(function() for doc in pages do ids[#ids + 1] = doc.id end end)
+      local ok, raised = pcall(function() for doc in pages do ids[#ids + 1] = doc.id end end)
       ngx.update_time()
+      local err = pages:error() -- the loop raised a string; the listing keeps the error value
+      assert(type(raised) == "string" and raised:find(tostring(err), 1, true), raised)
       return { ok = ok, kind = err.kind, message = err.message, took = ngx.now() - t0,
                token = pages:continuation(), ids = ids }
     ]], job_id))

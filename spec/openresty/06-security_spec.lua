@@ -38,7 +38,7 @@ describe("security through the openresty transport", function()
       for _, o in ipairs({ { region = "a\r\nX-Injected: 1" }, { user_agent = "a\nb" }, { key = "k\0k" },
                            { key = string.rep("k", 9000) }, { region = "a\127" } }) do
         local ok, err = pcall(new, "http://127.0.0.1:1", o)
-        kinds[#kinds + 1] = (not ok and type(err) == "table") and err.kind or tostring(err)
+        kinds[#kinds + 1] = not ok and E.error_table(err).kind or "no error"
       end
       return kinds
     ]])
@@ -114,7 +114,7 @@ describe("security through the openresty transport", function()
         for i = 1, #p do ids[#ids + 1] = p[i].id end
       end
       local ok, merr = pcall(c2.job, nil, "x")
-      return { ids = ids, kind = err and err.kind, misuse = (not ok and type(merr) == "table") and merr.kind }
+      return { ids = ids, kind = err and err.kind, misuse = not ok and E.error_table(merr).kind }
     ]], s.url))
     local n = #s:requests()
     s:stop()

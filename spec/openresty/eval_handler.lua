@@ -30,7 +30,16 @@ end
 local FIELDS = { "kind", "status", "code", "message", "target", "retry_after",
                  "apim-request-id", "x-requestid", "x-ms-client-request-id" }
 
+-- A raised string "chunk:line: message" of the module is a usage error (its runtime errors raised
+-- by a for loop say "doctranslate: kind ..."): { kind = "usage", message =, where =, text = }.
 local function error_table(err)
+  if type(err) == "string" then
+    local where, message = err:match("^([^\n]-:%d+): (.*)$")
+    if where and not message:find("^doctranslate: ") then
+      return { kind = "usage", message = message, where = where, text = err }
+    end
+    return { kind = "lua", message = err, text = err }
+  end
   if type(err) ~= "table" then return { kind = "lua", message = tostring(err) } end
   local t = { text = tostring(err), is_error = dt.is_error(err) }
   for _, k in ipairs(FIELDS) do t[k] = err[k] end

@@ -1,12 +1,18 @@
 -- Programmer errors: a method called with '.' instead of ':' (c.job(nil, "x")), on the wrong
--- object, or with a wrong argument raises the module's usage error value, never a plain string:
+-- object, or with a wrong argument raises the module's usage error, a string at the caller's
+-- line as luaL_argerror raises them (spec/support/usage.lua):
 -- every method of every class (client, job, document, pages, op, async op, request, error, and
 -- the methods written in Lua: wait, wait_async, failures, the wait handle, the failure report).
 local dt = require "doctranslate"
 local S = require "security.scripted"
 
+local U = require "support.usage"
+
+-- A usage error placed at this file's line (the caller's), not inside the module.
 local function is_usage(ok, err)
-  return not ok and type(err) == "table" and err.kind == "usage"
+  if ok then return false end
+  local parsed, e = pcall(U.of, err)
+  return parsed and e.where:find("misuse_spec%.lua:%d+$") ~= nil
 end
 
 local CLASSES = { "doctranslate.Client", "doctranslate.Job", "doctranslate.Document", "doctranslate.Pages",
@@ -28,9 +34,11 @@ describe("misuse", function()
     assert.is_true(is_usage(pcall(c.job, nil, "x")))
     assert.is_true(is_usage(pcall(c.document, nil, "x", "y")))
     assert.is_true(is_usage(pcall(c.documents, {}, "x")))
+    local line = debug.getinfo(1, "l").currentline + 1
     local ok, err = pcall(c.job, nil, "x")
     assert.is_false(ok)
-    assert.matches("^doctranslate: usage: ", tostring(err))
+    assert.equal("string", type(err))
+    assert.matches("misuse_spec%.lua:" .. line .. ": bad self: c:job%(%) must be called on a doctranslate client", err)
   end)
 
   it("every method of every C class, given no self or another object as self", function()

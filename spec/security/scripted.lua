@@ -103,13 +103,14 @@ function S.retry_waits(srv, o)
   return waits, job, err
 end
 
--- f() must raise the module's usage error value (never a plain string): the error.
+-- f() must raise the module's usage error: a string at the caller's line, as luaL_argerror's
+-- (spec/support/usage.lua); { kind = "usage", message =, where = }.
 function S.usage_of(f)
   local ok, err = pcall(f)
   if ok then error("no error", 2) end
-  if type(err) ~= "table" then error("a plain error: " .. tostring(err), 2) end
-  if err.kind ~= "usage" then error("a " .. tostring(err.kind) .. " error, not a usage error: " .. tostring(err), 2) end
-  return err
+  local parsed, e = pcall(require("support.usage").of, err)
+  if not parsed then error(e, 2) end
+  return e
 end
 
 return S

@@ -8,6 +8,7 @@ local H = require "core.helper"
 local emu = H.emu
 local socket = require "socket"
 local listener = require "security.listener"
+local U = require "support.usage"
 
 local KEY = emu.key                       -- the emulator's key: the one that works
 local WRONG = "WRONGKEY-7f3a9c1e5b"       -- a recognisable key the service refuses
@@ -157,9 +158,10 @@ describe("secrets", function()
     assert.equal(401, err.status)
     clean_of(err, "401 error")
     clean_of(lines, "log")
-    local ok, e2 = pcall(function() for _ in c:documents(job_id) do end end) -- luacheck: ignore
+    local ok, e2, raised = U.loop(c:documents(job_id))
     assert.is_false(ok)
     clean_of(e2, "raised 401")
+    clean_of(raised, "raised 401, its text")
     local c2, lines2 = client{ key = false, token = BAD_TOKEN }
     local _, e3 = c2:job(job_id)
     assert.equal(401, e3.status)
@@ -179,7 +181,7 @@ describe("secrets", function()
     local function usage(opts)
       local ok, e = pcall(H.dt.new, opts)
       assert.is_false(ok)
-      assert.equal("usage", e.kind)
+      assert.equal("usage", U.of(e).kind) -- the raised string, at this line
       errs[#errs + 1] = e
     end
     usage{ endpoint = "ftp://x", key = KEY }
@@ -197,8 +199,8 @@ describe("secrets", function()
       local ok, e = pcall(f)
       if ok then
         -- a value that is not an iterator error yet: drive it
-        local ok2, e2 = pcall(function() for _ in e do end end) -- luacheck: ignore
-        assert.is_false(ok2 and true or false)
+        local ok2, e2 = U.loop(e)
+        assert.is_false(ok2)
         e = e2
       end
       errs[#errs + 1] = e
@@ -285,9 +287,13 @@ describe("secrets", function()
                next = other.url .. "/translator/document/batches/" .. job_id .. "/documents?skip=5" }
     for _, auth in ipairs{ { key = KEY }, { key = false, token = token } } do
       local c, lines = client(auth)
-      local ok, err = pcall(function() for _ in c:documents(job_id, { page_size = 5 }) do end end) -- luacheck: ignore
+      local listing = c:documents(job_id, { page_size = 5 })
+      local ok, raised = pcall(function() for _ in listing do end end) -- luacheck: ignore
       assert.is_false(ok)
+      local err = listing:error()
       assert.equal("protocol", err.kind)
+      assert.matches("doctranslate: protocol", raised)
+      clean_of(raised, "foreign error, raised")
       clean_of(err, "foreign error")
       clean_of(lines, "log")
     end

@@ -100,6 +100,45 @@ void dt_push_simple_error(lua_State *L, dt_err_kind kind, const char *message)
     lua_setmetatable(L, -2);
 }
 
+/* Whether a chunk's source is a file of the module: "@.../doctranslate.lua" or
+ * "@.../doctranslate/<file>.lua" (as checked out or installed). */
+static int library_source(const char *src)
+{
+    static const char top[] = "doctranslate.lua", dir[] = "doctranslate/";
+    const char *base, *slash;
+    size_t n;
+    if (src == NULL || src[0] != '@')
+        return 0;
+    n = strlen(src);
+    if (n >= sizeof top && strcmp(src + n - (sizeof top - 1), top) == 0 &&
+        (n == sizeof top || src[n - sizeof top] == '/'))
+        return 1;
+    slash = strrchr(src, '/');
+    if (slash == NULL || n < 4 || strcmp(src + n - 4, ".lua") != 0)
+        return 0;
+    base = slash + 1 - (sizeof dir - 1); /* where "doctranslate/" would start */
+    return base >= src + 1 && strncmp(base, dir, sizeof dir - 1) == 0 &&
+           (base == src + 1 || base[-1] == '/');
+}
+
+/* Pushes "chunk:line: " of the caller's code: the first Lua function on the stack that is not
+ * one of the module's own files (a misuse is the caller's line, not the line of the module that
+ * found it); luaL_where(L, 1) when there is none. */
+static void push_where(lua_State *L)
+{
+    lua_Debug ar;
+    int level;
+    for (level = 1; lua_getstack(L, level, &ar); level++) {
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0 && !library_source(ar.source)) {
+            lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+            return;
+        }
+    }
+    luaL_where(L, 1);
+}
+
+/* Usage errors are strings, as luaL_argerror raises them: they print on every Lua (5.1 and
+ * LuaJIT print "(error object is not a string)" for a table) and in nginx's error log. */
 int dt_usage(lua_State *L, const char *fmt, ...)
 {
     char msg[512];
@@ -107,13 +146,9 @@ int dt_usage(lua_State *L, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    lua_createtable(L, 0, 2);
-    lua_pushliteral(L, "usage");
-    lua_setfield(L, -2, "kind");
+    push_where(L);
     lua_pushstring(L, msg);
-    lua_setfield(L, -2, "message");
-    luaL_getmetatable(L, DT_ERROR_MT);
-    lua_setmetatable(L, -2);
+    lua_concat(L, 2);
     lua_error(L);
 #if defined(__GNUC__) || defined(__clang__)
     __builtin_unreachable();
@@ -195,6 +230,34 @@ static int error_tostring(lua_State *L)
         push_piece(L, &n, "]");
     lua_concat(L, n);
     return 1;
+}
+
+int dt_raise_error_value(lua_State *L)
+{
+    int v = lua_gettop(L);
+    lua_getfield(L, v, "kind");
+    if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "usage") == 0) {
+        lua_pop(L, 1);
+        push_where(L);
+        lua_getfield(L, v, "message");
+        if (!lua_isstring(L, -1)) {
+            lua_pop(L, 1);
+            lua_pushliteral(L, "usage error");
+        }
+    } else {
+        lua_pop(L, 1);
+        push_where(L);
+        lua_pushcfunction(L, error_tostring);
+        lua_pushvalue(L, v);
+        lua_call(L, 1, 1);
+    }
+    lua_concat(L, 2);
+    lua_error(L);
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_unreachable();
+#else
+    return 0;
+#endif
 }
 
 void dt_error_open(lua_State *L)

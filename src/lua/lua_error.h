@@ -1,5 +1,5 @@
 /* Error values of the binding (doctranslate.Error): the core's dt_error as
- * a Lua table, usage errors raised as values, argument checks. */
+ * a Lua table; usage errors raised as strings; argument checks. */
 #ifndef LUA_ERROR_H
 #define LUA_ERROR_H
 
@@ -16,8 +16,12 @@ DT_HIDDEN_BEGIN
 void dt_push_error(lua_State *L, const dt_conf *conf, const dt_error *e);
 int dt_push_nil_error(lua_State *L, const dt_conf *conf, const dt_error *e); /* nil, err: 2 */
 void dt_push_simple_error(lua_State *L, dt_err_kind kind, const char *message);
-/* Raises a usage error value; never returns (int so that `return dt_usage(...)` reads well). */
+/* Raises a usage error: the string "chunk:line: message" (the caller's line, outside the
+ * module), as luaL_argerror; never returns (int so that `return dt_usage(...)` reads well). */
 DT_NORETURN int dt_usage(lua_State *L, const char *fmt, ...) DT_PRINTF(2, 3);
+/* Raises the error value on top of the stack as a string: "chunk:line: " and its message for a
+ * usage error, its __tostring (kind, status, code, message, request ids) for the others. */
+DT_NORETURN int dt_raise_error_value(lua_State *L);
 void dt_error_open(lua_State *L);
 /* A malloc'd copy of s without conf's secrets (core/dt_guard.h dt_redact), or NULL. */
 char *dt_scrub(const dt_conf *conf, const char *s);
@@ -27,7 +31,7 @@ void dt_check_header_value(lua_State *L, int idx, const char *what);
 void dt_check_id(lua_State *L, int idx, const char *name);
 int dt_lua_scrub(lua_State *L);       /* core.scrub */
 int dt_lua_retry_delay(lua_State *L); /* core.retry_delay */
-/* The auxiliary library's argument checks, raising usage error values. */
+/* The auxiliary library's argument checks, raising usage errors. */
 int dt_argerror(lua_State *L, int arg, const char *extramsg);
 void *dt_checkudata(lua_State *L, int idx, const char *tname);
 const char *dt_checklstring(lua_State *L, int idx, size_t *len);
@@ -37,7 +41,7 @@ void dt_checktype(lua_State *L, int idx, int t);
 int dt_checkoption(lua_State *L, int idx, const char *def, const char *const lst[]);
 
 /* A method called with '.' instead of ':', a wrong argument: programmer
- * errors, so usage error values like every other misuse, never strings. */
+ * errors, raised as usage errors (strings, with the caller's position) like every other misuse. */
 #undef luaL_checkudata
 #undef luaL_checkstring
 #undef luaL_checklstring

@@ -222,7 +222,7 @@ static int holder_next_request(lua_State *L)
     callbacks_end(L, p);
     if (s == DT_STEP_ERROR && p->op->err.kind == DT_ERR_USAGE) {
         dt_push_op_error(L, p);
-        lua_error(L);
+        dt_raise_error_value(L);
     }
     if (s == DT_STEP_WAIT) {
         holder_log(L, p, 1, 0);

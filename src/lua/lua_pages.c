@@ -329,7 +329,46 @@ static void push_next_doc(lua_State *L, dt_pages *p)
     dt_push_item(L, p->client_ref, p->op);
 }
 
-/* for doc in pages do ... end: raises the error value. A closed listing
+/* The error value that ended the listing at idx is kept in a table of the registry with weak
+ * keys (the listing): listing:error() gives it after the loop raised, even once the loop closed
+ * the listing, and it goes with the listing. The value is on top of the stack and stays there. */
+static const char ERRORS_KEY[] = "doctranslate.listing_errors";
+
+static void remember_error(lua_State *L, int idx) /* idx > 0 */
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, ERRORS_KEY);
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_createtable(L, 0, 1);
+        lua_pushliteral(L, "k");
+        lua_setfield(L, -2, "__mode");
+        lua_setmetatable(L, -2);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, ERRORS_KEY);
+    }
+    lua_pushvalue(L, idx);
+    lua_pushvalue(L, -3);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+}
+
+/* listing:error() -> the error value that ended the listing (raised by its for loop or returned
+ * by next_page), or nil */
+static int pages_error(lua_State *L)
+{
+    dt_check_holder(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, ERRORS_KEY);
+    if (!lua_istable(L, -1))
+        return 0;
+    lua_pushvalue(L, 1);
+    lua_rawget(L, -2);
+    return 1;
+}
+
+/* for doc in pages do ... end: raises the error as a string (kind, status, code, message,
+ * request ids: it prints on Lua 5.1, LuaJIT and in nginx's error log) and keeps the error value
+ * for listing:error(). A closed listing
  * raises the usage error next_page raises: a loop cannot tell "closed" from
  * "no more documents", so a listing reused after a break (Lua 5.4's for
  * closes its listing when it ends or breaks) or after close() would look
@@ -347,7 +386,8 @@ static int pages_call(lua_State *L)
         return 0;
     if (r < 0) {
         dt_push_op_error(L, p);
-        return lua_error(L);
+        remember_error(L, 1);
+        return dt_raise_error_value(L);
     }
     push_next_doc(L, p);
     return 1;
@@ -363,6 +403,7 @@ static int pages_next_page(lua_State *L)
     if (r < 0) {
         lua_pushnil(L);
         dt_push_op_error(L, p);
+        remember_error(L, 1);
         return 2;
     }
     lua_createtable(L, (int)(op->count - op->offset), 1);
@@ -454,7 +495,8 @@ static int op_result(lua_State *L)
 void dt_pages_open(lua_State *L)
 {
     static const luaL_Reg pages_methods[] = {{"next_page", pages_next_page},
-                                             {"continuation", pages_continuation}, {NULL, NULL}};
+                                             {"continuation", pages_continuation},
+                                             {"error", pages_error},         {NULL, NULL}};
     static const luaL_Reg op_methods[] = {{"result", op_result}, {NULL, NULL}};
     dt_class_new(L, DT_PAGES_MT, pages_methods);
     dt_holder_methods(L);

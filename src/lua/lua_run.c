@@ -46,7 +46,7 @@ dt_step dt_run(lua_State *L, dt_pages *p)
     if (st == DT_PUMP_ERROR && p->op->err.kind == DT_ERR_USAGE) {
         /* a misuse found inside the run (a token function's token): raised now */
         dt_push_error(L, &cl->conf, &p->op->err);
-        lua_error(L);
+        dt_raise_error_value(L);
     }
     return st == DT_PUMP_DONE ? DT_STEP_DONE : st == DT_PUMP_ERROR ? DT_STEP_ERROR : DT_STEP_READY;
 }

@@ -196,6 +196,7 @@ local SETTING_TYPES = {
   log_max = "int1", start_documents = "int0", start_duration = "number", start_fail_every = "int0",
   start_not_started = "number",
   cancel_delay = "number", page_cache_mb = "number",
+  cache_control = "header", etag_case = "case", chunked = "boolean", security_headers = "boolean",
 }
 
 local function set_settings()
@@ -212,6 +213,8 @@ local function set_settings()
       elseif t == "int0" then ok = is_int(v, 0)
       elseif t == "int1" then ok = is_int(v, 1)
       elseif t == "int2" then ok = is_int(v, 2)
+      elseif t == "header" then ok = v == false or (type(v) == "string" and not v:find("[%c]"))
+      elseif t == "case" then ok = v == "upper" or v == "lower"
       end
       if not ok then return fail(400, "invalid value for setting '" .. k .. "'") end
     end

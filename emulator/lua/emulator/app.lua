@@ -31,13 +31,25 @@ local function authorized()
   return false
 end
 
+-- The GETs whose 200 answers the service lets caches keep for a second.
+local CACHED_ROUTES = { job = true, jobs = true, document = true, documents = true }
+
 -- Sends an answer: the common headers, an ETag on 200 GET bodies, then the body (through the
--- body-spoiling faults when one fired).
+-- body-spoiling faults when one fired). The service's own headers (settings cache_control,
+-- etag_case, chunked, security_headers) are on its routes' answers, never on the admin API's.
 local function send(ctx, status, body, headers, content_type)
   local h = ngx.header
+  local settings = store.settings()
+  local service_route = not ctx.admin and ctx.route ~= nil and ctx.route ~= "unknown"
   h["apim-request-id"] = ctx.rid
   h["X-RequestId"] = ctx.rid
   if body then h["Content-Type"] = content_type or JSON_TYPE end
+  if not ctx.admin and settings.security_headers then
+    h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    h["X-Content-Type-Options"] = "nosniff"
+  end
+  -- chunked as the service (nginx chunks an HTTP/1.1 answer that has no Content-Length)
+  ctx.chunked = service_route and settings.chunked and status ~= 401 or nil
   local etag = true
   if headers then
     for k, v in pairs(headers) do
@@ -45,8 +57,10 @@ local function send(ctx, status, body, headers, content_type)
     end
   end
   if status == 200 and body and body ~= "" and etag and ngx.req.get_method() == "GET" and not ctx.fault then
-    local tag = ctx.etag_body == body and ctx.etag or '"' .. util.sha256_hex(body) .. '"'
+    local tag = ctx.etag_body == body and ctx.etag or util.etag(body, settings)
     h["ETag"] = tag
+    local cc = settings.cache_control
+    if CACHED_ROUTES[ctx.route] and type(cc) == "string" and cc ~= "" then h["Cache-Control"] = cc end
     local inm = ngx.var.http_if_none_match
     if inm and (inm == tag or inm == "*") then
       ngx.status = 304

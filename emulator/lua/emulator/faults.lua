@@ -232,7 +232,7 @@ function M.deliver(ctx, body)
     end
     ngx.print(tail)
   else
-    h["Content-Length"] = #body
+    if not ctx.chunked or body == "" then h["Content-Length"] = #body end
     ngx.print(body)
   end
 end

@@ -499,7 +499,7 @@ function M.documents(ctx, r, params)
     body = M.page_body(items, link, style)
   end
   if base then
-    local etag = '"' .. util.sha256_hex(body) .. '"'
+    local etag = util.etag(body, settings)
     pagecache.put(base, uri, body, etag, settings)
     ctx.etag_body, ctx.etag = body, etag
   end

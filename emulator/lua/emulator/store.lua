@@ -166,8 +166,13 @@ store.DEFAULT_SETTINGS = {
   start_fail_every = 7,
   start_not_started = false, -- seconds a started job stays NotStarted (false: a tenth of its duration, at most 1)
   cancel_delay = 1,         -- seconds from Cancelling to Cancelled
-  uncounted = false,        -- started jobs show total 0 (and no documents) while NotStarted
+  uncounted = true,         -- started jobs show total 0 (and no documents) while NotStarted
   page_cache_mb = 128,      -- MiB of rendered pages of ended jobs kept per worker (0: off)
+  -- the service's headers (the recordings); each can be turned back to the emulator's former answer
+  cache_control = "public, max-age=1", -- Cache-Control of job and list GETs ("" or false: none)
+  etag_case = "upper",      -- ETag hex digits: "upper" as the service, or "lower"
+  chunked = true,           -- bodies sent chunked as the service does (false: with Content-Length)
+  security_headers = true,  -- Strict-Transport-Security and X-Content-Type-Options: nosniff
 }
 
 local settings_cache, settings_ver = nil, -1

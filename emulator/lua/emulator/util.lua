@@ -256,15 +256,23 @@ ffi.cdef [[
 unsigned char *SHA256(const unsigned char *d, size_t n, unsigned char *md);
 ]]
 local digest = ffi.new("unsigned char[32]")
-local hex = {}
-for i = 0, 255 do hex[i] = format("%02x", i) end
+local hex, HEX = {}, {}
+for i = 0, 255 do hex[i], HEX[i] = format("%02x", i), format("%02X", i) end
 local C = ffi.C
 
-function util.sha256_hex(s)
+-- The SHA-256 of s in hex: lowercase, or uppercase when upper is true.
+function util.sha256_hex(s, upper)
   C.SHA256(s, #s, digest)
+  local digits = upper and HEX or hex
   local out = {}
-  for i = 0, 31 do out[i + 1] = hex[digest[i]] end
+  for i = 0, 31 do out[i + 1] = digits[digest[i]] end
   return table.concat(out)
+end
+
+-- The quoted ETag of a body: its SHA-256 in uppercase hex as the service writes it, or in
+-- lowercase when the setting etag_case is "lower".
+function util.etag(body, settings)
+  return '"' .. util.sha256_hex(body, settings.etag_case ~= "lower") .. '"'
 end
 
 return util
