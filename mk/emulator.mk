@@ -25,3 +25,10 @@ emulator-run:
 	@$(EMULATOR_CTL) run
 emulator-status:
 	@$(EMULATOR_CTL) status
+
+# The emulator's address, key and CA as shell exports, for a shell of one's own:
+#   eval "$(make -s emulator-env)"
+.PHONY: emulator-env
+emulator-env:
+	@printf 'export DT_EMULATOR_HTTP=%s\nexport DT_EMULATOR_HTTPS=%s\nexport DT_EMULATOR_KEY=%s\nexport DT_EMULATOR_CA=%s\n' \
+	  '$(DT_EMULATOR_HTTP)' '$(DT_EMULATOR_HTTPS)' '$(DT_EMULATOR_KEY)' '$(DT_EMULATOR_CA)'

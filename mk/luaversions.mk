@@ -48,7 +48,7 @@ ifeq ($(origin DEB_PACKAGES),file)
 endif
 
 ALL_DEB_PACKAGES ?= $(foreach l,$(LUAS),$(call lua_debs,$(l))) \
-                    libcurl4-openssl-dev pkg-config lua-cjson lua-dkjson lua-socket lua-busted \
+                    libcurl4-openssl-dev pkg-config lua-cjson lua-dkjson lua-argparse lua-socket lua-busted \
                     luarocks nginx libnginx-mod-http-lua curl ca-certificates make gcc
 
 # One output path (doctranslate/core.so) serves every LUA_VERSION: stamps make sure it is never
@@ -154,7 +154,7 @@ rockspec-check:
 
 # luarocks make builds in the folder it is run from (objects in src/, doctranslate/core.so):
 # it runs in a copy, so the checkout's own build is never touched.
-ROCK_DEB_PACKAGES = luarocks libcurl4-openssl-dev pkg-config lua-dkjson $(call lua_debs,$(notdir $(ROCK_LUA))) \
+ROCK_DEB_PACKAGES = luarocks libcurl4-openssl-dev pkg-config lua-dkjson lua-argparse $(call lua_debs,$(notdir $(ROCK_LUA))) \
                     $(if $(filter luajit,$(notdir $(ROCK_LUA))),$(call lua_debs,lua5.1)) \
                     nginx libnginx-mod-http-lua curl make gcc
 rock-deps:
