@@ -519,7 +519,7 @@ local GUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%
 local GUID_VERSIONS = {}
 for _, v in ipairs(dt.API_VERSIONS) do GUID_VERSIONS[v] = true end
 
---- Whether id is well formed for api_version: a GUID where the version requires one.
+--- Whether id is well formed for `api_version`: a GUID where the version requires one.
 -- @tparam string id a job or document id
 -- @tparam string api_version the API version
 -- @treturn boolean
@@ -1301,7 +1301,7 @@ end
 --- Runs the command line.
 -- @tparam table argv arguments after the program name
 -- @tparam[opt] table env { stdout =, stderr =, getenv =, stdin =, now =, sleep =,
--- tty = true|false|nil, stderr_tty = true|false|nil, columns = }
+-- tty = true|false|nil, `stderr_tty` = true|false|nil, columns = }
 -- @treturn number the exit code (`cli.EXIT`)
 function cli.main(argv, env)
   env = env or {}
