@@ -169,13 +169,16 @@ end
 
 --- s in at most w columns, its middle replaced by an ellipsis (for paths and ids: both ends
 -- tell most); valid UTF-8.
-function text.clip_middle(s, w)
+-- @tparam string s
+-- @tparam number w columns
+-- @tparam[opt=0.5] number share the part of the room the start keeps (ids: their first group)
+function text.clip_middle(s, w, share)
   s = text.clean(s)
   if w == nil or text.width(s) <= w then return s end
   if w <= 1 then return text.clip(s, w) end
   local cs = chars(s)
   local room = w - 1
-  local head_room = math.ceil(room / 2)
+  local head_room = math.ceil(room * (share or 0.5))
   local head, used = {}, 0
   for _, ch in ipairs(cs) do
     if used + ch[2] > head_room then break end
@@ -203,7 +206,7 @@ end
 -- tables ----------------------------------------------------------------------------------------
 
 --- A table's layout for a width: which columns show, and how wide each is.
--- `cols` is a list of `{ key =, head =, right = true|nil, clip = "end"|"middle", min = n }`; the
+-- `cols` is a list of `{ key =, head =, right = true|nil, clip = "end"|"middle"|"id", min = n }`; the
 -- last column takes what is left. A cell is a string or a list of alternatives, longest first
 -- (the first that fits is printed, else the last one clipped). `reductions` says, in order, what
 -- gives way when the natural widths do not fit: `{ drop = key }` hides a column,
@@ -270,7 +273,9 @@ local function fit(cell, w, how, limited)
     if text.width(a) <= w then return text.clean(a) end
   end
   local a = alts[#alts] or ""
-  if (type(cell) == "table" and cell.clip or how) == "middle" then return text.clip_middle(a, w) end
+  how = type(cell) == "table" and cell.clip or how
+  if how == "middle" then return text.clip_middle(a, w) end
+  if how == "id" then return text.clip_middle(a, w, 0.65) end
   return text.clip(a, w)
 end
 
@@ -969,7 +974,7 @@ COMMANDS[#COMMANDS + 1] = {
 -- in the middle) get the room.
 local DOCS_TABLE = {
   cols = {
-    { key = "id", head = "document", clip = "middle", min = 13 },
+    { key = "id", head = "document", clip = "id", min = 13 },
     { key = "status", head = "status" },
     { key = "to", head = "to" },
     { key = "done", head = "done", right = true },
@@ -1006,7 +1011,7 @@ COMMANDS[#COMMANDS + 1] = {
 
 local JOBS_TABLE = {
   cols = {
-    { key = "id", head = "job", clip = "middle", min = 13 },
+    { key = "id", head = "job", clip = "id", min = 13 },
     { key = "status", head = "status" },
     { key = "created", head = "created (UTC)" },
     { key = "total", head = "total", right = true },
