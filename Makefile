@@ -38,7 +38,7 @@ HDRS        = $(wildcard src/*/*.h)
 
 # Debian packages the build, the specs, the emulator and the demo need.
 DEB_PACKAGES ?= lua$(LUA_VERSION) liblua$(LUA_VERSION)-dev libcurl4-openssl-dev \
-                pkg-config lua-cjson lua-dkjson lua-socket lua-busted lua-check nginx libnginx-mod-http-lua \
+                pkg-config lua-cjson lua-dkjson lua-argparse lua-socket lua-busted lua-check nginx libnginx-mod-http-lua \
                 libnginx-mod-http-ndk libluajit2-5.1-dev luajit2 \
                 openssl curl ca-certificates make gcc
 

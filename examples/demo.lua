@@ -10,7 +10,7 @@
 -- next started job looks like: 1,000 documents, every 37th fails, about 6 seconds of work (the
 -- settings are put back at the end). Everything else is the command line a user types:
 -- `doctranslate start`, `doctranslate watch`, then `doctranslate docs --status Failed`.
--- The demo exits 0 when it ran as designed: the watch ended with exit code 1 (the job has
+-- The demo exits 0 when it ran as designed: `watch --strict` ended with exit code 4 (the job has
 -- failed documents: they are part of the show), the listing found exactly the failed documents
 -- the job's summary counts, and the key never appeared in any output.
 local here = (arg and arg[0] or ""):match("^(.*)/examples/[^/]*$") or "."
@@ -75,9 +75,9 @@ say(job_id)
 say("")
 
 -- 1. watch it: a progress bar on a terminal, plain lines otherwise; ends with the failure report
-say(bold("$ doctranslate watch " .. job_id))
-local watch_code = exit_code(os.execute(command("watch " .. q(job_id))))
-say(("(exit code %d: 1 means the job ended and some documents failed)"):format(watch_code))
+say(bold("$ doctranslate watch --strict " .. job_id))
+local watch_code = exit_code(os.execute(command("watch --strict " .. q(job_id))))
+say(("(exit code %d: with --strict, 4 means the job ran and some documents failed)"):format(watch_code))
 say("")
 
 -- 2. the failed documents, as a listing the user can filter and page
@@ -102,7 +102,7 @@ if job then
   expect("the job ended Succeeded (" .. tostring(job.status) .. ")", job.status == "Succeeded")
   expect(("the job counts %d failed documents (%s)"):format(want_failed, tostring(job.summary.failed)),
     job.summary.failed == want_failed)
-  expect(("watch exits 1 for a job with failed documents (%d)"):format(watch_code), watch_code == 1)
+  expect(("watch --strict exits 4 for a job with failed documents (%d)"):format(watch_code), watch_code == 4)
   expect(("docs exits 0 (%d)"):format(docs_code), docs_code == 0)
   expect(("the listing shows every failed document (%d rows)"):format(rows), rows == want_failed)
   expect("the key never appears in the output", not listing:find(emu.key, 1, true))

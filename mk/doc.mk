@@ -3,6 +3,9 @@
 #   make doc        the HTML reference of every public function into $(DOC_DIR)/ (ignored by git),
 #                   from the Lua doc comments and ldoc/core.luadoc (the C functions); fails on any
 #                   LDoc warning
+#   make doc-check  fails when a public function (found at run time: the module's functions and
+#                   each class's methods) has no doc comment, or has two (tools/doc-check.lua);
+#                   make doc runs it first
 #   make doc-deps   installs the Debian packages below that are missing
 #
 # LDoc runs on Lua 5.1 here: Debian's lua-markdown (the Markdown formatter config.ld asks for)
@@ -12,12 +15,15 @@ DOC_DIR      ?= doc
 DOC_PACKAGES ?= lua-ldoc lua-markdown lua5.1
 LDOC         ?= lua5.1 /usr/bin/ldoc
 
-.PHONY: doc doc-deps
+.PHONY: doc doc-deps doc-check
 
 doc-deps:
 	@$(call deb_install,$(DOC_PACKAGES))
 
-doc: doc-deps
+doc-check: $(CORE_SO)
+	@$(LUA) tools/doc-check.lua
+
+doc: doc-deps doc-check
 	@rm -rf $(DOC_DIR)
 	@out=$$(env -u LUA_PATH -u LUA_CPATH $(LDOC) -d $(DOC_DIR) . 2>&1); status=$$?; \
 	  printf '%s\n' "$$out"; \

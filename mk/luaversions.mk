@@ -43,7 +43,7 @@ ifeq ($(origin DEB_PACKAGES),file)
 endif
 
 ALL_DEB_PACKAGES ?= $(foreach l,$(LUAS),$(call lua_debs,$(l))) \
-                    libcurl4-openssl-dev pkg-config lua-cjson lua-dkjson lua-socket lua-busted \
+                    libcurl4-openssl-dev pkg-config lua-cjson lua-dkjson lua-argparse lua-socket lua-busted \
                     luarocks nginx libnginx-mod-http-lua curl ca-certificates make gcc
 
 # One output path (doctranslate/core.so) serves every LUA_VERSION: stamps make sure it is never

@@ -1,25 +1,39 @@
 --- The `doctranslate` command: check on Document Translation jobs from a shell.
 --
--- `bin/doctranslate` only finds this module and calls `cli.main`; everything
--- else is here so specs can drive it in-process with their own streams,
--- environment, clock and terminal setting:
+-- `bin/doctranslate` only finds this module and calls `cli.main`; everything else is here so
+-- specs can drive it in-process with their own streams, environment, clock and terminal:
 --
 --     local cli = require "doctranslate.cli"
 --     local code = cli.main({ "status", job_id }, { stdout = f, stderr = g, getenv = os.getenv })
 --
--- Exit codes: 0 ok, 1 the job or a document failed, 2 usage, 3 service or
--- network error. The key is never written anywhere: not in output, not in
--- errors (the core scrubs it from every message it makes), not in `--verbose`
--- log lines (the core never hands a secret to its log function).
+-- The command line is parsed by lua-argparse from one table of subcommands (`cli.COMMANDS`):
+-- each entry declares its arguments and options and has one `run` function, so a new
+-- subcommand is one more entry.
+--
+-- Exit codes (`cli.EXIT`): 0 ok, 1 the command failed (service, network or internal error),
+-- 2 usage, 3 the job failed (Failed, ValidationFailed), 4 some documents failed.
+--
+-- The key is never written anywhere: not in output, not in errors (the core scrubs it from
+-- every message it makes), not in `-v` log lines (the core never hands a secret to its log
+-- function).
 -- @module doctranslate.cli
 local dt = require "doctranslate"
 local dkjson = require "dkjson"
+local argparse = require "argparse"
 
 local cli = {}
 
-cli.EXIT_OK, cli.EXIT_FAILED, cli.EXIT_USAGE, cli.EXIT_SERVICE = 0, 1, 2, 3
+--- Exit codes, listed by `doctranslate --help`.
+-- @table EXIT
+-- @field OK 0: the command did what it was asked
+-- @field ERROR 1: the command failed: a service, network or internal error
+-- @field USAGE 2: a usage error (unknown command or option, missing or malformed argument)
+-- @field JOB 3: the job failed (Failed or ValidationFailed)
+-- @field DOCUMENTS 4: some documents failed (`doc`, `failures`; `status` and `watch` with `--strict`)
+cli.EXIT = { OK = 0, ERROR = 1, USAGE = 2, JOB = 3, DOCUMENTS = 4 }
 
--- Environment variables read for each setting, first found wins.
+--- Environment variables read for each setting, first found wins.
+-- @table ENV
 cli.ENV = {
   endpoint = { "DOCTRANSLATE_ENDPOINT", "AZURE_DOCUMENT_TRANSLATION_ENDPOINT", "AZURE_TRANSLATOR_ENDPOINT" },
   key = { "DOCTRANSLATE_KEY", "AZURE_DOCUMENT_TRANSLATION_KEY", "AZURE_TRANSLATOR_KEY" },
@@ -29,206 +43,255 @@ cli.ENV = {
   ca_file = { "DOCTRANSLATE_CA_FILE" },
 }
 
--- Every option, with whether it takes a value. One table for all commands,
--- so options may come before or after the command name.
-local VALUE = {
-  endpoint = true, key = true, ["key-file"] = true, region = true, ["api-version"] = true, ["ca-file"] = true,
-  timeout = true, retries = true,
-  status = true, id = true, order = true, ["order-by"] = true, top = true, skip = true,
-  ["page-size"] = true, ["created-after"] = true, ["created-before"] = true, continuation = true,
-  source = true, target = true, ["source-language"] = true, prefix = true, suffix = true,
-  ["storage-type"] = true, interval = true, ["max-wait"] = true, type = true, concurrency = true,
+-- Statuses a job or a document may be filtered on.
+local STATUSES = { "NotStarted", "Running", "Succeeded", "Failed", "Cancelled", "Cancelling",
+                   "ValidationFailed" }
+
+-- text ------------------------------------------------------------------------------------------
+
+--- Display text: valid UTF-8, measured in terminal columns, clipped without cutting a character.
+-- @section text
+local text = {}
+cli.text = text
+
+-- Code points that take two columns (East Asian Wide and Fullwidth) and none (combining marks,
+-- zero-width characters), as sorted ranges.
+local WIDE = {
+  { 0x1100, 0x115F }, { 0x231A, 0x231B }, { 0x2329, 0x232A }, { 0x23E9, 0x23EC }, { 0x23F0, 0x23F0 },
+  { 0x23F3, 0x23F3 }, { 0x25FD, 0x25FE }, { 0x2614, 0x2615 }, { 0x2648, 0x2653 }, { 0x267F, 0x267F },
+  { 0x2693, 0x2693 }, { 0x26A1, 0x26A1 }, { 0x26AA, 0x26AB }, { 0x26BD, 0x26BE }, { 0x26C4, 0x26C5 },
+  { 0x26CE, 0x26CE }, { 0x26D4, 0x26D4 }, { 0x26EA, 0x26EA }, { 0x26F2, 0x26F3 }, { 0x26F5, 0x26F5 },
+  { 0x26FA, 0x26FA }, { 0x26FD, 0x26FD }, { 0x2705, 0x2705 }, { 0x270A, 0x270B }, { 0x2728, 0x2728 },
+  { 0x274C, 0x274C }, { 0x274E, 0x274E }, { 0x2753, 0x2755 }, { 0x2757, 0x2757 }, { 0x2795, 0x2797 },
+  { 0x27B0, 0x27B0 }, { 0x27BF, 0x27BF }, { 0x2B1B, 0x2B1C }, { 0x2B50, 0x2B50 }, { 0x2B55, 0x2B55 },
+  { 0x2E80, 0x303E }, { 0x3041, 0x33FF }, { 0x3400, 0x4DBF }, { 0x4E00, 0x9FFF }, { 0xA000, 0xA4CF },
+  { 0xA960, 0xA97F }, { 0xAC00, 0xD7A3 }, { 0xF900, 0xFAFF }, { 0xFE10, 0xFE19 }, { 0xFE30, 0xFE6F },
+  { 0xFF00, 0xFF60 }, { 0xFFE0, 0xFFE6 }, { 0x16FE0, 0x16FE4 }, { 0x17000, 0x18CFF }, { 0x1B000, 0x1B2FF },
+  { 0x1F004, 0x1F004 }, { 0x1F0CF, 0x1F0CF }, { 0x1F18E, 0x1F18E }, { 0x1F191, 0x1F19A },
+  { 0x1F200, 0x1F251 }, { 0x1F300, 0x1F64F }, { 0x1F680, 0x1F6FF }, { 0x1F900, 0x1F9FF },
+  { 0x1FA70, 0x1FAFF }, { 0x20000, 0x2FFFD }, { 0x30000, 0x3FFFD },
 }
-local FLAG = { insecure = true, verbose = true, tty = true, ["no-tty"] = true, json = true,
-               help = true, version = true }
-local REPEATABLE = { status = true, id = true, target = true }
+local ZERO = {
+  { 0x0300, 0x036F }, { 0x0483, 0x0489 }, { 0x0591, 0x05BD }, { 0x0610, 0x061A }, { 0x064B, 0x065F },
+  { 0x1AB0, 0x1AFF }, { 0x1DC0, 0x1DFF }, { 0x200B, 0x200F }, { 0x2060, 0x2064 }, { 0x20D0, 0x20FF },
+  { 0x3099, 0x309A }, { 0xFE00, 0xFE0F }, { 0xFE20, 0xFE2F }, { 0xFEFF, 0xFEFF }, { 0xE0100, 0xE01EF },
+}
 
-local GLOBAL = { "endpoint", "key", "key-file", "region", "api-version", "ca-file", "insecure", "timeout", "retries",
-                 "verbose", "tty", "no-tty", "help", "version" }
-
-local GLOBAL_HELP = [[
-Connection (flags, or the environment; flags win):
-  --endpoint URL       DOCTRANSLATE_ENDPOINT, AZURE_DOCUMENT_TRANSLATION_ENDPOINT, AZURE_TRANSLATOR_ENDPOINT
-  --key KEY            DOCTRANSLATE_KEY, AZURE_DOCUMENT_TRANSLATION_KEY, AZURE_TRANSLATOR_KEY
-                       WARNING: --key KEY is visible to other users of this machine (ps, /proc);
-                       prefer the environment, --key-file or --key - (never printed)
-  --key-file FILE      read the key from FILE (its first line)
-  --key -              read the key from standard input (its first line)
-                       DOCTRANSLATE_TOKEN: a Microsoft Entra bearer token instead of a key
-  --region REGION      DOCTRANSLATE_REGION, AZURE_DOCUMENT_TRANSLATION_REGION, AZURE_TRANSLATOR_REGION
-  --api-version V      DOCTRANSLATE_API_VERSION (default ${api_default}; also
-                       ${api_others})
-  --ca-file PATH       DOCTRANSLATE_CA_FILE: trust this CA (the emulator's build/emulator/ca.pem)
-  --insecure           do not verify TLS certificates
-  --timeout S          seconds per request (default ${timeout})      --retries N   (default ${retries})
-  --verbose            one log line per request on stderr
-  --tty / --no-tty     force terminal or plain output (default: terminal when stdout is one)
-  --help               help for the command                  --version
-
-Exit codes: 0 ok, 1 the job or a document failed, 2 usage, 3 service or network error.
-]]
-
--- The versions and the defaults the help names are the core's own.
-do
-  local defaults = require("doctranslate.core").DEFAULTS
-  local others = {}
-  for i = 2, #dt.API_VERSIONS do others[#others + 1] = dt.API_VERSIONS[i] end
-  GLOBAL_HELP = GLOBAL_HELP:gsub("%${([%w_]+)}", {
-    api_default = dt.DEFAULT_API_VERSION, api_others = table.concat(others, ", "),
-    timeout = ("%g"):format(defaults.timeout), retries = ("%d"):format(defaults.retries),
-  })
+local function in_ranges(ranges, cp)
+  local lo, hi = 1, #ranges
+  while lo <= hi do
+    local mid = math.floor((lo + hi) / 2)
+    local r = ranges[mid]
+    if cp < r[1] then hi = mid - 1 elseif cp > r[2] then lo = mid + 1 else return true end
+  end
+  return false
 end
 
-local HELP = {}
+--- Columns one code point takes on a terminal: 2 for East Asian wide characters, 0 for
+-- combining marks, else 1.
+function text.cp_width(cp)
+  if cp < 0x300 then return 1 end
+  if in_ranges(ZERO, cp) then return 0 end
+  if in_ranges(WIDE, cp) then return 2 end
+  return 1
+end
 
-HELP[""] = [[
-usage: doctranslate COMMAND [ARGS] [OPTIONS]
+local REPLACEMENT = "\239\191\189" -- U+FFFD
 
-Check on Azure AI Translator Document Translation jobs.
+-- The code point of the UTF-8 sequence at byte i and the index after it; nil when the bytes
+-- there are not valid UTF-8 (overlong forms and surrogates included).
+local function decode(s, i)
+  local c = s:byte(i)
+  if c < 0x80 then return c, i + 1 end
+  local n, cp, min
+  if c >= 0xC2 and c <= 0xDF then n, cp, min = 1, c - 0xC0, 0x80
+  elseif c >= 0xE0 and c <= 0xEF then n, cp, min = 2, c - 0xE0, 0x800
+  elseif c >= 0xF0 and c <= 0xF4 then n, cp, min = 3, c - 0xF0, 0x10000
+  else return nil, i + 1 end
+  for k = 1, n do
+    local b = s:byte(i + k)
+    if b == nil or b < 0x80 or b > 0xBF then return nil, i + 1 end
+    cp = cp * 64 + (b - 0x80)
+  end
+  if cp < min or cp > 0x10FFFF or (cp >= 0xD800 and cp <= 0xDFFF) then return nil, i + 1 end
+  return cp, i + n + 1
+end
 
-Commands:
-  status JOB          the job's status and summary
-  doc JOB DOC         one document's status
-  docs JOB            the job's documents, streamed page by page (table, or --json lines)
-  jobs                the resource's jobs, newest first
-  start               start a job: --source URL --target URL:lang ...
-  cancel JOB          cancel a job
-  formats             the document (or --type glossary) formats the service accepts
-  failures JOB        every failed document, grouped by error code
-  watch JOB           a live progress bar until the job ends, then the failure report
+-- The characters of s as { text, width } pairs: invalid bytes and control characters (which
+-- could move the cursor or end a line) each become U+FFFD.
+local function chars(s)
+  local out, i, n = {}, 1, #s
+  while i <= n do
+    local cp, j = decode(s, i)
+    if cp == nil or cp < 0x20 or cp == 0x7F or (cp >= 0x80 and cp < 0xA0) then
+      out[#out + 1] = { REPLACEMENT, 1 }
+    else
+      out[#out + 1] = { s:sub(i, j - 1), text.cp_width(cp) }
+    end
+    i = j
+  end
+  return out
+end
 
-`doctranslate COMMAND --help` tells more about each.
+--- s as valid UTF-8 without control characters (each invalid byte or control becomes U+FFFD).
+function text.clean(s)
+  s = tostring(s == nil and "" or s)
+  if not s:find("[%z\1-\31\127-\255]") then return s end
+  local t = {}
+  for i, ch in ipairs(chars(s)) do t[i] = ch[1] end
+  return table.concat(t)
+end
 
-]]
+--- Display width of s in terminal columns (after `text.clean`).
+function text.width(s)
+  s = tostring(s == nil and "" or s)
+  if not s:find("[%z\1-\31\127-\255]") then return #s end
+  local w = 0
+  for _, ch in ipairs(chars(s)) do w = w + ch[2] end
+  return w
+end
 
-HELP.status = [[
-usage: doctranslate status JOB [--json]
+local ELLIPSIS = "\226\128\166" -- U+2026, one column
 
-The job's status, dates and summary counts (and its error, if it has one).
-  --json   the job as one JSON object
+--- s in at most w columns, cut at the end with an ellipsis; valid UTF-8.
+function text.clip(s, w)
+  s = text.clean(s)
+  if w == nil or text.width(s) <= w then return s end
+  if w <= 0 then return "" end
+  local out, used = {}, 0
+  for _, ch in ipairs(chars(s)) do
+    if used + ch[2] > w - 1 then break end
+    out[#out + 1] = ch[1]
+    used = used + ch[2]
+  end
+  return table.concat(out) .. ELLIPSIS
+end
 
-Exit: 0, or 1 when the job failed (Failed, ValidationFailed) or a document failed.
+--- s in at most w columns, its middle replaced by an ellipsis (for paths and ids: both ends
+-- tell most); valid UTF-8.
+-- @tparam string s
+-- @tparam number w columns
+-- @tparam[opt=0.5] number share the part of the room the start keeps (ids: their first group)
+function text.clip_middle(s, w, share)
+  s = text.clean(s)
+  if w == nil or text.width(s) <= w then return s end
+  if w <= 1 then return text.clip(s, w) end
+  local cs = chars(s)
+  local room = w - 1
+  local head_room = math.ceil(room * (share or 0.5))
+  local head, used = {}, 0
+  for _, ch in ipairs(cs) do
+    if used + ch[2] > head_room then break end
+    head[#head + 1] = ch[1]
+    used = used + ch[2]
+  end
+  local tail, tused = {}, 0
+  for i = #cs, 1, -1 do
+    local ch = cs[i]
+    if used + tused + ch[2] > room then break end
+    table.insert(tail, 1, ch[1])
+    tused = tused + ch[2]
+  end
+  return table.concat(head) .. ELLIPSIS .. table.concat(tail)
+end
 
-]]
+--- s padded with spaces to w columns (left-aligned, or right-aligned when `right`).
+function text.pad(s, w, right)
+  local n = w - text.width(s)
+  if n <= 0 then return s end
+  if right then return (" "):rep(n) .. s end
+  return s .. (" "):rep(n)
+end
 
-HELP.doc = [[
-usage: doctranslate doc JOB DOC [--json]
+-- tables ----------------------------------------------------------------------------------------
 
-One document's status: target language, progress, paths, characters charged, error.
-  --json   the document as one JSON object
+--- A table's layout for a width: which columns show, and how wide each is.
+-- `cols` is a list of `{ key =, head =, right = true|nil, clip = "end"|"middle"|"id", min = n }`; the
+-- last column takes what is left. A cell is a string or a list of alternatives, longest first
+-- (the first that fits is printed, else the last one clipped). `reductions` says, in order, what
+-- gives way when the natural widths do not fit: `{ drop = key }` hides a column,
+-- `{ shrink = key }` narrows one to its `min`.
+-- @tparam table cols the columns
+-- @tparam table rows the rows (key -> cell)
+-- @tparam[opt] number width the terminal's columns (nil: no limit)
+-- @tparam[opt] table reductions what gives way, in order
+-- @treturn table the layout, for `cli.render_row`
+function cli.layout(cols, rows, width, reductions)
+  local w, shown = {}, {}
+  local function first(cell)
+    if type(cell) == "table" then return cell[1] end
+    return cell
+  end
+  for _, c in ipairs(cols) do
+    local m = text.width(c.head)
+    for _, r in ipairs(rows) do
+      local cw = text.width(first(r[c.key]))
+      if cw > m then m = cw end
+    end
+    w[c.key] = m
+    shown[c.key] = true
+  end
+  local last = cols[#cols].key
+  local function total()
+    local t, n = 0, 0
+    for _, c in ipairs(cols) do
+      if shown[c.key] then
+        t, n = t + w[c.key], n + 1
+      end
+    end
+    return t + 2 * (n - 1)
+  end
+  if width then
+    for _, red in ipairs(reductions or {}) do
+      local over = total() - width
+      if over <= 0 then break end
+      if red.drop then
+        shown[red.drop] = false
+      elseif red.shrink then
+        for _, c in ipairs(cols) do
+          if c.key == red.shrink then
+            w[c.key] = math.max(c.min or 1, w[c.key] - over)
+          end
+        end
+      end
+    end
+    local over = total() - width
+    if over > 0 then w[last] = math.max(text.width(cols[#cols].head), w[last] - over) end
+  end
+  local visible = {}
+  for _, c in ipairs(cols) do
+    if shown[c.key] then visible[#visible + 1] = c end
+  end
+  return { cols = visible, w = w, limited = width ~= nil }
+end
 
-Exit: 0, or 1 when the document failed.
+-- One cell in w columns: the first alternative that fits, else the last one clipped.
+local function fit(cell, w, how, limited)
+  local alts = type(cell) == "table" and cell or { cell }
+  if not limited then return text.clean(alts[1] or "") end
+  for _, a in ipairs(alts) do
+    if text.width(a) <= w then return text.clean(a) end
+  end
+  local a = alts[#alts] or ""
+  how = type(cell) == "table" and cell.clip or how
+  if how == "middle" then return text.clip_middle(a, w) end
+  if how == "id" then return text.clip_middle(a, w, 0.65) end
+  return text.clip(a, w)
+end
 
-]]
+--- One line of a table laid out by `cli.layout` (a header when row is nil).
+function cli.render_row(layout, row)
+  local parts = {}
+  for i, c in ipairs(layout.cols) do
+    local cell = row and row[c.key] or c.head
+    local s = fit(cell == nil and "" or cell, layout.w[c.key], c.clip, layout.limited)
+    if i < #layout.cols or c.right then s = text.pad(s, layout.w[c.key], c.right) end
+    parts[i] = s
+  end
+  return (table.concat(parts, "  "):gsub("%s+$", ""))
+end
 
-HELP.docs = [[
-usage: doctranslate docs JOB [OPTIONS]
-
-The job's documents, printed as each page arrives: a table, or one JSON object a line.
-  --status S           only documents in status S (repeat, or a comma list): NotStarted, Running,
-                       Succeeded, Failed, Cancelled, Cancelling, ValidationFailed
-  --id ID              only these document ids (repeat, or a comma list)
-  --order asc|desc     by creation date (service default: desc)
-  --order-by FIELD     createdDateTimeUtc or lastActionDateTimeUtc, optionally followed by asc or desc
-  --created-after T    --created-before T   ISO-8601 date-times
-  --top N  --skip N    at most N documents / skip the first N
-  --page-size N        documents per request, 1..100 (service default 50)
-  --continuation TOK   resume a listing where a token (printed when a listing fails) points
-  --concurrency N      fetch up to N pages at once (1..16; an ended job listed without filters)
-  --json               JSON lines
-
-Exit: 0 when the listing completed (whatever the documents' statuses).
-
-]]
-
-HELP.jobs = [[
-usage: doctranslate jobs [OPTIONS]
-
-The resource's translation jobs, printed as each page arrives.
-  --status S  --id ID  --order asc|desc  --order-by FIELD  --created-after T  --created-before T
-  --top N  --skip N  --page-size N  --json      (as for `docs`)
-
-Exit: 0 when the listing completed.
-
-]]
-
-HELP.start = [[
-usage: doctranslate start --source URL --target URL:LANG [--target URL:LANG ...] [OPTIONS]
-
-Starts a translation job and prints its id (on stdout, alone, so `J=$(doctranslate start ...)` works).
-  --source URL           the source container (or file, with --storage-type File), a SAS URL
-  --target URL:LANG      a target container and language; repeat for more (at most 10)
-  --source-language L    the source language (the service detects it otherwise)
-  --prefix P  --suffix S only the source documents whose names match
-  --storage-type T       Folder (default) or File
-  --json                 the job as one JSON object instead of its id
-
-Exit: 0 when the service accepted the job.
-
-]]
-
-HELP.cancel = [[
-usage: doctranslate cancel JOB [--json]
-
-Cancels a job: documents not yet translated are not translated. Prints the job's status afterwards
-(Cancelling, then Cancelled). A job that has already ended cannot be cancelled (the service's error).
-
-Exit: 0 when the service accepted the cancel.
-
-]]
-
-HELP.formats = [[
-usage: doctranslate formats [--type document|glossary] [--json]
-
-The file formats the service translates (or accepts as glossaries): format, extensions, content
-types, versions.
-
-]]
-
-HELP.failures = [[
-usage: doctranslate failures JOB [--json]
-
-Every failed document of the job with its source path, target language, error code, message and
-inner error codes, grouped by error code with counts.
-  --json   the report as one JSON object
-
-Exit: 0 when no document failed, 1 when some did (or the job failed).
-
-]]
-
-HELP.watch = [[
-usage: doctranslate watch JOB [--interval S] [--max-wait S]
-
-Follows the job until it ends: on a terminal a progress bar redrawn in place (documents done of
-total, succeeded / failed / in progress counts, rate, ETA); otherwise one plain line each time the
-counts change. Then the failure report. Polls no faster than the service's Retry-After.
-  --interval S   seconds between status reads, at least (default: the service's Retry-After, 1)
-  --max-wait S   give up after S seconds (exit 3)
-
-Exit: 0 when the job ended with no failure, 1 when the job or a document failed, 3 on a service
-or network error or when --max-wait passed.
-
-]]
-
-local COMMAND_OPTIONS = {
-  [""] = {},
-  status = { "json" },
-  doc = { "json" },
-  docs = { "status", "id", "order", "order-by", "created-after", "created-before", "top", "skip",
-           "page-size", "continuation", "concurrency", "json" },
-  jobs = { "status", "id", "order", "order-by", "created-after", "created-before", "top", "skip",
-           "page-size", "continuation", "json" },
-  start = { "source", "target", "source-language", "prefix", "suffix", "storage-type", "json" },
-  cancel = { "json" },
-  formats = { "type", "json" },
-  failures = { "json" },
-  watch = { "interval", "max-wait" },
-}
-
-local POSITIONAL = {
-  [""] = {}, status = { "JOB" }, doc = { "JOB", "DOC" }, docs = { "JOB" }, jobs = {}, start = {},
-  cancel = { "JOB" }, formats = {}, failures = { "JOB" }, watch = { "JOB" },
-}
+-- json ------------------------------------------------------------------------------------------
 
 -- The service's field order for jobs and documents, so JSON lines read like its answers.
 local ERROR_ORDER = { "code", "message", "target", "innerError" }
@@ -260,8 +323,8 @@ local json = {}
 local function exact(n, force)
   if n ~= n or n == math.huge or n == -math.huge then return n end
   if not force and tonumber(tostring(n)) == n then return n end
-  local text = (math.type and math.type(n) == "integer") and ("%d"):format(n) or ("%.17g"):format(n)
-  return setmetatable({}, { __tojson = function() return text end })
+  local digits = (math.type and math.type(n) == "integer") and ("%d"):format(n) or ("%.17g"):format(n)
+  return setmetatable({}, { __tojson = function() return digits end })
 end
 
 local function is_array(t)
@@ -308,58 +371,97 @@ function json.encode(v, orders)
   return dkjson.encode(for_json(v, orders, ""))
 end
 
+-- errors ----------------------------------------------------------------------------------------
+
 local usage_mt = {}
 local function usage(fmt, ...)
   error(setmetatable({ message = fmt:format(...) }, usage_mt), 0)
 end
 
--- A service/network/usage error value of the library, or one of ours.
-local function is_usage(e)
-  return getmetatable(e) == usage_mt or (dt.is_error(e) and e.kind == "usage")
+-- The library raises a misuse as a string, the way luaL_argerror does ("where: bad option
+-- 'x': ..."): with arguments from the command line, that is the user's usage error.
+local function library_usage(e)
+  if type(e) ~= "string" then return nil end
+  local msg = e:match("^[^\n]-:%d+: (.*)$") or e
+  if msg:find("^bad argument") or msg:find("^bad option") then return msg end
+  return nil
 end
 
---- Parses argv into the command, its positional arguments and its options.
--- @tparam table argv the arguments after the program name
--- @treturn table { command =, args = {...}, opts = { name = value or list } }
-function cli.parse(argv)
-  local p = { command = nil, args = {}, opts = {} }
-  local i = 1
-  local only_args = false
-  while i <= #argv do
-    local a = argv[i]
-    if only_args or a == "-" or a:sub(1, 1) ~= "-" then
-      if p.command == nil then p.command = a else p.args[#p.args + 1] = a end
-    elseif a == "--" then
-      only_args = true
-    else
-      local name, value = a:match("^%-%-([^=]+)=(.*)$")
-      if not name then name = a:match("^%-%-(.+)$") end
-      if a == "-h" then name = "help" end
-      if not name then usage("unknown option '%s'", a:sub(1, 2)) end
-      if VALUE[name] then
-        if value == nil then
-          i = i + 1
-          value = argv[i]
-          if value == nil then usage("option --%s needs a value", name) end
-        end
-        if REPEATABLE[name] then
-          local list = p.opts[name] or {}
-          p.opts[name] = list
-          list[#list + 1] = value
-        else
-          p.opts[name] = value
-        end
-      elseif FLAG[name] then
-        if value ~= nil then usage("option --%s takes no value", name) end
-        p.opts[name] = true
-      else
-        usage("unknown option --%s", name)
-      end
-    end
-    i = i + 1
-  end
-  return p
+local function is_usage(e)
+  return getmetatable(e) == usage_mt or (dt.is_error(e) and e.kind == "usage") or library_usage(e) ~= nil
 end
+
+-- Raised by commands for a returned library error: printed, exit 1.
+local service_mt = {}
+local function fail(err)
+  error(setmetatable({ err = err }, service_mt), 0)
+end
+
+local function check(v, err)
+  if v == nil and err ~= nil then fail(err) end
+  return v
+end
+
+-- "code/inner/inner..." of an error table, its deepest (most specific) code and message.
+local function code_path(err)
+  if type(err) ~= "table" then return "(no error)" end
+  local parts, e, depth = {}, err, 0
+  while type(e) == "table" and depth < 16 do
+    parts[#parts + 1] = tostring(e.code or "?")
+    e = e.innerError or e.innererror
+    depth = depth + 1
+  end
+  return table.concat(parts, "/")
+end
+
+local function deepest(err, field)
+  local v, e, depth = nil, err, 0
+  while type(e) == "table" and depth < 16 do
+    if e[field] then v = e[field] end
+    e = e.innerError or e.innererror
+    depth = depth + 1
+  end
+  return v and tostring(v) or ""
+end
+
+local REQUEST_IDS = { "apim-request-id", "x-requestid", "x-ms-client-request-id" }
+
+--- How an error is printed: one line (kind, status, code, message, the request id), or with
+-- `verbose` also its target, inner errors, every request id and the retry delay, one a line.
+-- @param err an error value of the library (or any value)
+-- @tparam[opt] boolean verbose all the details
+-- @treturn table the lines, without line ends
+function cli.error_lines(err, verbose)
+  if type(err) ~= "table" then
+    return { "doctranslate: " .. text.clean(tostring(err)) }
+  end
+  local head = { err.kind or "error" }
+  if err.status then head[#head + 1] = tostring(err.status) end
+  if err.code then head[#head + 1] = tostring(err.code) end
+  local line = "doctranslate: " .. table.concat(head, " ") .. ": " .. tostring(err.message or "")
+  local rid
+  for _, n in ipairs(REQUEST_IDS) do
+    if err[n] and not rid then rid = n end
+  end
+  if rid and not verbose then line = line .. (" (%s %s)"):format(rid, tostring(err[rid])) end
+  local lines = { text.clean(line) }
+  if not verbose then return lines end
+  if err.target then lines[#lines + 1] = "  target: " .. tostring(err.target) end
+  local inner, depth = err.innerError or err.innererror, 0
+  while type(inner) == "table" and depth < 16 do
+    lines[#lines + 1] = ("  inner error: %s: %s"):format(tostring(inner.code or "?"), tostring(inner.message or ""))
+    inner = inner.innerError or inner.innererror
+    depth = depth + 1
+  end
+  for _, n in ipairs(REQUEST_IDS) do
+    if err[n] then lines[#lines + 1] = ("  %s: %s"):format(n, tostring(err[n])) end
+  end
+  if err.retry_after then lines[#lines + 1] = ("  retry after: %s s"):format(tostring(err.retry_after)) end
+  for i = 2, #lines do lines[i] = text.clean(lines[i]) end
+  return lines
+end
+
+-- configuration ---------------------------------------------------------------------------------
 
 local function getenv_first(getenv, names)
   for _, n in ipairs(names) do
@@ -369,18 +471,7 @@ local function getenv_first(getenv, names)
   return nil
 end
 
-local function number_opt(opts, name, lo, hi, integer)
-  local s = opts[name]
-  if s == nil then return nil end
-  local v = tonumber(s)
-  if v == nil or v ~= v or v < lo or v > hi or (integer and v % 1 ~= 0) then
-    usage("option --%s: %s in %s..%s expected", name, integer and "an integer" or "a number", lo, hi)
-  end
-  if integer and math.tointeger then v = math.tointeger(v) end
-  return v
-end
-
--- The first line of a file or stream, without its line end; nil, why when there is none.
+-- The first line of a file or stream, without its line end; nil when there is none.
 local function first_line(fh)
   local line = fh:read("*l")
   if line == nil then return nil end
@@ -390,37 +481,40 @@ local function first_line(fh)
 end
 
 -- The key of --key-file FILE or --key - (standard input), else of --key or the environment.
-local function key_of(opts, getenv, stdin)
-  if opts["key-file"] and opts.key then usage("give --key or --key-file, not both") end
-  if opts["key-file"] then
-    local fh = io.open(opts["key-file"], "r")
-    if fh == nil then usage("option --key-file: cannot read %s", opts["key-file"]) end
+local function key_of(a, getenv, stdin)
+  if a.key_file then
+    local fh = io.open(a.key_file, "r")
+    if fh == nil then usage("option --key-file: cannot read %s", a.key_file) end
     local key = first_line(fh)
     fh:close()
-    if key == nil then usage("option --key-file: %s holds no key on its first line", opts["key-file"]) end
+    if key == nil then usage("option --key-file: %s holds no key on its first line", a.key_file) end
     return key
   end
-  if opts.key == "-" then
+  if a.key == "-" then
     local key = first_line(stdin or io.stdin)
     if key == nil then usage("option --key -: no key on the first line of standard input") end
     return key
   end
-  return opts.key or getenv_first(getenv, cli.ENV.key)
+  return a.key or getenv_first(getenv, cli.ENV.key)
 end
 
---- The client options from flags and the environment (the key never leaves this table).
--- stdin: where `--key -` reads the key (io.stdin).
-function cli.client_options(opts, getenv, stdin)
+--- The client options from the parsed arguments and the environment (the key never leaves
+-- this table).
+-- @tparam table a the parsed arguments (argparse's names: `api_version`, `ca_file`, ...)
+-- @tparam function getenv reads the environment (`os.getenv`)
+-- @param[opt] stdin where `--key -` reads the key (`io.stdin`)
+-- @treturn table options for `dt.new`
+function cli.client_options(a, getenv, stdin)
   local o = {
-    endpoint = opts.endpoint or getenv_first(getenv, cli.ENV.endpoint),
-    region = opts.region or getenv_first(getenv, cli.ENV.region),
-    api_version = opts["api-version"] or getenv_first(getenv, cli.ENV.api_version),
-    ca_file = opts["ca-file"] or getenv_first(getenv, cli.ENV.ca_file),
-    timeout = number_opt(opts, "timeout", 0.001, 86400),
-    retries = number_opt(opts, "retries", 0, 100, true),
-    insecure = opts.insecure or nil,
+    endpoint = a.endpoint or getenv_first(getenv, cli.ENV.endpoint),
+    region = a.region or getenv_first(getenv, cli.ENV.region),
+    api_version = a.api_version or getenv_first(getenv, cli.ENV.api_version),
+    ca_file = a.ca_file or getenv_first(getenv, cli.ENV.ca_file),
+    timeout = a.timeout,
+    retries = a.retries,
+    insecure = a.insecure or nil,
   }
-  local key = key_of(opts, getenv, stdin)
+  local key = key_of(a, getenv, stdin)
   local token = getenv_first(getenv, cli.ENV.token)
   if key then o.key = key elseif token then o.token = token end
   if not o.endpoint then
@@ -432,52 +526,64 @@ function cli.client_options(opts, getenv, stdin)
   return o
 end
 
--- Lists from repeated options and comma lists alike.
+local GUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
+
+-- The API versions whose routes take GUIDs as job and document ids: all the service has (each
+-- declares its ids `format: uuid`; it answers anything else with a 400 InvalidJobId).
+local GUID_VERSIONS = {}
+for _, v in ipairs(dt.API_VERSIONS) do GUID_VERSIONS[v] = true end
+
+--- Whether id is well formed for `api_version`: a GUID where the version requires one.
+-- @tparam string id a job or document id
+-- @tparam string api_version the API version
+-- @treturn boolean
+function cli.valid_id(id, api_version)
+  if not GUID_VERSIONS[api_version] then return true end
+  return id:match(GUID) ~= nil
+end
+
+-- Lists from repeated options and comma lists alike (argparse has split nothing).
 local function list_opt(values)
   if values == nil then return nil end
   local out = {}
   for _, v in ipairs(values) do
-    for item in v:gmatch("[^,]+") do
-      item = item:match("^%s*(.-)%s*$")
-      if item ~= "" then out[#out + 1] = item end
-    end
+    for _, item in ipairs(v) do out[#out + 1] = item end
   end
   if #out == 0 then return nil end
   return out
 end
 
-local function listing_options(opts)
-  if opts.continuation then
-    for _, n in ipairs({ "status", "id", "order", "order-by", "created-after", "created-before", "top",
-                         "skip", "page-size" }) do
-      if opts[n] ~= nil then usage("option --continuation: the token carries the listing's options; "
-        .. "--%s cannot be added", n) end
+local LISTING_FILTERS = { "status", "id", "order", "order_by", "created_after", "created_before", "top",
+                          "skip", "page_size" }
+
+local function listing_options(a)
+  if a.continuation then
+    for _, n in ipairs(LISTING_FILTERS) do
+      local v = a[n]
+      if v ~= nil and not (type(v) == "table" and #v == 0) then
+        usage("option --continuation: the token carries the listing's options; --%s cannot be added",
+              (n:gsub("_", "-")))
+      end
     end
-    return { continuation = opts.continuation, concurrency = number_opt(opts, "concurrency", 1, 16, true) }
+    return { continuation = a.continuation, concurrency = a.concurrency }
   end
   local o = {
-    statuses = list_opt(opts.status),
-    ids = list_opt(opts.id),
-    created_after = opts["created-after"],
-    created_before = opts["created-before"],
-    top = number_opt(opts, "top", 0, 2^53, true),
-    skip = number_opt(opts, "skip", 0, 2^53, true),
-    page_size = number_opt(opts, "page-size", 1, 100, true),
-    concurrency = number_opt(opts, "concurrency", 1, 16, true),
+    statuses = list_opt(a.status),
+    ids = list_opt(a.id),
+    created_after = a.created_after,
+    created_before = a.created_before,
+    top = a.top,
+    skip = a.skip,
+    page_size = a.page_size,
+    concurrency = a.concurrency,
   }
-  local field, dir = opts["order-by"], opts.order
-  if dir ~= nil and dir ~= "asc" and dir ~= "desc" then usage("option --order: asc or desc expected") end
+  local field, dir = a.order_by, a.order
   if field or dir then
     if field and field:find(" ") then
       if dir then usage("option --order: --order-by already names a direction") end
       o.order_by = field
     else
       o.order_by = (field or "createdDateTimeUtc") .. (dir and (" " .. dir) or "")
-    end
-  end
-  for _, n in ipairs({ "created_after", "created_before" }) do
-    if o[n] and not dt.parse_date(o[n]) then
-      usage("option --%s: an ISO-8601 date-time expected (2024-10-11T01:26:30Z)", n:gsub("_", "-"))
     end
   end
   return o
@@ -494,18 +600,28 @@ local function default_clock()
   end
 end
 
--- Terminal detection: `test -t 1` runs with the same stdout as this process
--- (os.execute inherits it; io.popen would not), and TERM=dumb opts out.
-function cli.stdout_is_terminal(getenv)
+local function is_tty_fd(getenv, fd)
   getenv = getenv or os.getenv
   local term = getenv("TERM")
   if term == nil or term == "" or term == "dumb" then return false end
-  local ok, how, code = os.execute("test -t 1")
+  local ok, how, code = os.execute("test -t " .. fd)
   if type(ok) == "number" then return ok == 0 end -- Lua 5.1
   return ok == true and how == "exit" and code == 0
 end
 
--- The terminal's width from `stty size` (stdin or /dev/tty), nil when unknown.
+--- Whether standard output is a terminal: `test -t 1` runs with the same stdout as this
+-- process (os.execute inherits it; io.popen would not), and an unset or `dumb` TERM opts out.
+-- @tparam[opt] function getenv reads the environment (`os.getenv`)
+-- @treturn boolean
+function cli.stdout_is_terminal(getenv) return is_tty_fd(getenv, 1) end
+
+--- Whether standard error is a terminal (as `cli.stdout_is_terminal`, for `test -t 2`).
+-- @tparam[opt] function getenv reads the environment (`os.getenv`)
+-- @treturn boolean
+function cli.stderr_is_terminal(getenv) return is_tty_fd(getenv, 2) end
+
+--- The terminal's width from `stty size` on /dev/tty, nil when unknown.
+-- @treturn[opt] number columns
 function cli.terminal_columns()
   local p = io.popen("{ stty size </dev/tty; } 2>/dev/null")
   if not p then return nil end
@@ -516,35 +632,30 @@ function cli.terminal_columns()
   return nil
 end
 
--- output ------------------------------------------------------------------
-
--- "code/inner/inner..." of an error table, and its deepest (most specific) message.
-local function code_path(err)
-  if type(err) ~= "table" then return "(no error)" end
-  local parts, e, depth = {}, err, 0
-  while type(e) == "table" and depth < 16 do
-    parts[#parts + 1] = tostring(e.code or "?")
-    e = e.innerError or e.innererror
-    depth = depth + 1
+-- The client's log function: each retry said on stderr, with what the try got and when the
+-- next one goes (when stderr is a terminal, or with -v); with -v every request too.
+local function make_log(ctx)
+  if ctx.verbose == 0 and not ctx.stderr_tty then return nil end
+  local got
+  return function(level, message)
+    local n, of, secs = message:match("^retry (%d+) of (%d+) in ([%d.]+) s")
+    if level == "warn" and n then
+      local at = os.date("!%H:%M:%S", math.floor(ctx.now() + tonumber(secs) + 0.5))
+      ctx.err(("doctranslate: %s; retry %s of %s in %.1f s (at %s UTC)\n"):format(
+        got or "the request failed", n, of, tonumber(secs), at))
+      got = nil
+      return
+    end
+    if level == "debug" then
+      local answer = message:match("^%u+ %S+ %-> (.-) %(")
+      if answer == "no response" then got = "no response"
+      elseif answer then got = "HTTP " .. answer end
+    end
+    if ctx.verbose > 0 then ctx.err(text.clean(("doctranslate: %s: %s"):format(level, message)) .. "\n") end
   end
-  return table.concat(parts, "/")
 end
 
-local function deepest_message(err)
-  local msg, e, depth = nil, err, 0
-  while type(e) == "table" and depth < 16 do
-    if e.message then msg = e.message end
-    e = e.innerError or e.innererror
-    depth = depth + 1
-  end
-  return msg or ""
-end
-
-local function clip(s, n)
-  s = tostring(s == nil and "" or s)
-  if n and n > 1 and #s > n then return s:sub(1, n - 1) .. "~" end
-  return s
-end
+-- output ----------------------------------------------------------------------------------------
 
 local function job_value(job)
   return { id = job.id, createdDateTimeUtc = job.createdDateTimeUtc,
@@ -559,42 +670,20 @@ local function doc_value(d)
 end
 
 local function job_failed(job)
+  return job.status == "Failed" or job.status == "ValidationFailed"
+end
+
+local function failed_documents(job)
   local s = job.summary
-  return job.status == "Failed" or job.status == "ValidationFailed" or (s and (s.failed or 0) > 0) or false
+  return s and (s.failed or 0) > 0 or false
 end
 
-local function error_lines(err)
-  local lines = {}
-  if type(err) ~= "table" then
-    return { "doctranslate: " .. tostring(err) }
-  end
-  local head = { err.kind or "error" }
-  if err.status then head[#head + 1] = tostring(err.status) end
-  if err.code then head[#head + 1] = tostring(err.code) end
-  lines[1] = "doctranslate: " .. table.concat(head, " ") .. ": " .. tostring(err.message or "")
-  if err.target then lines[#lines + 1] = "  target: " .. tostring(err.target) end
-  local inner, depth = err.innerError or err.innererror, 0
-  while type(inner) == "table" and depth < 16 do
-    lines[#lines + 1] = ("  inner error: %s: %s"):format(tostring(inner.code or "?"), tostring(inner.message or ""))
-    inner = inner.innerError or inner.innererror
-    depth = depth + 1
-  end
-  for _, n in ipairs({ "apim-request-id", "x-requestid", "x-ms-client-request-id" }) do
-    if err[n] then lines[#lines + 1] = ("  %s: %s"):format(n, tostring(err[n])) end
-  end
-  if err.retry_after then lines[#lines + 1] = ("  retry after: %s s"):format(tostring(err.retry_after)) end
-  return lines
-end
-
--- Raised by commands for a returned library error: printed, exit 3.
-local service_mt = {}
-local function fail(err)
-  error(setmetatable({ err = err }, service_mt), 0)
-end
-
-local function check(v, err)
-  if v == nil and err ~= nil then fail(err) end
-  return v
+-- The exit code of a job that ran: JOB when it failed; DOCUMENTS when some documents failed and
+-- that was asked for; else OK.
+local function job_code(job, strict)
+  if job_failed(job) then return cli.EXIT.JOB end
+  if strict and failed_documents(job) then return cli.EXIT.DOCUMENTS end
+  return cli.EXIT.OK
 end
 
 local function fmt_duration(s)
@@ -606,54 +695,24 @@ local function fmt_duration(s)
 end
 cli.fmt_duration = fmt_duration
 
--- commands ------------------------------------------------------------------
-
-local commands = {}
-
-function commands.status(ctx, c, args)
-  local job = check(c:job(args[1]))
-  if ctx.opts.json then
-    ctx.out(json.encode(job_value(job), ORDERS.job) .. "\n")
-  else
-    local s = job.summary or {}
-    ctx.out(("job        %s\n"):format(job.id))
-    ctx.out(("status     %s\n"):format(job.status))
-    ctx.out(("created    %s\n"):format(job.createdDateTimeUtc or ""))
-    ctx.out(("last       %s\n"):format(job.lastActionDateTimeUtc or ""))
-    ctx.out(("documents  %d total: %d succeeded, %d failed, %d in progress, %d not started, %d cancelled\n")
-      :format(s.total or 0, s.success or 0, s.failed or 0, s.inProgress or 0, s.notYetStarted or 0,
-              s.cancelled or 0))
-    ctx.out(("characters %d charged\n"):format(s.totalCharacterCharged or 0))
-    if job.error then
-      ctx.out(("error      %s: %s\n"):format(code_path(job.error), deepest_message(job.error)))
-    end
-  end
-  return job_failed(job) and cli.EXIT_FAILED or cli.EXIT_OK
+local function percent(p)
+  if type(p) ~= "number" then return "" end
+  return ("%d%%"):format(math.floor(p * 100 + 0.5))
 end
 
-function commands.doc(ctx, c, args)
-  local d = check(c:document(args[1], args[2]))
-  if ctx.opts.json then
-    ctx.out(json.encode(doc_value(d), ORDERS.document) .. "\n")
-  else
-    for _, k in ipairs({ "id", "status", "to", "progress", "characterCharged", "sourcePath", "path",
-                         "createdDateTimeUtc", "lastActionDateTimeUtc" }) do
-      local v = d[k]
-      if k == "progress" and type(v) == "number" then v = ("%d%%"):format(math.floor(v * 100 + 0.5)) end
-      -- SAS signatures hidden, as tostring hides them; --json keeps the real values
-      if v ~= nil then ctx.out(("%-22s %s\n"):format(k, dt.redact(tostring(v)))) end
-    end
-    if d.error then
-      ctx.out(("%-22s %s: %s\n"):format("error", code_path(d.error), deepest_message(d.error)))
-    end
-  end
-  return d.status == "Failed" and cli.EXIT_FAILED or cli.EXIT_OK
+-- "2021-06-02T05:59:23.7625179Z" as "2021-06-02 05:59:23".
+local function short_time(s)
+  if type(s) ~= "string" then return "" end
+  local d, t = s:match("^(%d+%-%d+%-%d+)T(%d+:%d+:%d+)")
+  if d then return d .. " " .. t end
+  return s
 end
 
--- Streams a lazy listing page by page; `row` turns one item into a table line.
-local function stream(ctx, pages, header, row, to_value, orders)
-  local n = 0
-  if not ctx.opts.json then ctx.out(header .. "\n") end
+-- Streams a lazy listing page by page as a table laid out on its first page (or JSON lines).
+-- The continuation token is offered when a listing that printed something fails.
+local function stream(ctx, pages, tab, to_value, orders)
+  local n, layout = 0, nil
+  local width = ctx.tty and ctx.columns or nil
   local ok, err = pcall(function()
     while true do
       local page, perr = pages:next_page()
@@ -662,12 +721,16 @@ local function stream(ctx, pages, header, row, to_value, orders)
         break
       end
       local buf = {}
-      for i, item in ipairs(page) do
-        if ctx.opts.json then
-          buf[i] = json.encode(to_value(item), orders)
-        else
-          buf[i] = row(item)
+      if ctx.args.json then
+        for i, item in ipairs(page) do buf[i] = json.encode(to_value(item), orders) end
+      else
+        local rows = {}
+        for i, item in ipairs(page) do rows[i] = tab.row(item) end
+        if not layout then
+          layout = cli.layout(tab.cols, rows, width, tab.reductions)
+          buf[1] = cli.render_row(layout)
         end
+        for _, r in ipairs(rows) do buf[#buf + 1] = cli.render_row(layout, r) end
       end
       n = n + #page
       if #buf > 0 then ctx.out(table.concat(buf, "\n") .. "\n") end
@@ -677,128 +740,27 @@ local function stream(ctx, pages, header, row, to_value, orders)
   if not ok then
     local token = pages:continuation()
     pages:close()
-    if token and getmetatable(err) == service_mt then
-      ctx.err(("doctranslate: resume this listing with --continuation %s\n"):format(token))
+    if token and n > 0 and getmetatable(err) == service_mt then
+      ctx.err(("doctranslate: %d listed; resume this listing with --continuation %s\n"):format(n, token))
     end
     error(err, 0)
   end
   pages:close()
-  if not ctx.opts.json then ctx.out(("(%d)\n"):format(n)) end
+  if not ctx.args.json then
+    if not layout then ctx.out(cli.render_row(cli.layout(tab.cols, {}, width, tab.reductions)) .. "\n") end
+    ctx.out(("(%d)\n"):format(n))
+  end
   return n
 end
 
-function commands.docs(ctx, c, args)
-  local pages = c:documents(args[1], listing_options(ctx.opts))
-  local width = ctx.tty and ctx.columns or nil
-  stream(ctx, pages,
-    ("%-36s  %-10s  %-6s  %4s  %9s  %s"):format("document", "status", "to", "done", "chars", "source / error"),
-    function(d)
-      local last
-      if d.error then
-        last = code_path(d.error) .. ": " .. deepest_message(d.error)
-      else
-        last = dt.redact(d.sourcePath or "") -- sig= hidden; --json keeps it
-      end
-      local p = type(d.progress) == "number" and ("%3d%%"):format(math.floor(d.progress * 100 + 0.5)) or ""
-      return ("%-36s  %-10s  %-6s  %4s  %9s  %s"):format(d.id, clip(d.status, 10), clip(d.to, 6), p,
-        tostring(d.characterCharged or ""), clip(last, width and width - 76))
-    end, doc_value, ORDERS.document)
-  return cli.EXIT_OK
-end
-
-function commands.jobs(ctx, c)
-  local pages = c:jobs(listing_options(ctx.opts))
-  stream(ctx, pages,
-    ("%-36s  %-16s  %-28s  %7s  %7s  %6s  %7s  %7s"):format("job", "status", "created", "total", "success",
-      "failed", "running", "waiting"),
-    function(j)
-      local s = j.summary or {}
-      return ("%-36s  %-16s  %-28s  %7d  %7d  %6d  %7d  %7d"):format(j.id, clip(j.status, 16),
-        clip(j.createdDateTimeUtc, 28), s.total or 0, s.success or 0, s.failed or 0, s.inProgress or 0,
-        s.notYetStarted or 0)
-    end, job_value, ORDERS.job)
-  return cli.EXIT_OK
-end
-
-function commands.start(ctx, c)
-  local o = ctx.opts
-  if not o.source then usage("start: --source URL is required") end
-  if not o.target then usage("start: at least one --target URL:LANG is required") end
-  local targets = {}
-  for _, t in ipairs(o.target) do
-    local url, lang = t:match("^(.+):([%a][%w%-]*)$")
-    if not url or not url:match("^%a[%w+.-]*://") then
-      usage("start: --target expects URL:LANG (https://account.blob.core.windows.net/out?sas:fr)")
-    end
-    targets[#targets + 1] = { targetUrl = url, language = lang }
-  end
-  local source = { sourceUrl = o.source, language = o["source-language"] }
-  if o.prefix or o.suffix then source.filter = { prefix = o.prefix, suffix = o.suffix } end
-  local input = { source = source, targets = targets, storageType = o["storage-type"] }
-  local job = check(c:start{ inputs = { input } })
-  if o.json then
-    ctx.out(json.encode(job_value(job), ORDERS.job) .. "\n")
-  else
-    ctx.out(job.id .. "\n")
-  end
-  return cli.EXIT_OK
-end
-
-function commands.cancel(ctx, c, args)
-  local job = check(c:cancel(args[1]))
-  if ctx.opts.json then
-    ctx.out(json.encode(job_value(job), ORDERS.job) .. "\n")
-  else
-    ctx.out(("job %s %s\n"):format(job.id, job.status))
-  end
-  return cli.EXIT_OK
-end
-
-function commands.formats(ctx, c)
-  local kind = ctx.opts.type or "document"
-  if kind ~= "document" and kind ~= "glossary" then usage("option --type: document or glossary expected") end
-  local list = check(c:formats(kind))
-  if ctx.opts.json then
-    for _, f in ipairs(list) do ctx.out(json.encode(f, ORDERS.format) .. "\n") end
-  else
-    ctx.out(("%-22s  %-30s  %s\n"):format("format", "extensions", "versions"))
-    for _, f in ipairs(list) do
-      ctx.out(("%-22s  %-30s  %s\n"):format(clip(f.format, 22), clip(table.concat(f.fileExtensions or {}, " "), 30),
-        table.concat(f.versions or {}, " ")))
-    end
-  end
-  return cli.EXIT_OK
-end
-
--- The failure report of the library (job:failures()): its table, or its JSON.
--- max_docs lists only the first documents (watch), with a pointer to the full report.
-local function print_report(ctx, job, max_docs)
-  local rep = check(job:failures())
-  if ctx.opts.json then
-    ctx.out(rep:json() .. "\n")
-  elseif max_docs and #rep.documents > max_docs then
-    local short = {}
-    for k, v in pairs(rep) do short[k] = v end
-    short.documents = {}
-    for i = 1, max_docs do short.documents[i] = rep.documents[i] end
-    ctx.out(setmetatable(short, getmetatable(rep)):table() .. "\n")
-    ctx.out(("... and %d more: doctranslate failures %s\n"):format(#rep.documents - max_docs, job.id))
-  else
-    ctx.out(rep:table() .. "\n")
-  end
-  return rep
-end
-
-function commands.failures(ctx, c, args)
-  local job = check(c:job(args[1]))
-  local rep = print_report(ctx, job)
-  return (rep.failed > 0 or job_failed(job)) and cli.EXIT_FAILED or cli.EXIT_OK
-end
-
---- One progress line: the bar (terminal) or plain text, from a job and the rate so far.
--- @tparam table p { status, total, done, success, failed, running, waiting, cancelled, rate, eta, elapsed }
+--- One progress line of `watch`: with the bar (terminal) or plain. On a terminal the line fits
+-- in `width - 1` columns: the per-state counts, then half the bar give way first, so the
+-- done/total, rate and ETA always show.
+-- @tparam table p { status, total, done, success, failed, running, waiting, cancelled, rate, eta,
+-- elapsed }
 -- @tparam boolean bar draw the bar
 -- @tparam[opt] number width terminal columns
+-- @treturn string the line
 function cli.progress_line(p, bar, width)
   local pct = p.total > 0 and math.floor(p.done * 100 / p.total) or (dt.is_terminal(p.status) and 100 or 0)
   local rate = p.rate and ("%.1f/s"):format(p.rate) or "--/s"
@@ -810,100 +772,551 @@ function cli.progress_line(p, bar, width)
   else
     eta = "ETA ?"
   end
-  local counts = ("%d/%d %3d%%  ok %d  failed %d  running %d  waiting %d"):format(p.done, p.total, pct,
-    p.success, p.failed, p.running, p.waiting)
-  if p.cancelled > 0 then counts = counts .. ("  cancelled %d"):format(p.cancelled) end
-  local text = ("%-10s %s  %s  %s"):format(p.status, counts, rate, eta)
-  if not bar then return text end
-  local cells = 20
-  local filled = p.total > 0 and math.floor(p.done * cells / p.total) or (dt.is_terminal(p.status) and cells or 0)
-  local line = "[" .. ("#"):rep(filled) .. ("."):rep(cells - filled) .. "] " .. text
-  if width and #line > width - 1 then line = line:sub(1, width - 1) end
-  return line
+  local head = ("%-10s %d/%d %3d%%"):format(p.status, p.done, p.total, pct)
+  local details = { ("ok %d"):format(p.success), ("failed %d"):format(p.failed),
+                    ("running %d"):format(p.running), ("waiting %d"):format(p.waiting) }
+  if p.cancelled > 0 then details[#details + 1] = ("cancelled %d"):format(p.cancelled) end
+  local function compose(nd, cells)
+    local parts = { head }
+    for i = 1, nd do parts[#parts + 1] = details[i] end
+    parts[#parts + 1] = rate
+    parts[#parts + 1] = eta
+    local line = table.concat(parts, "  ")
+    if cells == 0 then return line end
+    local filled = p.total > 0 and math.floor(p.done * cells / p.total) or (dt.is_terminal(p.status) and cells or 0)
+    return "[" .. ("#"):rep(filled) .. ("."):rep(cells - filled) .. "] " .. line
+  end
+  if not bar then return compose(#details, 0) end
+  if not width then return compose(#details, 20) end
+  for nd = #details, 0, -1 do
+    for _, cells in ipairs({ 20, 10 }) do
+      local line = compose(nd, cells)
+      if #line <= width - 1 then return line end
+    end
+  end
+  return text.clip(compose(0, 0), width - 1) -- the bar goes last
 end
 
-function commands.watch(ctx, c, args)
-  local interval = number_opt(ctx.opts, "interval", 0, 3600)
-  local max_wait = number_opt(ctx.opts, "max-wait", 0, 1e9)
-  local job = check(c:job(args[1]))
-  local t0 = ctx.now()
-  local first_t, first_done, last_plain, p
-  local function sample()
-    local s = job.summary or {}
-    local done = (s.success or 0) + (s.failed or 0) + (s.cancelled or 0)
-    local now = ctx.now()
-    if first_t == nil or done < first_done then first_t, first_done = now, done end
-    local rate, eta
-    if now - first_t > 0.5 and done > first_done then
-      rate = (done - first_done) / (now - first_t)
-      eta = ((s.total or 0) - done) / rate
-    end
-    p = { status = job.status, total = s.total or 0, done = done, success = s.success or 0,
-          failed = s.failed or 0, running = s.inProgress or 0, waiting = s.notYetStarted or 0,
-          cancelled = s.cancelled or 0, rate = rate, eta = eta, elapsed = now - t0, at = now }
-  end
-  local function draw()
-    if ctx.tty then
-      local q = p
-      if q.eta and not dt.is_terminal(q.status) then
-        -- count the ETA down between polls
-        q = setmetatable({ eta = math.max(0, q.eta - (ctx.now() - q.at)) }, { __index = p })
-      end
-      ctx.out("\r\27[2K" .. cli.progress_line(q, true, ctx.columns))
-      ctx.flush()
-    else
-      local line = cli.progress_line(p, false)
-      local key = line:gsub("%s+[%d.-]+/s.*$", "")
-      if key ~= last_plain then
-        ctx.out(("%7.1fs  %s\n"):format(ctx.now() - t0, line))
-        ctx.flush()
-        last_plain = key
-      end
-    end
-  end
-  -- job:wait (the library's poll loop: Retry-After, interval, stale reads, timeout) sleeps
-  -- through this: on a terminal the bar is redrawn four times a second meanwhile.
-  local function pause(seconds)
-    if not ctx.tty then return ctx.sleep(seconds) end
-    local until_t = ctx.now() + seconds
-    while true do
-      local left = until_t - ctx.now()
-      if left <= 0 then break end
-      ctx.sleep(math.min(left, 0.25))
-      draw()
-    end
-  end
-  ctx.out(("watching job %s\n"):format(job.id))
-  sample()
-  draw()
-  local _, err = job:wait{ interval = interval, timeout = max_wait, sleep = pause, now = ctx.now,
-                           on_progress = function() sample() draw() end }
-  if ctx.tty then ctx.out("\n") end
-  if err then fail(err) end
-  ctx.out("\n")
-  local rep = print_report(ctx, job, 10)
-  return (rep.failed > 0 or job_failed(job)) and cli.EXIT_FAILED or cli.EXIT_OK
+-- Each line of s cleaned (valid UTF-8, no control characters).
+local function clean_lines(s)
+  return (s:gsub("[^\n]+", text.clean))
 end
+
+-- The failure report of the library (job:failures()): its table, or its JSON.
+-- max_docs lists only the first documents (watch), with a pointer to the full report.
+local function print_report(ctx, job, max_docs)
+  local rep = check(job:failures())
+  if ctx.args.json then
+    ctx.out(rep:json() .. "\n")
+  elseif max_docs and #rep.documents > max_docs then
+    local short = {}
+    for k, v in pairs(rep) do short[k] = v end
+    short.documents = {}
+    for i = 1, max_docs do short.documents[i] = rep.documents[i] end
+    ctx.out(clean_lines(setmetatable(short, getmetatable(rep)):table()) .. "\n")
+    ctx.out(("... and %d more: doctranslate failures %s\n"):format(#rep.documents - max_docs, job.id))
+  else
+    ctx.out(clean_lines(rep:table()) .. "\n")
+  end
+  return rep
+end
+
+-- argument checks -------------------------------------------------------------------------------
+
+local function integer(name, lo, hi)
+  return function(s)
+    local v = tonumber(s)
+    if v == nil or v ~= v or v < lo or v > hi or v % 1 ~= 0 then
+      return nil, ("option --%s: an integer in %.0f..%.0f expected"):format(name, lo, hi)
+    end
+    return math.tointeger and math.tointeger(v) or v
+  end
+end
+
+local function number(name, lo, hi)
+  return function(s)
+    local v = tonumber(s)
+    if v == nil or v ~= v or v < lo or v > hi then
+      return nil, ("option --%s: a number in %g..%g expected"):format(name, lo, hi)
+    end
+    return v
+  end
+end
+
+local function split(s)
+  local out = {}
+  for item in s:gmatch("[^,]+") do
+    item = item:match("^%s*(.-)%s*$")
+    if item ~= "" then out[#out + 1] = item end
+  end
+  return out
+end
+
+local IS_STATUS = {}
+for _, s in ipairs(STATUSES) do IS_STATUS[s] = true end
+
+local function statuses(s)
+  local list = split(s)
+  for _, item in ipairs(list) do
+    if not IS_STATUS[item] then
+      return nil, ("option --status: '%s' is not a status (%s)"):format(text.clip(item, 30),
+        table.concat(STATUSES, ", "))
+    end
+  end
+  return list
+end
+
+local function date(name)
+  return function(s)
+    if not dt.parse_date(s) then
+      return nil, ("option --%s: an ISO-8601 date-time expected (2024-10-11T01:26:30Z)"):format(name)
+    end
+    return s
+  end
+end
+
+local function target(s)
+  local url, lang = s:match("^(.+):([%a][%w%-]*)$")
+  if not url or not url:match("^%a[%w+.-]*://") then
+    return nil, "option --target: URL:LANG expected (https://account.blob.core.windows.net/out?sas:fr)"
+  end
+  return { targetUrl = url, language = lang }
+end
+
+local function listing_args(cmd, docs)
+  cmd:option("--status", "Only these statuses (repeat, or a comma list): " .. table.concat(STATUSES, ", ") .. ".")
+    :argname("<S>"):count("*"):convert(statuses)
+  cmd:option("--id", (docs and "Only these document ids" or "Only these job ids") .. " (repeat, or a comma list).")
+    :argname("<ID>"):count("*"):convert(split)
+  cmd:option("--order", "By creation date (service default: desc)."):choices({ "asc", "desc" })
+  cmd:option("--order-by", "createdDateTimeUtc or lastActionDateTimeUtc, optionally then asc or desc.")
+    :argname("<FIELD>")
+  cmd:option("--created-after", "ISO-8601 date-time."):argname("<T>"):convert(date("created-after"))
+  cmd:option("--created-before", "ISO-8601 date-time."):argname("<T>"):convert(date("created-before"))
+  cmd:option("--top", "At most N."):argname("<N>"):convert(integer("top", 0, 2 ^ 53))
+  cmd:option("--skip", "Skip the first N."):argname("<N>"):convert(integer("skip", 0, 2 ^ 53))
+  cmd:option("--page-size", "Items per request, 1..100 (service default 50)."):argname("<N>")
+    :convert(integer("page-size", 1, 100))
+  cmd:option("--continuation", "Resume a listing where a token (printed when one fails) points; "
+    .. "the token carries the filters."):argname("<TOKEN>")
+  if docs then
+    cmd:option("--concurrency", "Fetch up to N pages at once, 1..16 (an ended job listed without filters).")
+      :argname("<N>"):convert(integer("concurrency", 1, 16))
+  end
+  cmd:flag("--json", "JSON lines, the service's fields in its order.")
+end
+
+-- commands --------------------------------------------------------------------------------------
+
+--- The subcommands, in the order `--help` lists them. Each entry: `name`, `summary` (one line),
+-- `define(cmd)` (declares its arguments and options on an argparse command), `ids` (the
+-- arguments that are job or document ids, checked before any request), `epilog` (what its exit
+-- codes mean) and `run(ctx, c, args)` (returns the exit code). `no_client`: runs without
+-- configuration.
+-- @table COMMANDS
+cli.COMMANDS = {}
+local COMMANDS = cli.COMMANDS
+
+COMMANDS[#COMMANDS + 1] = {
+  name = "status", summary = "The job's status, dates and summary counts.",
+  ids = { "job" },
+  define = function(cmd)
+    cmd:argument("job", "The job id.")
+    cmd:flag("--json", "The job as one JSON object.")
+    cmd:flag("--strict", "Exit 4 when the job succeeded but some documents failed.")
+  end,
+  epilog = "Exit: 0 when the job ran (whatever its documents), 3 when it failed (Failed,\n"
+        .. "ValidationFailed), 4 with --strict when some documents failed.",
+  run = function(ctx, c, a)
+    local job = check(c:job(a.job))
+    if a.json then
+      ctx.out(json.encode(job_value(job), ORDERS.job) .. "\n")
+    else
+      local s = job.summary or {}
+      ctx.out(("job        %s\n"):format(text.clean(job.id)))
+      ctx.out(("status     %s\n"):format(text.clean(job.status)))
+      ctx.out(("created    %s\n"):format(text.clean(job.createdDateTimeUtc)))
+      ctx.out(("last       %s\n"):format(text.clean(job.lastActionDateTimeUtc)))
+      ctx.out(("documents  %d total: %d succeeded, %d failed, %d in progress, %d not started, %d cancelled\n")
+        :format(s.total or 0, s.success or 0, s.failed or 0, s.inProgress or 0, s.notYetStarted or 0,
+                s.cancelled or 0))
+      ctx.out(("characters %d charged\n"):format(s.totalCharacterCharged or 0))
+      if job.error then
+        ctx.out(text.clean(("error      %s: %s"):format(code_path(job.error), deepest(job.error, "message"))) .. "\n")
+      end
+    end
+    return job_code(job, a.strict)
+  end,
+}
+
+COMMANDS[#COMMANDS + 1] = {
+  name = "doc", summary = "One document's status.",
+  ids = { "job", "doc" },
+  define = function(cmd)
+    cmd:argument("job", "The job id.")
+    cmd:argument("doc", "The document id.")
+    cmd:flag("--json", "The document as one JSON object.")
+  end,
+  epilog = "Exit: 0, or 4 when the document failed.",
+  run = function(ctx, c, a)
+    local d = check(c:document(a.job, a.doc))
+    if a.json then
+      ctx.out(json.encode(doc_value(d), ORDERS.document) .. "\n")
+    else
+      for _, k in ipairs({ "id", "status", "to", "progress", "characterCharged", "sourcePath", "path",
+                           "createdDateTimeUtc", "lastActionDateTimeUtc" }) do
+        local v = d[k]
+        if k == "progress" then v = type(v) == "number" and percent(v) or nil end
+        -- SAS signatures hidden, as tostring hides them; --json keeps the real values
+        if v ~= nil then ctx.out(("%-22s %s\n"):format(k, text.clean(dt.redact(tostring(v))))) end
+      end
+      if d.error then
+        ctx.out(text.clean(("%-22s %s: %s"):format("error", code_path(d.error), deepest(d.error, "message"))) .. "\n")
+      end
+    end
+    return d.status == "Failed" and cli.EXIT.DOCUMENTS or cli.EXIT.OK
+  end,
+}
+
+-- The documents table: on a narrow terminal the characters and progress columns go, then the
+-- ids are shortened in the middle, so the error code and message (or the source path, shortened
+-- in the middle) get the room.
+local DOCS_TABLE = {
+  cols = {
+    { key = "id", head = "document", clip = "id", min = 13 },
+    { key = "status", head = "status" },
+    { key = "to", head = "to" },
+    { key = "done", head = "done", right = true },
+    { key = "chars", head = "chars", right = true },
+    { key = "last", head = "source / error" },
+  },
+  reductions = { { drop = "chars" }, { drop = "done" }, { shrink = "id" } },
+  row = function(d)
+    local last
+    if d.error then
+      local msg = deepest(d.error, "message")
+      last = { code_path(d.error) .. ": " .. msg, deepest(d.error, "code") .. ": " .. msg, clip = "end" }
+    else
+      last = { dt.redact(d.sourcePath or ""), clip = "middle" } -- sig= hidden; --json keeps it
+    end
+    return { id = d.id, status = d.status or "", to = d.to or "", done = percent(d.progress),
+             chars = tostring(d.characterCharged or ""), last = last }
+  end,
+}
+
+COMMANDS[#COMMANDS + 1] = {
+  name = "docs", summary = "The job's documents, streamed page by page.",
+  ids = { "job" },
+  define = function(cmd)
+    cmd:argument("job", "The job id.")
+    listing_args(cmd, true)
+  end,
+  epilog = "Exit: 0 when the listing completed (whatever the documents' statuses).",
+  run = function(ctx, c, a)
+    stream(ctx, c:documents(a.job, listing_options(a)), DOCS_TABLE, doc_value, ORDERS.document)
+    return cli.EXIT.OK
+  end,
+}
+
+local JOBS_TABLE = {
+  cols = {
+    { key = "id", head = "job", clip = "id", min = 13 },
+    { key = "status", head = "status" },
+    { key = "created", head = "created (UTC)" },
+    { key = "total", head = "total", right = true },
+    { key = "success", head = "success", right = true },
+    { key = "failed", head = "failed", right = true },
+    { key = "running", head = "running", right = true },
+    { key = "waiting", head = "waiting", right = true },
+  },
+  reductions = { { drop = "waiting" }, { drop = "running" }, { shrink = "id" } },
+  row = function(j)
+    local s = j.summary or {}
+    return { id = j.id, status = j.status or "", created = short_time(j.createdDateTimeUtc),
+             total = ("%d"):format(s.total or 0), success = ("%d"):format(s.success or 0),
+             failed = ("%d"):format(s.failed or 0), running = ("%d"):format(s.inProgress or 0),
+             waiting = ("%d"):format(s.notYetStarted or 0) }
+  end,
+}
+
+COMMANDS[#COMMANDS + 1] = {
+  name = "jobs", summary = "The resource's jobs, newest first.",
+  define = function(cmd) listing_args(cmd, false) end,
+  epilog = "Exit: 0 when the listing completed.",
+  run = function(ctx, c, a)
+    stream(ctx, c:jobs(listing_options(a)), JOBS_TABLE, job_value, ORDERS.job)
+    return cli.EXIT.OK
+  end,
+}
+
+COMMANDS[#COMMANDS + 1] = {
+  name = "start", summary = "Start a job; prints its id.",
+  define = function(cmd)
+    cmd:option("--source", "The source container (or file, with --storage-type File): a SAS URL.")
+      :argname("<URL>"):count(1)
+    cmd:option("--target", "A target container and language; repeat for more (at most 10).")
+      :argname("<URL:LANG>"):count("+"):convert(target)
+    cmd:option("--source-language", "The source language (detected otherwise)."):argname("<L>")
+    cmd:option("--prefix", "Only source documents whose names start so."):argname("<P>")
+    cmd:option("--suffix", "Only source documents whose names end so."):argname("<S>")
+    cmd:option("--storage-type", "Folder (default) or File."):choices({ "Folder", "File" })
+    cmd:flag("--json", "The job as one JSON object instead of its id.")
+  end,
+  epilog = "The id is printed alone on stdout: J=$(doctranslate start ...) works.\n"
+        .. "Exit: 0 when the service accepted the job.",
+  run = function(ctx, c, a)
+    local source = { sourceUrl = a.source, language = a.source_language }
+    if a.prefix or a.suffix then source.filter = { prefix = a.prefix, suffix = a.suffix } end
+    local input = { source = source, targets = a.target, storageType = a.storage_type }
+    local job = check(c:start{ inputs = { input } })
+    if a.json then
+      ctx.out(json.encode(job_value(job), ORDERS.job) .. "\n")
+    else
+      ctx.out(job.id .. "\n")
+    end
+    return cli.EXIT.OK
+  end,
+}
+
+COMMANDS[#COMMANDS + 1] = {
+  name = "cancel", summary = "Cancel a job.",
+  ids = { "job" },
+  define = function(cmd)
+    cmd:argument("job", "The job id.")
+    cmd:flag("--json", "The job as one JSON object.")
+  end,
+  epilog = "Documents not yet translated are not translated. Prints the job's status\n"
+        .. "afterwards (Cancelling, then Cancelled). A job that has ended cannot be cancelled.\n"
+        .. "Exit: 0 when the service accepted the cancel.",
+  run = function(ctx, c, a)
+    local job = check(c:cancel(a.job))
+    if a.json then
+      ctx.out(json.encode(job_value(job), ORDERS.job) .. "\n")
+    else
+      ctx.out(("job %s %s\n"):format(job.id, text.clean(job.status)))
+    end
+    return cli.EXIT.OK
+  end,
+}
+
+local FORMATS_TABLE = {
+  cols = {
+    { key = "format", head = "format" },
+    { key = "ext", head = "extensions", min = 12 },
+    { key = "versions", head = "versions" },
+  },
+  reductions = { { shrink = "ext" } },
+  row = function(f)
+    return { format = f.format or "", ext = table.concat(f.fileExtensions or {}, " "),
+             versions = table.concat(f.versions or {}, " ") }
+  end,
+}
+
+COMMANDS[#COMMANDS + 1] = {
+  name = "formats", summary = "The formats the service translates (or takes as glossaries).",
+  define = function(cmd)
+    cmd:option("--type", "document (default) or glossary."):choices({ "document", "glossary" })
+    cmd:flag("--json", "JSON lines.")
+  end,
+  epilog = "Exit: 0 when the service answered.",
+  run = function(ctx, c, a)
+    local list = check(c:formats(a.type or "document"))
+    if a.json then
+      for _, f in ipairs(list) do ctx.out(json.encode(f, ORDERS.format) .. "\n") end
+    else
+      local rows = {}
+      for i, f in ipairs(list) do rows[i] = FORMATS_TABLE.row(f) end
+      local layout = cli.layout(FORMATS_TABLE.cols, rows, ctx.tty and ctx.columns or nil, FORMATS_TABLE.reductions)
+      ctx.out(cli.render_row(layout) .. "\n")
+      for _, r in ipairs(rows) do ctx.out(cli.render_row(layout, r) .. "\n") end
+    end
+    return cli.EXIT.OK
+  end,
+}
+
+COMMANDS[#COMMANDS + 1] = {
+  name = "failures", summary = "Every failed document, grouped by error code.",
+  ids = { "job" },
+  define = function(cmd)
+    cmd:argument("job", "The job id.")
+    cmd:flag("--json", "The report as one JSON object.")
+  end,
+  epilog = "Exit: 0 when no document failed, 3 when the job failed, 4 when some documents failed.",
+  run = function(ctx, c, a)
+    local job = check(c:job(a.job))
+    local rep = print_report(ctx, job)
+    if job_failed(job) then return cli.EXIT.JOB end
+    return rep.failed > 0 and cli.EXIT.DOCUMENTS or cli.EXIT.OK
+  end,
+}
+
+COMMANDS[#COMMANDS + 1] = {
+  name = "watch", summary = "A live progress bar until the job ends, then the failure report.",
+  ids = { "job" },
+  define = function(cmd)
+    cmd:argument("job", "The job id.")
+    cmd:option("--interval", "Seconds between status reads, at least (default: the service's Retry-After).")
+      :argname("<S>"):convert(number("interval", 0, 3600))
+    cmd:option("--max-wait", "Give up after S seconds (exit 1)."):argname("<S>"):convert(number("max-wait", 0, 1e9))
+    cmd:flag("--strict", "Exit 4 when the job succeeded but some documents failed.")
+  end,
+  epilog = "On a terminal a bar redrawn in place (done of total, counts, rate, ETA); otherwise one\n"
+        .. "plain line each time the counts change. Polls no faster than the service's Retry-After.\n"
+        .. "Exit: 0 when the job ended and was not Failed, 3 when it failed, 4 with --strict when\n"
+        .. "some documents failed, 1 on a service or network error or when --max-wait passed.",
+  run = function(ctx, c, a)
+    local job = check(c:job(a.job))
+    local t0 = ctx.now()
+    local first_t, first_done, last_plain, p
+    local function sample()
+      local s = job.summary or {}
+      local done = (s.success or 0) + (s.failed or 0) + (s.cancelled or 0)
+      local now = ctx.now()
+      if first_t == nil or done < first_done then first_t, first_done = now, done end
+      local rate, eta
+      if now - first_t > 0.5 and done > first_done then
+        rate = (done - first_done) / (now - first_t)
+        eta = ((s.total or 0) - done) / rate
+      end
+      p = { status = text.clean(job.status), total = s.total or 0, done = done, success = s.success or 0,
+            failed = s.failed or 0, running = s.inProgress or 0, waiting = s.notYetStarted or 0,
+            cancelled = s.cancelled or 0, rate = rate, eta = eta, elapsed = now - t0, at = now }
+    end
+    local function draw()
+      if ctx.tty then
+        local q = p
+        if q.eta and not dt.is_terminal(q.status) then
+          -- count the ETA down between polls
+          q = setmetatable({ eta = math.max(0, q.eta - (ctx.now() - q.at)) }, { __index = p })
+        end
+        ctx.out("\r\27[2K" .. cli.progress_line(q, true, ctx.columns))
+        ctx.flush()
+      else
+        local line = cli.progress_line(p, false)
+        local key = line:gsub("%s+[%d.-]+/s.*$", "")
+        if key ~= last_plain then
+          ctx.out(("%7.1fs  %s\n"):format(ctx.now() - t0, line))
+          ctx.flush()
+          last_plain = key
+        end
+      end
+    end
+    -- job:wait (the library's poll loop: Retry-After, interval, stale reads, timeout) sleeps
+    -- through this: on a terminal the bar is redrawn four times a second meanwhile.
+    local function pause(seconds)
+      if not ctx.tty then return ctx.sleep(seconds) end
+      local until_t = ctx.now() + seconds
+      while true do
+        local left = until_t - ctx.now()
+        if left <= 0 then break end
+        ctx.sleep(math.min(left, 0.25))
+        draw()
+      end
+    end
+    ctx.out(("watching job %s\n"):format(job.id))
+    sample()
+    draw()
+    local _, err = job:wait{ interval = a.interval, timeout = a.max_wait, sleep = pause, now = ctx.now,
+                             on_progress = function() sample() draw() end }
+    if ctx.tty then ctx.out("\n") end
+    if err then fail(err) end
+    ctx.out("\n")
+    print_report(ctx, job, 10)
+    return job_code(job, a.strict)
+  end,
+}
+
+COMMANDS[#COMMANDS + 1] = {
+  name = "help", summary = "Help for a command.", no_client = true,
+  define = function(cmd) cmd:argument("topic", "The command."):args("?") end,
+  run = function(ctx, _, a, help_of)
+    local text_of = help_of(a.topic)
+    if not text_of then usage("help: unknown command '%s'", text.clip(a.topic, 40)) end
+    ctx.out(text_of)
+    return cli.EXIT.OK
+  end,
+}
 
 -- The library functions a command needs (a build of the module without them says so).
 local NEEDS = { jobs = "jobs", start = "start", formats = "formats", cancel = "cancel" }
 
--- main ------------------------------------------------------------------
+-- main ------------------------------------------------------------------------------------------
 
-local function command_help(name)
-  local text = HELP[name] or HELP[""]
-  if name == "" then
-    return text .. GLOBAL_HELP
+local COMMON_EPILOG = [[
+Connection: options (before or after the command) or the environment.
+  --endpoint     DOCTRANSLATE_ENDPOINT, AZURE_DOCUMENT_TRANSLATION_ENDPOINT or
+                 AZURE_TRANSLATOR_ENDPOINT
+  --key          DOCTRANSLATE_KEY, AZURE_DOCUMENT_TRANSLATION_KEY or
+                 AZURE_TRANSLATOR_KEY; --key KEY is visible to other users
+                 (process list): prefer the environment, --key-file FILE or
+                 --key - (the first line of standard input)
+                 DOCTRANSLATE_TOKEN: a Microsoft Entra token instead of a key
+  --region       DOCTRANSLATE_REGION, AZURE_DOCUMENT_TRANSLATION_REGION or
+                 AZURE_TRANSLATOR_REGION
+  --api-version  DOCTRANSLATE_API_VERSION
+  --ca-file      DOCTRANSLATE_CA_FILE
+
+Exit codes:
+  0  ok
+  1  the command failed: a service, network or internal error
+  2  usage: unknown command or option, missing or malformed argument
+  3  the job failed (Failed, ValidationFailed)
+  4  some documents failed (doc, failures; status and watch with --strict)]]
+
+local HELP = {} -- raised through argparse by -h / --help
+
+--- The argument parser (lua-argparse) of the whole command line.
+-- @tparam[opt] function on_help called with the argparse command whose `-h`/`--help` was given
+-- (it should raise to stop the parse)
+-- @treturn table the parser
+-- @treturn table the argparse command of each subcommand, by name
+function cli.parser(on_help)
+  local defaults = require("doctranslate.core").DEFAULTS
+  local function help_flag(cmd)
+    cmd:add_help(false)
+    cmd:flag("-h --help", "Show this help and exit."):action(function()
+      if on_help then on_help(cmd) end
+    end)
   end
-  return text .. GLOBAL_HELP
+  local p = argparse("doctranslate", "Check on Azure AI Translator Document Translation jobs.")
+  p:help_max_width(80):usage_max_width(80)
+  help_flag(p)
+  p:command_target("command")
+  p:require_command(false)
+  p:option("--endpoint", "https://<resource>.cognitiveservices.azure.com"):argname("<URL>")
+  local key = p:option("--key", "The resource key ('-': the first line of standard input)."):argname("<KEY>")
+  local key_file = p:option("--key-file", "Read the key from the first line of FILE."):argname("<FILE>")
+  p:mutex(key, key_file)
+  p:option("--region", "The resource's region."):argname("<REGION>")
+  p:option("--api-version", "Default " .. dt.DEFAULT_API_VERSION .. "."):argname("<V>"):choices(dt.API_VERSIONS)
+  p:option("--ca-file", "Trust the CAs of this PEM file (the emulator's)."):argname("<PATH>")
+  p:flag("--insecure", "Do not verify TLS certificates.")
+  p:option("--timeout", ("Seconds per request (default %g)."):format(defaults.timeout)):argname("<S>")
+    :convert(number("timeout", 0.001, 86400))
+  p:option("--retries", ("Retries of one request (default %d)."):format(defaults.retries)):argname("<N>")
+    :convert(integer("retries", 0, 100))
+  p:flag("-v --verbose", "Errors in full, and one log line per request on stderr."):count("*")
+  local tty = p:flag("--tty", "Terminal output (tables fitted to the width, a live bar).")
+  local no_tty = p:flag("--no-tty", "Plain output (default when stdout is not a terminal).")
+  p:mutex(tty, no_tty)
+  p:flag("--version", "Print the version and exit.")
+  p:epilog(COMMON_EPILOG)
+  local by_name = {}
+  for _, entry in ipairs(COMMANDS) do
+    local cmd = p:command(entry.name, entry.summary)
+    help_flag(cmd)
+    entry.define(cmd)
+    cmd:epilog((entry.epilog and (entry.epilog .. "\n\n") or "") .. COMMON_EPILOG)
+    by_name[entry.name] = cmd
+  end
+  return p, by_name
 end
-cli.help = command_help
 
 --- Runs the command line.
 -- @tparam table argv arguments after the program name
--- @tparam[opt] table env { stdout =, stderr =, getenv =, stdin =, now =, sleep =, tty = true|false|nil,
--- columns = }
--- @treturn number the exit code
+-- @tparam[opt] table env { stdout =, stderr =, getenv =, stdin =, now =, sleep =,
+-- tty = true|false|nil, `stderr_tty` = true|false|nil, columns = }
+-- @treturn number the exit code (`cli.EXIT`)
 function cli.main(argv, env)
   env = env or {}
   local stdout, stderr = env.stdout or io.stdout, env.stderr or io.stderr
@@ -917,87 +1330,89 @@ function cli.main(argv, env)
     out = function(s) stdout:write(s) end,
     err = function(s) stderr:write(s) end,
     flush = function() stdout:flush() end,
-    now = now, sleep = sleep,
+    now = now, sleep = sleep, verbose = 0,
   }
   local function say_error(lines)
     stderr:write(table.concat(lines, "\n"), "\n")
   end
   local ok, result = pcall(function()
-    local p = cli.parse(argv)
-    local name = p.command or ""
-    if name == "help" then
-      name = p.args[1] or ""
-      p.opts.help = true
+    local help_cmd
+    local parser, by_name = cli.parser(function(cmd)
+      help_cmd = cmd
+      error(HELP, 0)
+    end)
+    local function help_of(name)
+      if name == nil then return parser:get_help() .. "\n" end
+      return by_name[name] and (by_name[name]:get_help() .. "\n") or nil
     end
-    if p.opts.version and name == "" then
+    local done, parsed, a = pcall(parser.pparse, parser, argv)
+    if not done then
+      if help_cmd then
+        ctx.out(help_cmd:get_help() .. "\n")
+        return cli.EXIT.OK
+      end
+      error(parsed, 0)
+    end
+    if not parsed then usage("%s", (a:gsub("[^\n]+", text.clean))) end
+    if a.version and not a.command then
       ctx.out(("doctranslate %s (%s)\n"):format(dt.VERSION, (dt.curl_version or ""):match("^%S*")))
-      return cli.EXIT_OK
+      return cli.EXIT.OK
     end
-    if not HELP[name] or name == "" and not p.opts.help then
-      if name ~= "" then usage("unknown command '%s'", name) end
-      usage("a command is required")
+    if not a.command then usage("a command is required") end
+    local entry
+    for _, e in ipairs(COMMANDS) do
+      if e.name == a.command then entry = e end
     end
-    if p.opts.help then
-      ctx.out(command_help(name))
-      return cli.EXIT_OK
-    end
-    local allowed = {}
-    for _, n in ipairs(GLOBAL) do allowed[n] = true end
-    for _, n in ipairs(COMMAND_OPTIONS[name]) do allowed[n] = true end
-    for n in pairs(p.opts) do
-      if not allowed[n] then usage("%s: unknown option --%s", name, n) end
-    end
-    local want = POSITIONAL[name]
-    if #p.args < #want then usage("%s: %s is required", name, want[#p.args + 1]) end
-    if #p.args > #want then usage("%s: unexpected argument '%s'", name, clip(p.args[#want + 1], 40)) end
-    if p.opts.tty then ctx.tty = true elseif p.opts["no-tty"] then ctx.tty = false
+    ctx.args = a
+    ctx.verbose = a.verbose or 0
+    if entry.no_client then return entry.run(ctx, nil, a, help_of) end
+    if a.tty then ctx.tty = true elseif a.no_tty then ctx.tty = false
     elseif env.tty ~= nil then ctx.tty = env.tty else ctx.tty = cli.stdout_is_terminal(getenv) end
+    if env.stderr_tty ~= nil then ctx.stderr_tty = env.stderr_tty
+    else ctx.stderr_tty = cli.stderr_is_terminal(getenv) end
     ctx.columns = env.columns or tonumber(getenv("COLUMNS") or "") or (ctx.tty and cli.terminal_columns()) or 80
-    ctx.opts = p.opts
-    local copts = cli.client_options(p.opts, getenv, env.stdin)
-    if p.opts.verbose then
-      copts.log = function(level, message) stderr:write(("doctranslate: %s: %s\n"):format(level, message)) end
+    local copts = cli.client_options(a, getenv, env.stdin)
+    local version = copts.api_version or dt.DEFAULT_API_VERSION
+    for _, name in ipairs(entry.ids or {}) do
+      if not cli.valid_id(a[name], version) then
+        usage("%s: '%s' is not a %s id: API version %s takes a GUID (like 0aea2ca5-0e55-4338-b701-f53ea3891e5c)",
+              entry.name, text.clip(a[name], 40), name == "doc" and "document" or name, version)
+      end
     end
+    copts.log = make_log(ctx)
     local c = dt.new(copts)
-    if NEEDS[name] and c[NEEDS[name]] == nil then
-      usage("%s: this build of the doctranslate module has no c:%s()", name, NEEDS[name])
+    if NEEDS[entry.name] and c[NEEDS[entry.name]] == nil then
+      usage("%s: this build of the doctranslate module has no c:%s()", entry.name, NEEDS[entry.name])
     end
-    local code = commands[name](ctx, c, p.args)
+    local code = entry.run(ctx, c, a)
     if c.close then c:close() end
     return code
   end)
-  if ok then
-    stdout:flush()
-    return result
-  end
   stdout:flush()
+  if ok then return result end
+  local hint = "(doctranslate --help, or doctranslate COMMAND --help)"
   if getmetatable(result) == usage_mt then
-    say_error({ "doctranslate: " .. result.message, "(doctranslate --help, or doctranslate COMMAND --help)" })
-    return cli.EXIT_USAGE
+    say_error({ "doctranslate: " .. result.message, hint })
+    return cli.EXIT.USAGE
   end
-  if getmetatable(result) == service_mt then
-    if is_usage(result.err) then
-      say_error({ "doctranslate: " .. tostring(result.err.message or result.err) })
-      return cli.EXIT_USAGE
-    end
-    say_error(error_lines(result.err))
-    return cli.EXIT_SERVICE
+  local err = result
+  if getmetatable(result) == service_mt then err = result.err end
+  if is_usage(err) then
+    local msg = library_usage(err) or (type(err) == "table" and err.message) or err
+    say_error({ "doctranslate: " .. text.clean(tostring(msg)) })
+    return cli.EXIT.USAGE
   end
-  if is_usage(result) then
-    say_error({ "doctranslate: " .. tostring(result.message or result) })
-    return cli.EXIT_USAGE
-  end
-  if dt.is_error(result) then
-    say_error(error_lines(result))
-    return cli.EXIT_SERVICE
+  if dt.is_error(err) then
+    say_error(cli.error_lines(err, ctx.verbose > 0))
+    return cli.EXIT.ERROR
   end
   if tostring(result):find("interrupted!", 1, true) then -- Ctrl-C: end the line a bar may be on
     if ctx.tty then stdout:write("\n") end
     say_error({ "doctranslate: interrupted" })
     return 130
   end
-  say_error({ "doctranslate: internal error: " .. tostring(result) })
-  return cli.EXIT_SERVICE
+  say_error({ "doctranslate: internal error: " .. text.clean(tostring(result)) })
+  return cli.EXIT.ERROR
 end
 
 return cli

@@ -7,8 +7,8 @@
 --   transport = "curl"       the libcurl client in C, chosen on purpose
 --   transport = { request = function(self, req) -> res | nil, kind, msg,
 --                 sleep = function(self, seconds), [check =, process =, stats =, pace =] }
--- Options for the openresty transport only: keepalive_timeout, keepalive_pool_size, pace, and the
--- shared status cache: cache (a lua_shared_dict), cache_ttl, cache_terminal_ttl (doctranslate.cache).
+-- Options for the openresty transport only: `keepalive_timeout`, `keepalive_pool_size`, pace, and the
+-- shared status cache: `cache` (a lua_shared_dict), `cache_ttl`, `cache_terminal_ttl` (doctranslate.cache).
 --
 -- The client it returns gives what doctranslate.client builds every method
 -- on: core() (the core client of this process), run(op), listing(pages) and
@@ -16,13 +16,13 @@
 -- Job methods are those of doctranslate.client, the same for every
 -- transport. Every request goes through the transport, every wait through
 -- transport:sleep; paging, retries, deadlines, parsing, errors and log lines
--- are the core's (next_request / feed / feed_error). Jobs are the core's Job
+-- are the core's (`next_request` / feed / `feed_error`). Jobs are the core's Job
 -- userdata; they read through this client.
 --
 -- Nothing that matters across fork() is made by dt.new: the core client (its
 -- random state seeds the request ids and the retry jitter) is made on first
--- use in each process, so a client created in init_by_lua* works in every
--- worker. Outside a cosocket phase (init, init_worker, log, header_filter...)
+-- use in each process, so a client created in `init_by_lua*` works in every
+-- worker. Outside a cosocket phase (init, `init_worker`, log, `header_filter...`)
 -- a request raises a usage error: it never falls back to blocking libcurl.
 local core = require "doctranslate.core"
 
@@ -147,7 +147,7 @@ local function drive(st, it)
   end
 end
 
----------------------------------------------------------------- listings
+-- listings --------------------------------------------------------------
 
 local function pages_close(self)
   local ps = state_of(self, "listing")
@@ -177,7 +177,7 @@ function PagesMT.__tostring(self)
   return tostring(state_of(self, "listing").raw)
 end
 
---- The next page (array of documents, .next_link), nil when done, or nil, err.
+--- The next page (array of documents, `.next_link`), nil when done, or nil, err.
 function Pages:next_page()
   local ps = state_of(self, "listing")
   if ps.closed then return ps.raw:next_page() end -- raises the core's usage error
@@ -194,9 +194,9 @@ function Pages:continuation()
   return state_of(self, "listing").raw:continuation()
 end
 
----------------------------------------------------------------- client
+-- client ----------------------------------------------------------------
 
---- The longest wait the client makes (seconds; the retry_max option).
+--- The longest wait the client makes (seconds; the `retry_max` option).
 function Client:retry_max()
   return core_client(state_of(self, "client"), false):retry_max()
 end
@@ -216,7 +216,7 @@ function Client:run(op)
   return v, err
 end
 
---- A listing of the core (documents_op, jobs_op) read through the transport.
+--- A listing of the core (`documents_op`, `jobs_op`) read through the transport.
 function Client:listing(raw)
   local st = state_of(self, "client")
   core_client(st, true)
@@ -266,7 +266,7 @@ function ClientMT.__tostring(self)
   return st.desc .. " via " .. st.transport_name .. (st.closed and " (closed)" or "")
 end
 
----------------------------------------------------------------- new
+-- new -------------------------------------------------------------------
 
 local function check_number(name, v, lo, hi, integer)
   if type(v) ~= "number" or not (v >= lo and v <= hi) or (integer and v ~= math.floor(v)) then

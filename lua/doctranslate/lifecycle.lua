@@ -64,7 +64,7 @@ local function retry_cap(job)
 end
 
 --- The delay before the next poll of job: the service's Retry-After (at
--- most the client's retry_max), never less than interval (seconds). For
+-- most the client's `retry_max`), never less than interval (seconds). For
 -- event loops that poll on their own.
 function L.poll_delay(job, interval)
   return math.max(interval or 0, math.min(L.retry_after(job), retry_cap(job)), MIN_DELAY)
@@ -79,7 +79,8 @@ end
 local WAIT_OPTIONS = { timeout = "number", deadline = "number", interval = "number", on_progress = "function",
                        sleep = "function", now = "function" }
 
---- job:wait{ timeout = s, deadline = s, interval = s, on_progress = function(job) end, sleep =, now = }
+-- The loop behind Job:wait.
+-- job:wait{ timeout = s, deadline = s, interval = s, on_progress = function(job) end, sleep =, now = }
 -- Polls the job until its status is terminal and returns it; nil, err (kind
 -- "timeout") when the next poll would come after the timeout, or when the
 -- deadline (the whole wait, polls included) passes first; nil, err when a
@@ -144,14 +145,18 @@ function L.wait(job, opts)
   return job
 end
 
----------------------------------------------------------------- wait_async
+-- wait_async ------------------------------------------------------------
 
+--- A wait that never blocks (`Job:wait_async`). Fields: `job`, `error` (the failed poll's error,
+-- or a `timeout` one), `done`, `cancelled`.
+-- @type Wait
 local Wait = {}
 local WaitMT = { __index = Wait, __name = "doctranslate.Wait" }
 
 local ASYNC_OPTIONS = { timeout = "number", interval = "number", on_progress = "function", now = "function" }
 
---- job:wait_async{ timeout =, interval = 1, on_progress =, now = } -> w, for game and app loops
+-- The state behind Job:wait_async.
+-- job:wait_async{ timeout =, interval = 1, on_progress =, now = } -> w, for game and app loops
 -- (the libcurl client): call w:step() each frame; it never blocks. It returns true once the wait
 -- has ended (w.job in a terminal state, or w.error: the poll's error or a "timeout" one), false
 -- while it waits. w:next_poll_in() says how many seconds until it polls again (0: a poll is in
@@ -181,6 +186,7 @@ function L.wait_async(job, opts)
   return w
 end
 
+-- Whether the last read moved the job on (a stale read does not).
 function Wait:progressed()
   local job = self.job
   local rank = RANK[job.status] or (L.TERMINAL[job.status] and 4) or 0
@@ -200,6 +206,9 @@ function Wait:finish(err)
   return true
 end
 
+--- Does what is due and returns at once: sends a poll when it is time, reads its answer when it
+-- has arrived. Never sleeps, never waits on a socket.
+-- @treturn boolean true once the wait has ended (`w.job` in a terminal state, or `w.error`)
 function Wait:step()
   check_self(self, WaitMT, "a wait handle (job:wait_async)")
   if self.done then return true end
@@ -255,7 +264,7 @@ WaitMT.__tostring = function(self)
     self.done and (self.error and "ended with an error" or "done") or "waiting")
 end
 
----------------------------------------------------------------- failures
+-- failures --------------------------------------------------------------
 
 local function redact(s) -- SAS signatures hidden as the core hides them everywhere else
   if type(s) ~= "string" then return s end
@@ -294,6 +303,11 @@ local function chain_of(e)
   return chain
 end
 
+--- The failure report of `Job:failures`. Fields: `job_id`, `failed` (how many documents),
+-- `groups` (`{ key =, code =, innermost =, count =, message = }`, the biggest first) and
+-- `documents` (each failed document's id, paths, language and error chain). `tostring(report)`
+-- is `report:table()`.
+-- @type FailureReport
 local Report = {}
 local ReportMT = { __index = Report, __name = "doctranslate.FailureReport" }
 
@@ -340,7 +354,7 @@ end
 
 ReportMT.__tostring = Report.table
 
---- The report as JSON: { job_id, failed, groups = [{ key, code, innermost, count, message,
+--- The report as JSON: { `job_id`, failed, groups = [{ key, code, innermost, count, message,
 -- documents = [ids] }], documents = [{ id, sourcePath, to, code, innermost, message, target,
 -- errors = [{code, message, target}, ...] }] }.
 function Report:json()
@@ -361,7 +375,8 @@ function Report:json()
                                             documents = docs }, REPORT_ORDER))
 end
 
---- job:failures() -> report, or nil, err. One filtered listing (statuses =
+-- The work behind Job:failures.
+-- job:failures() -> report, or nil, err. One filtered listing (statuses =
 -- {"Failed"}, as many pages as it takes). Documents are grouped by their error
 -- chain ("InvalidRequest > EmptyDocument": the innermost code is the one that
 -- says what went wrong), the biggest group first.

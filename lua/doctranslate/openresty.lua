@@ -8,13 +8,13 @@
 -- "openresty" }, or automatically when `ngx` is present) and drives the core.
 --
 -- What nginx.conf needs (see examples/nginx.conf):
---   lua_package_cpath   the LuaJIT build of doctranslate/core.so (make openresty-core)
+--   `lua_package_cpath`   the LuaJIT build of doctranslate/core.so (make openresty-core)
 --   resolver            for an endpoint given by host name ("localhost" is taken as 127.0.0.1)
---   lua_ssl_trusted_certificate  the CAs that verify the service. Cosockets verify
---                       against this file only: the client's ca_file cannot be applied
+--   `lua_ssl_trusted_certificate`  the CAs that verify the service. Cosockets verify
+--                       against this file only: the client's `ca_file` cannot be applied
 --                       per connection (it only separates keepalive pools). For Azure:
 --                       /etc/ssl/certs/ca-certificates.crt.
---   lua_ssl_verify_depth  at least the chain's length (Azure: 3 or more; nginx's default is 1)
+--   `lua_ssl_verify_depth`  at least the chain's length (Azure: 3 or more; nginx's default is 1)
 -- The certificate's chain is always verified (unless `insecure = true`); its
 -- name is checked against a host name endpoint (nginx's check knows DNS names,
 -- not IP addresses: for an IP address endpoint only the chain is verified).
@@ -24,8 +24,8 @@
 -- doctranslate.cache answers a job's or a document's status from a lua_shared_dict and
 -- coalesces the workers' reads; see docs/openresty-cache.md.
 --
--- Transport options (dt.new): keepalive_timeout (seconds idle in the pool,
--- default 60), keepalive_pool_size (connections kept per origin and worker,
+-- Transport options (dt.new): `keepalive_timeout` (seconds idle in the pool,
+-- default 60), `keepalive_pool_size` (connections kept per origin and worker,
 -- default 32) and pace (seconds of parsing per event-loop iteration before
 -- the driver yields with ngx.sleep, default 0.001; false: never). A proxy is
 -- not supported here (usage error).
@@ -76,8 +76,8 @@ M.COSOCKET_PHASES = COSOCKET_PHASES
 local Transport = {}
 Transport.__index = Transport
 
---- conf: the client's options (timeout, connect_timeout, max_body, max_headers,
--- insecure, ca_file, keepalive_timeout, keepalive_pool_size, pace). usage(msg) raises.
+--- conf: the client's options (timeout, `connect_timeout`, `max_body`, `max_headers`,
+-- insecure, `ca_file`, `keepalive_timeout`, `keepalive_pool_size`, pace). usage(msg) raises.
 function M.new(conf, usage)
   if conf.proxy ~= nil then
     usage("bad option 'proxy': not supported by the openresty transport (cosockets connect directly)")

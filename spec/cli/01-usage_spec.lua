@@ -9,9 +9,11 @@ describe("doctranslate --help", function()
     local r = H.run("--help")
     assert.equal(0, r.code)
     for _, c in ipairs(COMMANDS) do
-      assert.is_truthy(r.out:find("\n  " .. c .. " ", 1, true), c)
+      assert.is_truthy(r.out:find("\n   " .. c .. " ", 1, true), c)
     end
-    assert.is_truthy(r.out:find("Exit codes: 0 ok, 1 the job or a document failed, 2 usage, 3 service", 1, true))
+    assert.is_truthy(r.out:find("\nExit codes:\n  0  ok\n  1  the command failed: a service, network or internal "
+      .. "error\n  2  usage: [^\n]+\n  3  the job failed %(Failed, ValidationFailed%)\n  4  some documents failed", 1),
+      r.out)
     assert.equal("", r.err)
   end)
 
@@ -21,7 +23,7 @@ describe("doctranslate --help", function()
         form.env = { DOCTRANSLATE_ENDPOINT = false, DOCTRANSLATE_KEY = false }
         local r = H.run(form)
         assert.equal(0, r.code, table.concat(form, " "))
-        assert.is_truthy(r.out:find("usage: doctranslate " .. c, 1, true), c)
+        assert.is_truthy(r.out:find("Usage: doctranslate " .. c, 1, true), c)
         assert.is_truthy(r.out:find("DOCTRANSLATE_ENDPOINT", 1, true))
       end
     end
@@ -38,25 +40,30 @@ describe("doctranslate usage errors", function()
   local cases = {
     { {}, "a command is required" },
     { { "frobnicate" }, "unknown command 'frobnicate'" },
-    { { "status" }, "status: JOB is required" },
-    { { "doc", H.FIXTURE_BIG }, "doc: DOC is required" },
-    { { "status", H.FIXTURE_BIG, "extra" }, "unexpected argument 'extra'" },
-    { { "status", H.FIXTURE_BIG, "--colour" }, "unknown option --colour" },
-    { { "status", H.FIXTURE_BIG, "--top", "3" }, "status: unknown option --top" },
+    { { "stauts" }, "Did you mean 'status'?" },
+    { { "status" }, "missing argument 'job'" },
+    { { "doc", H.FIXTURE_BIG }, "missing argument 'doc'" },
+    { { "status", H.FIXTURE_BIG, "extra" }, "too many arguments" },
+    { { "status", H.FIXTURE_BIG, "--colour" }, "unknown option '--colour'" },
+    { { "status", H.FIXTURE_BIG, "--top", "3" }, "unknown option '--top'" },
+    { { "docs", H.FIXTURE_BIG, "-vx" }, "unknown option '-x'" },
+    { { "status", H.FIXTURE_BIG, "--tty", "--no-tty" },
+      "option '--no-tty' can not be used together with option '--tty'" },
+    { { "jobs", "--status", "Nope" }, "option --status: 'Nope' is not a status (NotStarted, Running" },
     { { "docs", H.FIXTURE_BIG, "--page-size", "500" }, "option --page-size: an integer in 1..100 expected" },
     { { "docs", H.FIXTURE_BIG, "--top", "x" }, "option --top" },
-    { { "docs", H.FIXTURE_BIG, "--order", "up" }, "option --order: asc or desc expected" },
+    { { "docs", H.FIXTURE_BIG, "--order", "up" }, "argument for option '--order' must be one of 'asc', 'desc'" },
     { { "docs", H.FIXTURE_BIG, "--order-by", "size" }, "order_by" },
     { { "docs", H.FIXTURE_BIG, "--created-after", "yesterday" }, "option --created-after" },
     { { "docs", H.FIXTURE_BIG, "--continuation", "dt1:x", "--top", "3" }, "--top cannot be added" },
-    { { "docs", H.FIXTURE_BIG, "--page-size" }, "option --page-size needs a value" },
-    { { "status", H.FIXTURE_BIG, "--json=yes" }, "option --json takes no value" },
-    { { "start", "--target", "https://a.blob.core.windows.net/t:fr" }, "--source URL is required" },
-    { { "start", "--source", "https://a.blob.core.windows.net/s" }, "at least one --target" },
-    { { "start", "--source", "https://a.blob.core.windows.net/s", "--target", "fr" }, "--target expects URL:LANG" },
-    { { "formats", "--type", "font" }, "option --type: document or glossary expected" },
-    { { "watch", H.FIXTURE_BIG, "--interval", "-1" }, "option --interval" },
-    { { "status", H.FIXTURE_BIG, "--api-version", "2099-01-01" }, "api_version" },
+    { { "docs", H.FIXTURE_BIG, "--page-size" }, "option '--page-size' requires an argument" },
+    { { "status", H.FIXTURE_BIG, "--json=yes" }, "option '--json' does not take arguments" },
+    { { "start", "--target", "https://a.blob.core.windows.net/t:fr" }, "missing option '--source'" },
+    { { "start", "--source", "https://a.blob.core.windows.net/s" }, "missing option '--target'" },
+    { { "start", "--source", "https://a.blob.core.windows.net/s", "--target", "fr" }, "option --target: URL:LANG" },
+    { { "formats", "--type", "font" }, "argument for option '--type' must be one of 'document', 'glossary'" },
+    { { "watch", H.FIXTURE_BIG, "--interval=-1" }, "option --interval: a number in 0..3600 expected" },
+    { { "status", H.FIXTURE_BIG, "--api-version", "2099-01-01" }, "option '--api-version' must be one of" },
     { { "status", H.FIXTURE_BIG, "--endpoint", "ftp://example.com" }, "endpoint" },
   }
   for _, case in ipairs(cases) do
@@ -114,17 +121,17 @@ describe("doctranslate configuration", function()
     assert.equal("Bearer REDACTED", log[#log].headers.authorization)
   end)
 
-  it("verifies TLS: without the emulator's CA the certificate is refused (exit 3)", function()
+  it("verifies TLS: without the emulator's CA the certificate is refused (exit 1)", function()
     local r = H.run{ "status", H.FIXTURE_SMALL, "--retries", "0", env = { DOCTRANSLATE_CA_FILE = false } }
-    assert.equal(3, r.code)
+    assert.equal(1, r.code)
     assert.matches("^doctranslate: network", r.err)
     r = H.run{ "status", H.FIXTURE_SMALL, "--insecure", env = { DOCTRANSLATE_CA_FILE = false } }
     assert.equal(0, r.code, r.err)
   end)
 
-  it("a wrong key is the service's 401, exit 3, and the wrong key is not printed either", function()
+  it("a wrong key is the service's 401, exit 1, and the wrong key is not printed either", function()
     local r = H.run{ "status", H.FIXTURE_SMALL, env = { DOCTRANSLATE_KEY = "not-the-right-key-42" } }
-    assert.equal(3, r.code)
+    assert.equal(1, r.code)
     assert.matches("^doctranslate: http 401", r.err)
     assert.is_nil(r.err:find("not-the-right-key-42", 1, true))
   end)

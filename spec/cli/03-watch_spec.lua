@@ -4,10 +4,10 @@ local emu = require "support.emulator"
 local cli = require "doctranslate.cli"
 
 describe("doctranslate watch", function()
-  it("off a terminal: plain lines as the counts change, then the failure report; exit 1", function()
+  it("off a terminal: plain lines as the counts change, then the failure report; exit 4 with --strict", function()
     local id = emu.create_job{ documents = 60, duration = 2.5, fail_every = 9 }.id
-    local r = H.run("watch", id)
-    assert.equal(1, r.code, r.err)
+    local r = H.run("watch", id, "--strict")
+    assert.equal(4, r.code, r.err)
     assert.is_nil(r.out:find("\r", 1, true))
     assert.is_nil(r.out:find("\27", 1, true))
     local lines = H.lines(r.out)
@@ -44,29 +44,31 @@ describe("doctranslate watch", function()
   it("--tty: the bar is redrawn in place (CR + erase line), then a newline and the report", function()
     local id = emu.create_job{ documents = 40, duration = 1.5, fail_every = 10 }.id
     local r = H.run("watch", id, "--tty")
-    assert.equal(1, r.code, r.err)
+    assert.equal(0, r.code, r.err) -- the job ran: some documents failed, --strict was not asked
     local redraws = select(2, r.out:gsub("\r\27%[2K", ""))
     assert.is_true(redraws >= 4, "redraws: " .. redraws) -- four a second between polls
-    assert.matches("\r\27%[2K%[####################%] Succeeded%s+40/40 100%%  ok 36  failed 4[^\r]*\n", r.out)
+    -- 80 columns (no terminal to ask): the bar, the counts that fit, the rate and the time taken
+    assert.matches("\r\27%[2K%[#+%] Succeeded%s+40/40 100%%  ok 36  failed 4[^\r]*  [%d.]+/s  done in %d+s\n", r.out)
+    for line in r.out:gmatch("\27%[2K([^\r\n]*)") do assert.is_true(#line <= 79, line) end
     assert.matches("^watching job [^\n]+\n\r\27%[2K%[[#.]+%] %a+%s+%d+/40%s", r.out)
     assert.is_truthy(r.out:find("job " .. id .. ": 4 failed documents", 1, true))
   end)
 
-  it("a job that fails validation: exit 1 and the job's end state", function()
+  it("a job that fails validation: exit 3 and the job's end state", function()
     local id = H.run("start", "--source", "https://a.blob.core.windows.net/validation-failed",
       "--target", "https://a.blob.core.windows.net/t:fr").out:match("%S+")
     -- the validation ends when a started job would have run (start_duration): on the emulator's
     -- clock, moved there rather than waited for
     emu.advance(emu.settings().start_duration)
     local r = H.run("watch", id)
-    assert.equal(1, r.code, r.err)
+    assert.equal(3, r.code, r.err)
     assert.matches("ValidationFailed", r.out)
   end)
 
-  it("--max-wait: exit 3 with a timeout error when the job does not end in time", function()
+  it("--max-wait: exit 1 with a timeout error when the job does not end in time", function()
     local id = emu.create_job{ documents = 10, duration = 30 }.id
     local r = H.run("watch", id, "--max-wait", "1.5")
-    assert.equal(3, r.code)
+    assert.equal(1, r.code)
     assert.matches("^doctranslate: timeout", r.err)
     assert.is_truthy(r.err:find("did not end within 1.5 s", 1, true), r.err)
   end)
@@ -88,9 +90,9 @@ describe("doctranslate watch", function()
     assert.matches("\r\27%[2K%[[#.]+%][^\r]*\n$", o)
   end)
 
-  it("an unknown job: exit 3 before any progress line", function()
+  it("an unknown job: exit 1 before any progress line", function()
     local r = H.run("watch", H.UNKNOWN)
-    assert.equal(3, r.code)
+    assert.equal(1, r.code)
     assert.equal("", r.out)
   end)
 end)
@@ -110,8 +112,10 @@ describe("doctranslate.cli in-process", function()
     local code = cli.main({ "docs", H.FIXTURE_BIG, "--top", "3" },
       { stdout = out, stderr = err, getenv = function(k) return env[k] end, tty = true, columns = 100 })
     assert.equal(0, code, err.text())
-    assert.equal(3, #H.rows(out.text()))
-    for _, row in ipairs(H.rows(out.text())) do assert.is_true(#row <= 100) end
+    local lines = H.lines(out.text())
+    assert.equal(5, #lines) -- the header, 3 documents, the count
+    assert.equal("(3)", lines[5])
+    for _, line in ipairs(lines) do assert.is_true(cli.text.width(line) <= 100, line) end
   end)
 
   it("progress_line: the bar, counts, rate and ETA", function()
@@ -121,7 +125,14 @@ describe("doctranslate.cli in-process", function()
       .. "  50.0/s  ETA 10s", cli.progress_line(p, true, 200))
     assert.equal("Running    500/1000  50%  ok 490  failed 10  running 8  waiting 492  50.0/s  ETA 10s",
       cli.progress_line(p, false))
-    assert.equal(59, #cli.progress_line(p, true, 60))
+    -- narrower: the per-state counts give way, never the rate and the ETA
+    for _, w in ipairs({ 80, 60, 50 }) do
+      local line = cli.progress_line(p, true, w)
+      assert.is_true(#line <= w - 1, line)
+      assert.matches("Running%s+500/1000  50%%.*  50%.0/s  ETA 10s$", line)
+      if w >= 60 then assert.matches("^%[#####[#.]+%] ", line) end
+    end
+    assert.matches("failed 10", cli.progress_line(p, true, 80))
     p.rate, p.eta = nil, nil
     assert.matches("%-%-/s  ETA %?$", cli.progress_line(p, false))
   end)
@@ -133,12 +144,16 @@ describe("doctranslate.cli in-process", function()
     assert.equal("?", cli.fmt_duration(nil))
   end)
 
-  it("parse(): options before or after the command, --opt=value, repeats, --", function()
-    local p = cli.parse({ "--json", "docs", "--status=Failed", "J", "--status", "Running", "--", "--odd" })
-    assert.equal("docs", p.command)
-    assert.same({ "J", "--odd" }, p.args)
-    assert.same({ "Failed", "Running" }, p.opts.status)
-    assert.is_true(p.opts.json)
+  it("parser(): global options before or after the command, --opt=value, repeats, comma lists", function()
+    local ok, a = cli.parser():pparse({ "--retries", "1", "docs", "--status=Failed", "J", "--status",
+                                        "Running,Cancelled", "-v", "--json" })
+    assert.is_true(ok, a)
+    assert.equal("docs", a.command)
+    assert.equal("J", a.job)
+    assert.same({ { "Failed" }, { "Running", "Cancelled" } }, a.status)
+    assert.equal(1, a.retries)
+    assert.equal(1, a.verbose)
+    assert.is_true(a.json)
   end)
 
   it("stdout_is_terminal: false without TERM or with TERM=dumb", function()

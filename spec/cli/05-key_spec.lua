@@ -58,7 +58,7 @@ describe("doctranslate key handling", function()
 
   it("a short wrong key does not mask the words of the service's message", function()
     local r = H.run{ "status", H.FIXTURE_SMALL, env = { DOCTRANSLATE_KEY = "wrong" } }
-    assert.equal(3, r.code, r.err)
+    assert.equal(1, r.code, r.err)
     assert.truthy(r.err:find("wrong API endpoint", 1, true), r.err)
     assert.is_nil(r.err:find("*****", 1, true), r.err)
   end)
