@@ -383,7 +383,7 @@ end
 local function library_usage(e)
   if type(e) ~= "string" then return nil end
   local msg = e:match("^[^\n]-:%d+: (.*)$") or e
-  if msg:find("^bad argument") or msg:find("^bad option") then return msg end
+  if msg:find("^bad argument") or msg:find("^bad option") or msg:find("^bad field") then return msg end
   return nil
 end
 

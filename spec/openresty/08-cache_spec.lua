@@ -4,6 +4,7 @@
 -- and a worker that stays responsive. The load comes from curl processes started in batches
 -- (a shell loop paces them over 2 s: the cache's freshness is on the real clock).
 local emu = require "support.emulator"
+local U = require "support.usage"
 local N = require "openresty.nginx"
 local H = require "core.helper"
 local cjson = require "cjson"
@@ -111,7 +112,8 @@ describe("the shared status cache (openresty, 4 workers)", function()
     end
     assert.is_true(took < 4, "the load took " .. took .. " s")
     -- one read per fresh period (cache_ttl 1 s, the emulator's Retry-After 1 s) at most: 3 in 2 s
-    assert.is_true(reads >= 1 and reads <= math.floor(took) + 1 and reads <= 3,
+    -- (ngx.now() is each worker's clock cached per event-loop turn: a period may end a few ms early)
+    assert.is_true(reads >= 1 and reads <= math.floor(took + 0.1) + 1 and reads <= 3,
       reads .. " reads of the service in " .. took .. " s")
     assert.equals(20, #pings)
     table.sort(pings)
@@ -200,15 +202,15 @@ describe("the shared status cache (openresty, 4 workers)", function()
                            { cache = ngx.shared.doctranslate, cache_terminal_ttl = "1h" } }) do
         o.endpoint, o.key = "http://127.0.0.1:9", "k"
         local ok, err = pcall(dt.new, o)
-        out[i] = (not ok) and err.kind .. ": " .. err.message or "accepted"
+        out[i] = (not ok) and err or "accepted"
       end
       return out
     ]])
-    assert.matches("^usage: bad option 'cache'", r[1])
-    assert.matches("^usage: bad option 'cache_ttl'", r[2])
-    assert.matches("^usage: bad option 'cache_terminal_ttl'", r[3])
+    assert.matches("^bad option 'cache'", U.of(r[1]).message)
+    assert.matches("^bad option 'cache_ttl'", U.of(r[2]).message)
+    assert.matches("^bad option 'cache_terminal_ttl'", U.of(r[3]).message)
     local ok, err = pcall(H.dt.new, { endpoint = emu.http, key = emu.key, transport = "curl", cache = {} })
     assert.is_false(ok)
-    assert.matches("only for the openresty transport", err.message)
+    assert.matches("only for the openresty transport", U.of(err).message)
   end)
 end)

@@ -3,6 +3,7 @@
 -- streamed from the files, answers written to output files (complete or
 -- absent), retries and progress.
 local emu = require "support.emulator"
+local U = require "support.usage"
 local N = require "openresty.nginx"
 local T = require "translate.helper"
 
@@ -89,10 +90,10 @@ describe("c:translate inside nginx (openresty transport)", function()
     local r = ok([[
       local ok1, e1 = pcall(c.translate, c, { document = { path = $big }, to = "fr" })
       local ok2, e2 = pcall(c.translate, c, { document = { path = $missing }, to = "fr" })
-      return { ok1, e1.kind, e1.message, ok2, e2.kind, e2.message }
+      return { ok1, e1, e1, ok2, e2, e2 }
     ]], { big = big, missing = dir .. "/none.txt" })
     assert.is_false(r[1])
-    assert.equal("usage", r[2])
+    assert.equal("usage", U.of(r[2]).kind)
     assert.matches("limit of 10 MiB", r[3], 1, true)
     assert.is_false(r[4])
     assert.matches(dir .. "/none.txt", r[6], 1, true)

@@ -1,6 +1,7 @@
 -- c:watch: each document of a job once, as it ends, on the emulator's clock (its sleep moves the
 -- clock): the order they end in, the requests it makes, how it ends, and its continuation.
 local H = require "core.helper"
+local U = require "support.usage"
 local emu = H.emu
 local dt = H.dt
 local watchmod = require "doctranslate.watch"
@@ -227,10 +228,10 @@ describe("c:watch", function()
     assert.equals(60, n)
     -- the token is checked
     local function bad(o) return select(2, pcall(c.watch, c, id, o)) end
-    assert.equals("usage", bad{ continuation = "dtw1.!!" }.kind)
-    assert.matches("another job", bad{ continuation = select(1, c:watch("other", {}):continuation()) }.message)
-    assert.matches("API version", select(2, pcall(client("v1.1").watch, client("v1.1"), id,
-      { continuation = token })).message)
+    assert.equals("usage", U.of(bad{ continuation = "dtw1.!!" }).kind)
+    assert.matches("another job", U.of(bad{ continuation = select(1, c:watch("other", {}):continuation()) }).message)
+    assert.matches("API version", U.of(select(2, pcall(client("v1.1").watch, client("v1.1"), id,
+      { continuation = token }))).message)
   end)
 
   it("lists every ended document once when those handed out are not the first of the order", function()
@@ -297,10 +298,10 @@ describe("c:watch", function()
                             { "id", { on_job = 3 } }, { "id", { page_size = 500 } } }) do
       local ok, err = pcall(c.watch, c, args[1], args[2])
       assert.is_false(ok)
-      assert.equals("usage", err.kind)
+      assert.equals("usage", U.of(err).kind)
     end
     local ok, err = pcall(c.watch, nil, "id")
     assert.is_false(ok)
-    assert.equals("usage", err.kind)
+    assert.equals("usage", U.of(err).kind)
   end)
 end)

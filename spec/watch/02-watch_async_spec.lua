@@ -1,6 +1,7 @@
 -- c:watch_async: the watch of a game loop, stepped per frame over job_async / documents_async,
 -- never blocking; the loop's clock is the emulator's (frozen, moved a frame at a time).
 local H = require "core.helper"
+local U = require "support.usage"
 local emu = H.emu
 local core = require "doctranslate.core"
 
@@ -138,6 +139,6 @@ describe("c:watch_async", function()
     assert.equals("timeout", wt.error.kind)
     local ok, err = pcall(c.watch_async, c, id, { sleep = function() end })
     assert.is_false(ok)
-    assert.equals("usage", err.kind)
+    assert.equals("usage", U.of(err).kind)
   end)
 end)

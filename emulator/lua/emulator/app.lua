@@ -48,8 +48,9 @@ local function send(ctx, status, body, headers, content_type)
     h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     h["X-Content-Type-Options"] = "nosniff"
   end
-  -- chunked as the service (nginx chunks an HTTP/1.1 answer that has no Content-Length)
-  ctx.chunked = service_route and settings.chunked and status ~= 401 or nil
+  -- chunked as the service (nginx chunks an HTTP/1.1 answer that has no Content-Length); the
+  -- recordings are of the batch routes' JSON: a translated document is sent with its length
+  ctx.chunked = service_route and ctx.route ~= "translate" and settings.chunked and status ~= 401 or nil
   local etag = true
   if headers then
     for k, v in pairs(headers) do
