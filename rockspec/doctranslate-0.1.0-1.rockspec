@@ -53,6 +53,9 @@ build = {
     ["doctranslate.client"] = "lua/doctranslate/client.lua",
     ["doctranslate.driver"] = "lua/doctranslate/driver.lua",
     ["doctranslate.lifecycle"] = "lua/doctranslate/lifecycle.lua",
+    ["doctranslate.watch"] = "lua/doctranslate/watch.lua",
+    ["doctranslate.cache"] = "lua/doctranslate/cache.lua",
+    ["doctranslate.translate"] = "lua/doctranslate/translate.lua",
     ["doctranslate.openresty"] = "lua/doctranslate/openresty.lua",
     ["doctranslate.core"] = {
       sources = {
@@ -68,6 +71,7 @@ build = {
         "src/core/dt_page.c",
         "src/core/dt_pvalue.c",
         "src/core/dt_resp.c",
+        "src/core/dt_translate.c",
         "src/core/dt_url.c",
         "src/curl/dt_clock.c",
         "src/curl/dt_curl.c",
