@@ -1150,6 +1150,121 @@ COMMANDS[#COMMANDS + 1] = {
   end,
 }
 
+-- The live bar of `watch`: sample(job) reads the job's counts, draw() prints the bar (redrawn in
+-- place on a terminal, a plain line when the counts change otherwise), pause(s) sleeps s seconds
+-- redrawing the bar four times a second on a terminal, above(line) prints a line above the bar.
+local function progress_bar(ctx)
+  local b = { t0 = ctx.now() }
+  local first_t, first_done, last_plain, p
+  function b.sample(job)
+    local s = job.summary or {}
+    local done = (s.success or 0) + (s.failed or 0) + (s.cancelled or 0)
+    local now = ctx.now()
+    if first_t == nil or done < first_done then first_t, first_done = now, done end
+    local rate, eta
+    if now - first_t > 0.5 and done > first_done then
+      rate = (done - first_done) / (now - first_t)
+      eta = ((s.total or 0) - done) / rate
+    end
+    p = { status = text.clean(job.status), total = s.total or 0, done = done, success = s.success or 0,
+          failed = s.failed or 0, running = s.inProgress or 0, waiting = s.notYetStarted or 0,
+          cancelled = s.cancelled or 0, rate = rate, eta = eta, elapsed = now - b.t0, at = now }
+  end
+  function b.draw()
+    if not p then return end
+    if ctx.tty then
+      local q = p
+      if q.eta and not dt.is_terminal(q.status) then
+        -- count the ETA down between polls
+        q = setmetatable({ eta = math.max(0, q.eta - (ctx.now() - q.at)) }, { __index = p })
+      end
+      ctx.out("\r\27[2K" .. cli.progress_line(q, true, ctx.columns))
+      ctx.flush()
+    else
+      local line = cli.progress_line(p, false)
+      local key = line:gsub("%s+[%d.-]+/s.*$", "")
+      if key ~= last_plain then
+        ctx.out(("%7.1fs  %s\n"):format(ctx.now() - b.t0, line))
+        ctx.flush()
+        last_plain = key
+      end
+    end
+  end
+  function b.above(line)
+    if ctx.tty then ctx.out("\r\27[2K") end
+    ctx.out(line .. "\n")
+    b.draw()
+  end
+  -- the library's poll loops (job:wait, c:watch) sleep through this
+  function b.pause(seconds)
+    if not ctx.tty then return ctx.sleep(seconds) end
+    local until_t = ctx.now() + seconds
+    while true do
+      local left = until_t - ctx.now()
+      if left <= 0 then break end
+      ctx.sleep(math.min(left, 0.25))
+      b.draw()
+    end
+  end
+  return b
+end
+
+-- One line of `watch --documents`: status, id, the target path shortened in the middle, and the
+-- error code of a failed document, fitted to the terminal's width.
+local function document_line(ctx, d)
+  local status = text.pad(text.clean(d.status), 16)
+  local id = text.clean(d.id)
+  local code = d.error and d.error.code and ("  " .. text.clean(d.error.code)) or ""
+  local path = text.clean(d.path or d.sourcePath or "")
+  if ctx.tty and ctx.columns then
+    local room = ctx.columns - 1 - text.width(status) - text.width(id) - text.width(code) - 4
+    path = room >= 8 and text.clip_middle(path, room) or ""
+  end
+  return status .. "  " .. id .. (path ~= "" and ("  " .. path) or "") .. code
+end
+
+-- watch --documents: each document as it ends (c:watch), below the bar on a terminal.
+local function watch_documents(ctx, c, a)
+  local bar = progress_bar(ctx)
+  local quiet = a.json
+  local w = c:watch(a.job, {
+    interval = a.interval, timeout = a.max_wait, continuation = a.continuation, now = ctx.now,
+    sleep = quiet and ctx.sleep or bar.pause,
+    on_job = function(job)
+      if quiet then return end
+      bar.sample(job)
+      bar.draw()
+    end,
+  })
+  if not quiet then ctx.out(("watching job %s\n"):format(a.job)) end
+  local n = 0
+  while true do
+    local d, err = w:next()
+    if d == nil then
+      if ctx.tty and not quiet then ctx.out("\n") end
+      if err and err.kind == "job" then -- the job failed or was cancelled: every document was listed
+        if not quiet then ctx.out(("job %s %s; %d documents\n"):format(a.job, text.clean(err.job_status), n)) end
+        return err.job_status == "Cancelled" and cli.EXIT.OK or cli.EXIT.JOB
+      end
+      if err then
+        if n > 0 then ctx.err("doctranslate: resume with --continuation " .. w:continuation() .. "\n") end
+        fail(err)
+      end
+      break
+    end
+    n = n + 1
+    if quiet then
+      ctx.out(json.encode(doc_value(d), ORDERS.document) .. "\n")
+      ctx.flush()
+    else
+      bar.above(document_line(ctx, d))
+    end
+  end
+  local job = w:job()
+  if not quiet then ctx.out(("job %s %s; %d documents\n"):format(a.job, text.clean(job.status), n)) end
+  return job_code(job, a.strict)
+end
+
 COMMANDS[#COMMANDS + 1] = {
   name = "watch", summary = "A live progress bar until the job ends, then the failure report.",
   ids = { "job" },
@@ -1159,70 +1274,109 @@ COMMANDS[#COMMANDS + 1] = {
       :argname("<S>"):convert(number("interval", 0, 3600))
     cmd:option("--max-wait", "Give up after S seconds (exit 1)."):argname("<S>"):convert(number("max-wait", 0, 1e9))
     cmd:flag("--strict", "Exit 4 when the job succeeded but some documents failed.")
+    cmd:flag("--documents", "Print each document once, as it ends (below the bar on a terminal).")
+    cmd:flag("--json", "With --documents: JSON lines, one document each, and nothing else.")
+    cmd:option("--continuation", "With --documents: go on from a watch that stopped (its token)."):argname("<TOKEN>")
   end,
   epilog = "On a terminal a bar redrawn in place (done of total, counts, rate, ETA); otherwise one\n"
         .. "plain line each time the counts change. Polls no faster than the service's Retry-After.\n"
+        .. "With --documents, each document once as it ends (status, id, path, error code); the job\n"
+        .. "is polled and only what changed is listed. A watch that fails prints its continuation.\n"
         .. "Exit: 0 when the job ended and was not Failed, 3 when it failed, 4 with --strict when\n"
         .. "some documents failed, 1 on a service or network error or when --max-wait passed.",
   run = function(ctx, c, a)
+    if (a.json or a.continuation) and not a.documents then
+      usage("watch: --json and --continuation go with --documents")
+    end
+    if a.documents then return watch_documents(ctx, c, a) end
     local job = check(c:job(a.job))
-    local t0 = ctx.now()
-    local first_t, first_done, last_plain, p
-    local function sample()
-      local s = job.summary or {}
-      local done = (s.success or 0) + (s.failed or 0) + (s.cancelled or 0)
-      local now = ctx.now()
-      if first_t == nil or done < first_done then first_t, first_done = now, done end
-      local rate, eta
-      if now - first_t > 0.5 and done > first_done then
-        rate = (done - first_done) / (now - first_t)
-        eta = ((s.total or 0) - done) / rate
-      end
-      p = { status = text.clean(job.status), total = s.total or 0, done = done, success = s.success or 0,
-            failed = s.failed or 0, running = s.inProgress or 0, waiting = s.notYetStarted or 0,
-            cancelled = s.cancelled or 0, rate = rate, eta = eta, elapsed = now - t0, at = now }
-    end
-    local function draw()
-      if ctx.tty then
-        local q = p
-        if q.eta and not dt.is_terminal(q.status) then
-          -- count the ETA down between polls
-          q = setmetatable({ eta = math.max(0, q.eta - (ctx.now() - q.at)) }, { __index = p })
-        end
-        ctx.out("\r\27[2K" .. cli.progress_line(q, true, ctx.columns))
-        ctx.flush()
-      else
-        local line = cli.progress_line(p, false)
-        local key = line:gsub("%s+[%d.-]+/s.*$", "")
-        if key ~= last_plain then
-          ctx.out(("%7.1fs  %s\n"):format(ctx.now() - t0, line))
-          ctx.flush()
-          last_plain = key
-        end
-      end
-    end
-    -- job:wait (the library's poll loop: Retry-After, interval, stale reads, timeout) sleeps
-    -- through this: on a terminal the bar is redrawn four times a second meanwhile.
-    local function pause(seconds)
-      if not ctx.tty then return ctx.sleep(seconds) end
-      local until_t = ctx.now() + seconds
-      while true do
-        local left = until_t - ctx.now()
-        if left <= 0 then break end
-        ctx.sleep(math.min(left, 0.25))
-        draw()
-      end
-    end
+    local bar = progress_bar(ctx)
     ctx.out(("watching job %s\n"):format(job.id))
-    sample()
-    draw()
-    local _, err = job:wait{ interval = a.interval, timeout = a.max_wait, sleep = pause, now = ctx.now,
-                             on_progress = function() sample() draw() end }
+    bar.sample(job)
+    bar.draw()
+    local _, err = job:wait{ interval = a.interval, timeout = a.max_wait, sleep = bar.pause, now = ctx.now,
+                             on_progress = function() bar.sample(job) bar.draw() end }
     if ctx.tty then ctx.out("\n") end
     if err then fail(err) end
     ctx.out("\n")
     print_report(ctx, job, 10)
     return job_code(job, a.strict)
+  end,
+}
+
+-- translate: FILE -> FILE with the language before its extension ("help.docx" -> "help.fr.docx").
+function cli.translated_name(path, lang)
+  local dir, base = path:match("^(.*/)([^/]*)$")
+  if not dir then dir, base = "", path end
+  local stem, ext = base:match("^(.+)(%.[^.]+)$")
+  if not stem then return path .. "." .. lang end
+  return dir .. stem .. "." .. lang .. ext
+end
+
+local function mib(n) return ("%.1f MiB"):format((n or 0) / 1048576) end
+
+COMMANDS[#COMMANDS + 1] = {
+  name = "translate", summary = "Translate one document now (synchronous); writes FILE.LANG.EXT.",
+  define = function(cmd)
+    cmd:argument("file", "The document.")
+    cmd:option("--to", "The target language (one)."):argname("<LANG>"):count(1)
+    cmd:option("--from", "The source language (default: detected)."):argname("<LANG>")
+    cmd:option("--glossary", "A glossary file (again for more)."):argname("<FILE>"):count("*")
+    cmd:option("--category", "A custom translator category id."):argname("<ID>")
+    cmd:flag("--allow-fallback", "Fall back to the general system when the category has no model.")
+    cmd:flag("--text-within-image", "Translate the text in images too (2024-11-01-preview on).")
+    cmd:option("-o --output", "Where to write the translation (default FILE.LANG.EXT)."):argname("<OUT>")
+    cmd:flag("--force", "Overwrite OUT when it exists.")
+    cmd:flag("--json", "The result's fields as one JSON object.")
+  end,
+  epilog = "The file is streamed to the service and the answer to OUT, which is complete or absent:\n"
+        .. "never half-written. On a terminal a bar shows the upload and the download.\n"
+        .. "Exit: 0 written, 1 on a service or network error, 2 on a usage error (no --to, a file\n"
+        .. "that cannot be read, over the 10 MB limit, OUT exists without --force).",
+  run = function(ctx, c, a)
+    local version = a.api_version or dt.DEFAULT_API_VERSION
+    if version:match("^v1%.") then
+      usage("translate: API version %s has no single-document translation (2024-05-01 and later do)", version)
+    end
+    local out = a.output or cli.translated_name(a.file, a.to)
+    local fh = io.open(out, "rb")
+    if fh then
+      fh:close()
+      if not a.force then usage("translate: %s exists; give --force to overwrite it", text.clean(out)) end
+    end
+    local glossaries
+    if #a.glossary > 0 then
+      glossaries = {}
+      for i, g in ipairs(a.glossary) do glossaries[i] = { path = g } end
+    end
+    local drew = false
+    local function progress(phase, done, total)
+      if not ctx.tty or a.json then return end
+      local pct = (total and total > 0) and ("%3d%%"):format(math.floor(done * 100 / total)) or "    "
+      local line = ("%-8s %s  %s%s"):format(phase, pct, mib(done), total and (" of " .. mib(total)) or "")
+      ctx.out("\r\27[2K" .. text.clip(line, (ctx.columns or 80) - 1))
+      ctx.flush()
+      drew = true
+    end
+    local r, err = c:translate{
+      document = { path = a.file }, to = a.to, from = a.from, glossaries = glossaries,
+      category = a.category, allow_fallback = a.allow_fallback or nil,
+      text_within_image = a.text_within_image or nil, output = out, on_progress = progress,
+    }
+    if drew then ctx.out("\r\27[2K") end
+    check(r, err)
+    if a.json then
+      ctx.out(json.encode({ output = out, content_type = r.content_type, size = r.size,
+                            characters_charged = r.characters_charged,
+                            image_scans_succeeded = r.image_scans_succeeded,
+                            image_scans_failed = r.image_scans_failed },
+                          { [""] = { "output", "content_type", "size", "characters_charged",
+                                     "image_scans_succeeded", "image_scans_failed" } }) .. "\n")
+    else
+      ctx.out(("%s -> %s (%d bytes, %s); %s characters charged\n"):format(text.clean(a.file),
+        text.clean(out), r.size or 0, text.clean(r.content_type or "?"), tostring(r.characters_charged or "?")))
+    end
+    return cli.EXIT.OK
   end,
 }
 
@@ -1238,7 +1392,7 @@ COMMANDS[#COMMANDS + 1] = {
 }
 
 -- The library functions a command needs (a build of the module without them says so).
-local NEEDS = { jobs = "jobs", start = "start", formats = "formats", cancel = "cancel" }
+local NEEDS = { jobs = "jobs", start = "start", formats = "formats", cancel = "cancel", translate = "translate" }
 
 -- main ------------------------------------------------------------------------------------------
 
