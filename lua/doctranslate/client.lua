@@ -274,6 +274,8 @@ end
 -- @treturn Wait
 function Job:wait_async(opts) return lifecycle.wait_async(check_job(self, "wait_async"), opts) end
 
+--- Each document of this job once, as it ends: `Client:watch` for this job.
+-- @tparam[opt] table opts the options of `Client:watch`
 function Job:watch(opts)
   local c = Job.client(check_job(self, "watch"))
   return c:watch(self:job_id(), opts)

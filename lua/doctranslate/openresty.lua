@@ -497,7 +497,7 @@ local function read_body(r, status, headers, version, cap, sink)
 end
 
 
----------------------------------------------------------------- translation
+-- translation ---------------------------------------------------------------
 
 -- A translation's multipart body, streamed: the parts' headers, each file
 -- read and sent a chunk at a time (never whole in memory), or its bytes.
