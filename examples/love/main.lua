@@ -1,15 +1,15 @@
 -- A LÖVE app that follows a Document Translation job and draws it without ever blocking a frame:
--- a progress bar from the job's summary, and the job's documents in a scrolling list as the
--- listing brings them (failed ones in red, with their error code).
+-- a progress bar from the job's summary, and the job's documents in a scrolling list as they
+-- finish (failed ones in red, with their error code).
 --
 --   love examples/love JOB_ID          (DOCTRANSLATE_ENDPOINT, DOCTRANSLATE_KEY, and for a
 --                                       private CA DOCTRANSLATE_CA_FILE; see README.md)
 --   make love-demo                     (the local emulator, a job of 1,000 documents)
 --
--- Each frame, love.update calls op:step() once on each operation in flight (the job's poll, the
--- document listing) and op:take() once: bounded work inside the module (the `budget` option),
--- never a sleep and never a wait on a socket. The job is polled every POLL seconds through
--- c:job_async; once it has ended, c:documents_async lists its documents page by page.
+-- Each frame, love.update calls w:step() and w:take() once on the document watch
+-- (c:watch_async): bounded work inside the module (the `budget` option), never a sleep and never
+-- a wait on a socket. The watch polls the job every POLL seconds at least and lists only the
+-- documents that ended since, so each document shows once, as soon as it has finished.
 --
 -- With DT_LOVE_OUT set (make test-hosts), the app also measures the time spent inside the module
 -- in every frame and the frame times, and once the listing has ended it captures the window,
@@ -75,11 +75,11 @@ end
 -- ------------------------------------------------------------------ the app's state
 local now = love.timer.getTime
 local client, job_id
-local poll_op, next_poll_at = nil, 0
 local summary, status_text = nil, "asking for the job..."
-local listing, listing_error
+local watch, watch_error
 local batch = {}
 local seen, seen_count, duplicates, failed_count = {}, 0, 0, 0
+local shown_while_running = 0 -- documents shown before the job had ended (the watch at work)
 local pending, pending_head, pending_tail = {}, 1, 0 -- documents taken, not yet shown
 local lines = {}                    -- shown: { text, failed }
 local frame = 0
@@ -127,37 +127,28 @@ end
 
 -- ------------------------------------------------------------------ each frame
 
--- The module's share of a frame: the job's poll and the listing, each stepped once.
-local function step_module(t)
-  if not summary or not TERMINAL[status_text] then
-    if not poll_op and t >= next_poll_at then poll_op = client:job_async(job_id) end
-    if poll_op and poll_op:step() then
-      if poll_op.error then
-        status_text = "poll failed: " .. tostring(poll_op.error.message or poll_op.error)
-      else
-        local job = poll_op.result
+-- The module's share of a frame: the watch, stepped once, and what it handed out taken.
+local function step_module()
+  if not watch then
+    watch = client:watch_async(job_id, {
+      interval = POLL, page_size = 100, budget = BUDGET,
+      on_job = function(job)
         summary = job.summary
         status_text = job.status
-      end
-      poll_op = nil
-      next_poll_at = t + POLL
-    end
+      end,
+    })
   end
-  if not listing and summary and TERMINAL[status_text] then
-    listing = client:documents_async(job_id, { page_size = 100, budget = BUDGET })
+  if watch.done then return end
+  watch:step()
+  local docs, n = watch:take(batch)
+  for i = 1, n do
+    local d = docs[i]
+    local id, st = d.id, d.status
+    local code = st == "Failed" and d.error and d.error.code or nil
+    pending_tail = pending_tail + 1
+    pending[pending_tail] = { id, st, code }
   end
-  if listing and not listing.done then
-    listing:step()
-    local docs, n = listing:take(batch)
-    for i = 1, n do
-      local d = docs[i]
-      local id, st = d.id, d.status
-      local code = st == "Failed" and d.error and d.error.code or nil
-      pending_tail = pending_tail + 1
-      pending[pending_tail] = { id, st, code }
-    end
-    if listing.done and listing.error then listing_error = listing.error end
-  end
+  if watch.done and watch.error then watch_error = watch.error end
 end
 
 -- The game's share: count what arrived and reveal a few lines of the list.
@@ -169,6 +160,7 @@ local function use(t)
     pending_head = pending_head + 1
     local id, st, code = p[1], p[2], p[3]
     if seen[id] then duplicates = duplicates + 1 else seen[id] = true; seen_count = seen_count + 1 end
+    if not TERMINAL[status_text] then shown_while_running = shown_while_running + 1 end
     if code then failed_count = failed_count + 1 end
     lines[#lines + 1] = { ("%-38s %-10s %s"):format(id, st, code or ""), code ~= nil }
     if #lines > LINES then table.remove(lines, 1) end
@@ -182,22 +174,23 @@ function love.update()
   if fatal or not client then return end
   frame = frame + 1
   local t0 = now()
-  step_module(t0)
+  step_module()
   local spent = now() - t0
   module_ms[frame] = spent * 1000
   if not first_response_frame and (summary or status_text ~= "asking for the job...") then
     first_response_frame = frame
   end
   use(t0)
-  if listing_error then
-    fail("listing failed: " .. tostring(listing_error))
+  if watch_error then
+    fail("the watch failed: " .. tostring(watch_error))
+    watch_error = nil
   end
 end
 
 -- ------------------------------------------------------------------ drawing
 
 local function finished()
-  return listing and listing.done and not listing.error and pending[pending_head] == nil
+  return watch and watch.done and not watch.error and pending[pending_head] == nil
 end
 
 local function fraction()
@@ -226,8 +219,9 @@ function love.draw()
   g.setColor(rgb(COLOR.fill))
   g.rectangle("fill", BAR.x, BAR.y, math.floor(BAR.w * fraction() + 0.5), BAR.h)
   g.setColor(rgb(COLOR.text))
-  local listed = listing and ("listed %d documents (%d pages), %d failed%s"):format(seen_count, listing.pages,
-    failed_count, listing.done and "" or "...") or "the documents are listed once the job has ended"
+  local stats = watch and watch:stats() or {}
+  local listed = ("%d documents finished, %d failed%s"):format(seen_count, failed_count,
+    (watch and watch.done) and "" or "...")
   g.print(listed, BAR.x, BAR.y + BAR.h + 10)
   for i, line in ipairs(lines) do
     g.setColor(rgb(line[2] and COLOR.failed or COLOR.text))
@@ -240,7 +234,8 @@ function love.draw()
       report.write(out_dir, image, {
         module_ms = module_ms, frame_ms = frame_ms, client_new_ms = client_new_ms,
         first_response_frame = first_response_frame, documents = seen_count, duplicates = duplicates,
-        failed = failed_count, total = s.total, pages = listing.pages, width = W, height = H, bar = BAR,
+        failed = failed_count, total = s.total, pages = stats.listings or 0,
+        shown_while_running = shown_while_running, width = W, height = H, bar = BAR,
         color = COLOR, fraction = fraction(), connections = client:stats().connections,
       })
       capture_state = "written"

@@ -69,6 +69,7 @@ function report.write(dir, image, r)
     { "failed", r.failed },
     { "total", r.total or 0 },
     { "pages", r.pages },
+    { "shown_while_running", r.shown_while_running or 0 },
     { "connections", r.connections },
     { "fraction", r.fraction },
     { "width", r.width },

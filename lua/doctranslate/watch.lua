@@ -144,7 +144,7 @@ local OPTIONS = { interval = "number", timeout = "number", on_job = "function", 
                   now = "function", continuation = "string", page_size = "number" }
 local ASYNC_OPTIONS = { interval = "number", timeout = "number", on_job = "function", now = "function",
                         continuation = "string", page_size = "number", on_documents = "function",
-                        on_done = "function" }
+                        on_done = "function", budget = "number" }
 
 -- The client's API version, as its core client describes itself (no secret is in that text).
 local function api_version(client)
@@ -405,7 +405,8 @@ AsyncMT.__index = function(self, k)
 end
 
 --- c:watch_async(job_id, { interval =, timeout =, on_job =, on_documents = fn(w, docs),
--- on_done = fn(w, err), continuation =, page_size =, now = }) -> w, for game and app loops.
+-- on_done = fn(w, err), continuation =, page_size =, now =, budget = }) -> w, for game and app
+-- loops (budget: seconds of parsing a step of its listings aims at, as documents_async's).
 -- w:step() -> done never blocks on the libcurl client (it steps job_async / documents_async);
 -- on a client over a Lua transport (OpenResty) a step that is due runs the poll or listing
 -- through it (cosockets yield to nginx). w:take([t]) -> docs, n (when no on_documents is
@@ -415,7 +416,8 @@ function M.watch_async(client, job_id, opts)
   opts = opts or {}
   -- the libcurl client is its own core: it has the async ops; a Lua transport's client has not
   return setmetatable({ state = st, done = false, on_documents = opts.on_documents, on_done = opts.on_done,
-                        due = st.now(), stepped = rawequal(client:core(), client) }, AsyncMT)
+                        budget = opts.budget, due = st.now(), stepped = rawequal(client:core(), client) },
+                      AsyncMT)
 end
 
 local function check_async(self)
@@ -457,6 +459,7 @@ function AsyncWatch:start_op(lopts)
   local c, st = self.state.client, self.state
   if lopts then
     self.phase = "list"
+    if self.budget ~= nil then lopts.budget = self.budget end
     self.op = c:documents_async(st.job_id, lopts)
   else
     self.phase = "poll"
