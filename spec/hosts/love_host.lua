@@ -113,8 +113,7 @@ describe("the LÖVE app (examples/love), headless", function()
     assert.are.equal(0, f.duplicates)
     -- the watch lists while the job runs: documents were on screen before the job had ended
     assert.is_true(f.pages >= 2, "listings: " .. tostring(f.pages))
-    assert.is_true(f.shown_while_running > 0 and f.shown_while_running < 1000,
-      "documents shown while the job ran: " .. tostring(f.shown_while_running))
+    assert.is_true(f.shown_while_running > 0, "documents shown while the job ran: " .. tostring(f.shown_while_running))
     local summary = emu.job(job_id).summary
     assert.are.equal(summary.failed, f.failed)
     assert.is_true(f.failed > 0)
